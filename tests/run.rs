@@ -1,0 +1,633 @@
+//! Integration tests: drive the real `mvm` binary on real static programs (tests/programs and
+//! Debian's busybox-static) and check what the guest did, comparing with a native run of the
+//! same program wherever that makes sense.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{
+    first_difference, processes_in_group, program, pseudo_random_bytes, scratch, Outcome, Run,
+    BUSYBOX,
+};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Asserts that the mvm run and the native run agree byte for byte on stdout and stderr and on
+/// the status (the native status as a shell reports it: 128+N for death by signal N).
+fn assert_same(vm: &Outcome, native: &Outcome) {
+    assert_eq!(
+        vm.code(),
+        native.shell_status(),
+        "status differs from the native run\n== mvm ==\n{}\n== native ==\n{}",
+        vm.describe(),
+        native.describe()
+    );
+    assert!(
+        vm.stdout == native.stdout,
+        "stdout differs from the native run\n== mvm ==\n{}\n== native ==\n{}",
+        vm.describe(),
+        native.describe()
+    );
+    assert!(
+        vm.stderr == native.stderr,
+        "stderr differs from the native run\n== mvm ==\n{}\n== native ==\n{}",
+        vm.describe(),
+        native.describe()
+    );
+}
+
+/// Runs `prog args` under mvm and natively, with the same stdin, and asserts they agree.
+fn compare(prog: &Path, args: &[&str], stdin: Option<Vec<u8>>) -> Outcome {
+    let mut vm = Run::mvm_run(&[], prog, args);
+    let mut native = Run::native(prog, args);
+    if let Some(data) = stdin {
+        vm = vm.stdin(data.clone());
+        native = native.stdin(data);
+    }
+    let (vm, native) = (vm.run(), native.run());
+    assert_same(&vm, &native);
+    vm
+}
+
+// ---- arguments and output ----------------------------------------------------------------------
+
+#[test]
+fn hello_args_with_spaces_empty_strings_and_utf8() {
+    let out = compare(
+        &program("hello"),
+        &[
+            "a b",
+            "",
+            "héllo wörld ✓ 日本",
+            "quote\"back\\slash",
+            "tab\there",
+            "--not-a-flag",
+        ],
+        None,
+    );
+    assert!(
+        out.stdout_str()
+            .starts_with("hello, args: [\"a b\", \"\", \"héllo"),
+        "{}",
+        out.describe()
+    );
+}
+
+#[test]
+fn hello_without_args() {
+    compare(&program("hello"), &[], None);
+}
+
+#[test]
+fn rust_std_program() {
+    let prog = program("hello_rs");
+    let args = ["one", "two words", "ünïcödé"];
+    let vm = Run::mvm_run(&["-e", "MVM_GREETING=hi there"], &prog, &args).run();
+    let native = Run::native(&prog, &args)
+        .env("MVM_GREETING", "hi there")
+        .run();
+    assert_same(&vm, &native);
+    assert!(
+        vm.stdout_str().contains("MVM_GREETING=hi there"),
+        "{}",
+        vm.describe()
+    );
+}
+
+// ---- exit statuses -----------------------------------------------------------------------------
+
+#[test]
+fn every_exit_status_passes_through() {
+    let prog = program("exit_status");
+    let threads = 4;
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let prog = prog.clone();
+            thread::spawn(move || {
+                let mut failures = Vec::new();
+                for status in (0..=255).filter(|s| s % threads == t) {
+                    let out = Run::mvm_run(&[], &prog, &[&status.to_string()]).run();
+                    if out.status.code() != Some(status)
+                        || !out.stdout.is_empty()
+                        || !out.stderr.is_empty()
+                    {
+                        failures.push(format!("exit {status}:\n{}", out.describe()));
+                    }
+                }
+                failures
+            })
+        })
+        .collect();
+    let failures: Vec<String> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of 256 statuses wrong; first:\n{}",
+        failures.len(),
+        failures[0]
+    );
+}
+
+// ---- faults ------------------------------------------------------------------------------------
+
+fn check_fault(which: &str, signame: &str, status: i32) {
+    let prog = program("crash");
+    let native = Run::native(&prog, &[which]).run();
+    assert_eq!(
+        native.shell_status(),
+        status,
+        "native run\n{}",
+        native.describe()
+    );
+    let vm = Run::mvm_run(&[], &prog, &[which]).run();
+    vm.assert_code(status);
+    assert_eq!(
+        vm.stdout,
+        native.stdout,
+        "stdout before the fault\n{}",
+        vm.describe()
+    );
+    vm.assert_mvm_error_line(&format!("killed by {signame}"));
+}
+
+#[test]
+fn fault_null_deref_is_sigsegv() {
+    check_fault("null", "SIGSEGV", 139);
+}
+
+#[test]
+fn fault_ud2_is_sigill() {
+    check_fault("ud2", "SIGILL", 132);
+}
+
+#[test]
+fn fault_divide_by_zero_is_sigfpe() {
+    check_fault("div0", "SIGFPE", 136);
+}
+
+#[test]
+fn fault_abort_is_sigabrt() {
+    check_fault("abort", "SIGABRT", 134);
+}
+
+#[test]
+fn mprotect_downgrade_is_enforced() {
+    let prog = program("mprotect_fault");
+    let native = Run::native(&prog, &[]).run();
+    assert_eq!(
+        native.shell_status(),
+        139,
+        "native run\n{}",
+        native.describe()
+    );
+    let vm = Run::mvm_run(&[], &prog, &[]).run();
+    vm.assert_code(139);
+    assert_eq!(vm.stdout, native.stdout, "{}", vm.describe());
+    vm.assert_mvm_error_line("killed by SIGSEGV");
+}
+
+// ---- memory ------------------------------------------------------------------------------------
+
+#[test]
+fn mmap_cycles_never_see_a_stale_page() {
+    let prog = program("mmap_cycles");
+    let native = Run::native(&prog, &[]).run();
+    assert_eq!(
+        native.stdout_str(),
+        "ok\n",
+        "native run\n{}",
+        native.describe()
+    );
+    let vm = Run::mvm_run(&[], &prog, &[]).run();
+    assert_same(&vm, &native);
+}
+
+#[test]
+fn memory_limit_kills_with_sigkill() {
+    let prog = program("memhog");
+    let vm = Run::mvm_run(&["--memory", "32m"], &prog, &["100"]).run();
+    vm.assert_code(137);
+    assert!(
+        !vm.stdout_str().contains("touched"),
+        "the program finished despite the limit\n{}",
+        vm.describe()
+    );
+}
+
+#[test]
+fn memory_limit_allows_what_fits() {
+    let prog = program("memhog");
+    let vm = Run::mvm_run(&["--memory", "64m"], &prog, &["8"]).run();
+    let native = Run::native(&prog, &["8"]).run();
+    assert_same(&vm, &native);
+}
+
+#[test]
+fn memhog_without_limit() {
+    compare(&program("memhog"), &["100"], None);
+}
+
+// ---- environment and cwd -----------------------------------------------------------------------
+
+#[test]
+fn environment_inherited_and_overridden() {
+    let prog = program("env");
+    let names = [
+        "MVM_T_INHERITED",
+        "MVM_T_OVERRIDE",
+        "MVM_T_NEW",
+        "MVM_T_EMPTY",
+        "MVM_T_EQ",
+        "MVM_T_UNSET",
+        "PATH",
+    ];
+    let vm = Run::mvm_run(
+        &[
+            "-e",
+            "MVM_T_OVERRIDE=vm",
+            "-e",
+            "MVM_T_NEW=new value",
+            "-e",
+            "MVM_T_EMPTY=",
+            "-e",
+            "MVM_T_EQ=a=b=c",
+        ],
+        &prog,
+        &names,
+    )
+    .env("MVM_T_INHERITED", "from the host ✓")
+    .env("MVM_T_OVERRIDE", "host")
+    .env_remove("MVM_T_UNSET")
+    .run();
+    let native = Run::native(&prog, &names)
+        .env("MVM_T_INHERITED", "from the host ✓")
+        .env("MVM_T_OVERRIDE", "vm")
+        .env("MVM_T_NEW", "new value")
+        .env("MVM_T_EMPTY", "")
+        .env("MVM_T_EQ", "a=b=c")
+        .env_remove("MVM_T_UNSET")
+        .run();
+    assert_same(&vm, &native);
+    let out = vm.stdout_str();
+    for line in [
+        "MVM_T_INHERITED=from the host ✓\n",
+        "MVM_T_OVERRIDE=vm\n",
+        "MVM_T_EMPTY=\n",
+        "MVM_T_UNSET unset\n",
+    ] {
+        assert!(out.contains(line), "missing {line:?}\n{}", vm.describe());
+    }
+}
+
+#[test]
+fn cwd_is_inherited_from_mvm() {
+    let prog = program("env");
+    let dir = scratch("cwd_inherited").canonicalize().unwrap();
+    let vm = Run::mvm_run(&[], &prog, &[]).cwd(&dir).run();
+    let native = Run::native(&prog, &[]).cwd(&dir).run();
+    assert_same(&vm, &native);
+    assert_eq!(vm.stdout_str(), format!("cwd={}\n", dir.display()));
+}
+
+#[test]
+fn cwd_flag_sets_the_working_directory() {
+    let prog = program("env");
+    let vm = Run::mvm_run(&["-w", "/tmp"], &prog, &[]).run();
+    vm.assert_code(0);
+    assert_eq!(vm.stdout_str(), "cwd=/tmp\n", "{}", vm.describe());
+}
+
+// ---- stdio -------------------------------------------------------------------------------------
+
+const BIG: usize = 100_000_000;
+
+fn pipe_through(prog: &Path, args: &[&str]) {
+    let data = pseudo_random_bytes(BIG, 0x5eed_1234_abcd_ef01);
+    let start = Instant::now();
+    let vm = Run::mvm_run(&[], prog, args).stdin(data.clone()).run();
+    vm.assert_code(0);
+    assert!(vm.stderr.is_empty(), "{}", vm.describe());
+    if let Some(at) = first_difference(&vm.stdout, &data) {
+        panic!(
+            "output differs from input at byte {at} (got {} bytes of {})",
+            vm.stdout.len(),
+            data.len()
+        );
+    }
+    eprintln!(
+        "{} {:?}: 100 MB through a pipe in {:?}",
+        prog.display(),
+        args,
+        start.elapsed()
+    );
+}
+
+#[test]
+fn pipe_100mb_through_cat_stdin() {
+    pipe_through(&program("cat_stdin"), &[]);
+}
+
+#[test]
+fn pipe_100mb_through_busybox_cat() {
+    pipe_through(Path::new(BUSYBOX), &["cat"]);
+}
+
+#[test]
+fn small_and_empty_stdin() {
+    let out = compare(&program("cat_stdin"), &[], Some(b"a small line\n".to_vec()));
+    assert_eq!(out.stdout, b"a small line\n");
+    compare(&program("cat_stdin"), &[], None);
+    compare(&program("cat_stdin"), &[], Some(Vec::new()));
+}
+
+// ---- busybox -----------------------------------------------------------------------------------
+
+#[test]
+fn busybox_echo() {
+    compare(
+        Path::new(BUSYBOX),
+        &["echo", "hello", "from", "busybox", "✓"],
+        None,
+    );
+}
+
+#[test]
+fn busybox_true_and_false() {
+    compare(Path::new(BUSYBOX), &["true"], None).assert_code(0);
+    compare(Path::new(BUSYBOX), &["false"], None).assert_code(1);
+}
+
+#[test]
+fn busybox_stdin_applets() {
+    let data = pseudo_random_bytes(3_000_000, 42);
+    compare(Path::new(BUSYBOX), &["cat"], Some(data.clone()));
+    compare(Path::new(BUSYBOX), &["wc", "-c"], Some(data.clone()));
+    let out = compare(Path::new(BUSYBOX), &["sha256sum"], Some(data));
+    assert_eq!(out.stdout.len(), 64 + 3 + 1, "{}", out.describe());
+}
+
+#[test]
+fn busybox_seq() {
+    let out = compare(Path::new(BUSYBOX), &["seq", "1", "1000"], None);
+    assert_eq!(out.stdout_str().lines().count(), 1000);
+}
+
+#[test]
+fn busybox_sleep() {
+    let out = compare(Path::new(BUSYBOX), &["sleep", "0.1"], None);
+    out.assert_code(0);
+    assert!(
+        out.elapsed >= Duration::from_millis(100),
+        "{}",
+        out.describe()
+    );
+}
+
+#[test]
+fn program_found_on_path() {
+    let vm = Run::mvm(["run", "busybox", "echo", "via", "PATH"])
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .run();
+    vm.assert_code(0);
+    assert_eq!(vm.stdout_str(), "via PATH\n", "{}", vm.describe());
+}
+
+// ---- timeouts and signals ----------------------------------------------------------------------
+
+fn assert_group_gone(pgid: i32) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = processes_in_group(pgid);
+        if left.is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!("processes left behind in mvm's process group {pgid}: {left:?}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn timeout_expires_with_124() {
+    let prog = program("sleep_forever");
+    let cases = [
+        ("300ms", 300),
+        ("500ms", 500),
+        ("0.5s", 500),
+        ("1", 1000),
+        ("2s", 2000),
+    ];
+    let handles: Vec<_> = cases
+        .iter()
+        .map(|&(spec, ms)| {
+            let prog = prog.clone();
+            thread::spawn(move || {
+                let running = Run::mvm_run(&["--timeout", spec], &prog, &[]).spawn();
+                let pgid = running.pid();
+                let out = running.wait();
+                (spec, ms, pgid, out)
+            })
+        })
+        .collect();
+    for h in handles {
+        let (spec, ms, pgid, out) = h.join().unwrap();
+        assert_eq!(out.code(), 124, "--timeout {spec}\n{}", out.describe());
+        assert_eq!(
+            out.stdout_str(),
+            "ready\n",
+            "--timeout {spec}\n{}",
+            out.describe()
+        );
+        assert!(
+            out.elapsed >= Duration::from_millis(ms)
+                && out.elapsed < Duration::from_millis(ms + 5000),
+            "--timeout {spec} ended after {:?}",
+            out.elapsed
+        );
+        assert_group_gone(pgid);
+    }
+}
+
+#[test]
+fn timeout_that_does_not_expire() {
+    let prog = program("hello");
+    let vm = Run::mvm_run(&["--timeout", "30s"], &prog, &["x"]).run();
+    let native = Run::native(&prog, &["x"]).run();
+    assert_same(&vm, &native);
+}
+
+fn signal_ends_vm(sig: i32, want: i32) {
+    let mut running = Run::mvm_run(&[], program("sleep_forever"), &[]).spawn();
+    running.wait_for_stdout("ready\n");
+    let pgid = running.pid();
+    let sent = Instant::now();
+    running.signal(sig);
+    let out = running.wait();
+    // mvm may exit with 128+N or re-raise the signal on itself; a shell reports both as 128+N.
+    assert_eq!(out.shell_status(), want, "{}", out.describe());
+    assert!(
+        out.status.code().is_some() || out.status.signal() == Some(sig),
+        "mvm died of another signal\n{}",
+        out.describe()
+    );
+    assert!(
+        sent.elapsed() < Duration::from_secs(5),
+        "took {:?} to stop",
+        sent.elapsed()
+    );
+    assert!(
+        !Path::new(&format!("/proc/{pgid}")).exists(),
+        "mvm pid {pgid} still there"
+    );
+    assert_group_gone(pgid);
+}
+
+#[test]
+fn sigterm_to_mvm_gives_143() {
+    signal_ends_vm(libc::SIGTERM, 143);
+}
+
+#[test]
+fn sigint_to_mvm_gives_130() {
+    signal_ends_vm(libc::SIGINT, 130);
+}
+
+// ---- mvm's own errors --------------------------------------------------------------------------
+
+#[test]
+fn bad_flags_give_125() {
+    let hello = program("hello");
+    let hello = hello.to_str().unwrap();
+    let cases: [&[&str]; 5] = [
+        &["run", "--no-such-flag", hello],
+        &["run", "--memory", "lots", hello],
+        &["run", "--timeout", "never", hello],
+        &["run"],
+        &["no-such-subcommand"],
+    ];
+    for args in cases {
+        let out = Run::mvm(args.iter().copied()).run();
+        assert_eq!(out.code(), 125, "mvm {args:?}\n{}", out.describe());
+        out.assert_mvm_error_line("");
+        assert!(out.stdout.is_empty(), "mvm {args:?}\n{}", out.describe());
+    }
+}
+
+#[test]
+fn missing_program_gives_127() {
+    let out = Run::mvm(["run", "/nonexistent/program"]).run();
+    out.assert_code(127);
+    assert!(out.stderr_str().starts_with("mvm: "), "{}", out.describe());
+    let out = Run::mvm(["run", "no-such-program-anywhere-mvm"]).run();
+    out.assert_code(127);
+}
+
+#[test]
+fn not_executable_gives_126() {
+    let dir = scratch("not_executable");
+    // A real static ELF without the execute bit.
+    let no_x = dir.join("hello-no-x");
+    std::fs::copy(program("hello"), &no_x).unwrap();
+    std::fs::set_permissions(&no_x, std::fs::Permissions::from_mode(0o644)).unwrap();
+    // Executable, but not ELF: a text file and a shell script without a shebang.
+    let text = dir.join("text");
+    std::fs::write(&text, "just some text\n").unwrap();
+    std::fs::set_permissions(&text, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let script = dir.join("script");
+    std::fs::write(&script, "echo hi\nexit 3\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Too short to be anything.
+    let empty = dir.join("empty");
+    std::fs::write(&empty, "").unwrap();
+    std::fs::set_permissions(&empty, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for path in [&no_x, &text, &script, &empty, &dir] {
+        let out = Run::mvm(["run".as_ref(), path.as_os_str()]).run();
+        assert_eq!(out.code(), 126, "{}\n{}", path.display(), out.describe());
+        assert!(
+            out.stderr_str().starts_with("mvm: "),
+            "{}\n{}",
+            path.display(),
+            out.describe()
+        );
+        assert!(out.stdout.is_empty(), "{}", out.describe());
+    }
+}
+
+#[test]
+fn dynamic_program_is_not_supported() {
+    let out = Run::mvm(["run", "/bin/true"]).run();
+    out.assert_code(126);
+    assert!(
+        out.stderr_str().contains("not supported"),
+        "{}",
+        out.describe()
+    );
+}
+
+// ---- diagnostics -------------------------------------------------------------------------------
+
+#[test]
+fn trace_prints_syscalls() {
+    let prog = program("hello");
+    let native = Run::native(&prog, &["traced"]).run();
+    let vm = Run::mvm_run(&["--trace"], &prog, &["traced"]).run();
+    vm.assert_code(0);
+    assert_eq!(vm.stdout, native.stdout, "{}", vm.describe());
+    let want = format!(" = {}", native.stdout.len());
+    assert!(
+        vm.stderr_str()
+            .lines()
+            .any(|l| l.contains("write(1, ") && l.contains(&want)),
+        "no `write(1, ...) {want}` line in the trace\n{}",
+        vm.describe()
+    );
+    assert!(
+        vm.stderr_str().lines().any(|l| l.contains("exit_group(0")),
+        "no exit_group in the trace\n{}",
+        vm.describe()
+    );
+}
+
+#[test]
+fn timings_print_phases() {
+    let prog = program("hello");
+    let native = Run::native(&prog, &["timed"]).run();
+    let vm = Run::mvm_run(&["--timings"], &prog, &["timed"]).run();
+    vm.assert_code(0);
+    assert_eq!(vm.stdout, native.stdout, "{}", vm.describe());
+    assert!(vm.stderr_str().lines().count() >= 2, "{}", vm.describe());
+}
+
+#[test]
+fn version_and_help() {
+    let v = Run::mvm(["--version"]).run();
+    v.assert_code(0);
+    assert!(
+        v.stdout_str().contains(env!("CARGO_PKG_VERSION")),
+        "{}",
+        v.describe()
+    );
+    let h = Run::mvm(["--help"]).run();
+    h.assert_code(0);
+    assert!(h.stdout_str().contains("run"), "{}", h.describe());
+}
+
+// ---- cost --------------------------------------------------------------------------------------
+
+#[test]
+fn many_syscalls() {
+    let n = 20_000;
+    let prog = program("getppid_loop");
+    let out = compare(&prog, &[&n.to_string()], None);
+    eprintln!(
+        "{n} getppid calls under mvm in {:?} ({:?} each, start-up included)",
+        out.elapsed,
+        out.elapsed / n
+    );
+}

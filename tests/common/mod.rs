@@ -1,0 +1,534 @@
+//! Fixture for the integration tests: builds the test programs once per test process, runs
+//! `mvm` (and, for comparison, the same program natively) as a child in its own process group,
+//! and never lets a run hang: past its deadline the whole group is killed and the test fails.
+
+#![allow(dead_code)]
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The `mvm` binary under test: the one cargo built, unless `MVM_TEST_BIN` names another (used
+/// to check the tests themselves against a stand-in).
+pub fn mvm_bin() -> PathBuf {
+    std::env::var_os("MVM_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mvm")))
+}
+
+/// How long any one run may take before it is killed and the test fails.
+pub const RUN_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Debian's busybox-static (installed by scripts/setup).
+pub const BUSYBOX: &str = "/bin/busybox";
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("vmm/ has a parent")
+        .to_path_buf()
+}
+
+fn sources_dir() -> PathBuf {
+    repo_root().join("tests/programs")
+}
+
+/// `target/test-programs/`: beside `target/tmp` (CARGO_TARGET_TMPDIR).
+pub fn out_dir() -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let dir = tmp
+        .parent()
+        .map(|t| t.join("test-programs"))
+        .unwrap_or_else(|| repo_root().join("target/test-programs"));
+    std::fs::create_dir_all(&dir).expect("create target/test-programs");
+    dir
+}
+
+/// A scratch directory for one test (non-executable files and the like).
+pub fn scratch(test: &str) -> PathBuf {
+    let dir = out_dir().join("scratch").join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+fn mtime(p: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(p).and_then(|m| m.modified()).ok()
+}
+
+/// Builds `src` into `out` with `cmd` unless `out` is newer than `src`. Writes to a temporary
+/// name first and renames, so a concurrent test run never sees a half-written binary.
+fn build_one(src: &Path, out: &Path, mut cmd: Command) -> Result<(), String> {
+    if let (Some(s), Some(o)) = (mtime(src), mtime(out)) {
+        if o >= s {
+            return Ok(());
+        }
+    }
+    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
+    let output = cmd
+        .arg("-o")
+        .arg(&tmp)
+        .arg(src)
+        .output()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if !output.status.success() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!(
+            "building {} failed ({}):\n{}{}",
+            src.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    std::fs::rename(&tmp, out).map_err(|e| format!("rename {}: {e}", tmp.display()))
+}
+
+/// Builds every program in tests/programs once per test process; returns the output dir.
+fn programs_dir() -> &'static Path {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        let out = out_dir();
+        let mut jobs = Vec::new();
+        for entry in std::fs::read_dir(sources_dir()).map_err(|e| e.to_string())? {
+            let src = entry.map_err(|e| e.to_string())?.path();
+            let (Some(stem), Some(ext)) = (src.file_stem(), src.extension()) else {
+                continue;
+            };
+            let bin = out.join(stem);
+            let cmd = match ext.to_str() {
+                Some("c") => {
+                    let mut c = Command::new("gcc");
+                    c.args(["-static", "-O1", "-Wall"]);
+                    c
+                }
+                Some("rs") => {
+                    let mut c = Command::new("rustc");
+                    c.args([
+                        "-O",
+                        "-C",
+                        "target-feature=+crt-static",
+                        "--edition",
+                        "2021",
+                    ]);
+                    c
+                }
+                _ => continue,
+            };
+            jobs.push(thread::spawn(move || build_one(&src, &bin, cmd)));
+        }
+        let errors: Vec<String> = jobs
+            .into_iter()
+            .filter_map(|j| j.join().expect("build thread panicked").err())
+            .collect();
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(errors.join("\n"))
+        }
+    });
+    match built {
+        Ok(dir) => dir,
+        Err(e) => panic!("building the test programs failed:\n{e}"),
+    }
+}
+
+/// The path of a built test program (the stem of its source in tests/programs).
+pub fn program(name: &str) -> PathBuf {
+    let p = programs_dir().join(name);
+    assert!(p.exists(), "no test program {name} in {}", p.display());
+    p
+}
+
+/// What one run did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub status: ExitStatus,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    /// The exit code; fails the test if the process died of a signal instead of exiting (mvm
+    /// must report a guest's death as 128+N itself, never die of it).
+    pub fn code(&self) -> i32 {
+        match self.status.code() {
+            Some(c) => c,
+            None => panic!(
+                "process died of signal {:?} instead of exiting\n{}",
+                self.status.signal(),
+                self.describe()
+            ),
+        }
+    }
+
+    /// The status as a shell reports it: the exit code, or 128+N for death by signal N.
+    pub fn shell_status(&self) -> i32 {
+        self.status
+            .code()
+            .unwrap_or_else(|| 128 + self.status.signal().unwrap_or(0))
+    }
+
+    pub fn stdout_str(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    pub fn stderr_str(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+
+    /// A readable summary for assertion messages (output cut to a few KiB).
+    pub fn describe(&self) -> String {
+        fn cut(b: &[u8]) -> String {
+            let s = String::from_utf8_lossy(&b[..b.len().min(4000)]).into_owned();
+            if b.len() > 4000 {
+                format!("{s}... ({} bytes)", b.len())
+            } else {
+                s
+            }
+        }
+        format!(
+            "status: {:?} (shell {})\nelapsed: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.status,
+            self.shell_status(),
+            self.elapsed,
+            cut(&self.stdout),
+            cut(&self.stderr)
+        )
+    }
+
+    /// Asserts the exit code, showing the whole outcome when it differs.
+    pub fn assert_code(&self, want: i32) -> &Self {
+        assert_eq!(
+            self.code(),
+            want,
+            "wrong exit status (want {want})\n{}",
+            self.describe()
+        );
+        self
+    }
+
+    /// Asserts that stderr is exactly one line starting with `mvm: ` and containing `needle`.
+    pub fn assert_mvm_error_line(&self, needle: &str) -> &Self {
+        let err = self.stderr_str();
+        let lines: Vec<&str> = err.lines().collect();
+        assert!(
+            lines.len() == 1 && lines[0].starts_with("mvm: ") && lines[0].contains(needle),
+            "want exactly one stderr line `mvm: ...{needle}...`\n{}",
+            self.describe()
+        );
+        self
+    }
+}
+
+/// One child process to run: mvm or a native program.
+pub struct Run {
+    cmd: Command,
+    stdin: Option<Vec<u8>>,
+    deadline: Duration,
+}
+
+impl Run {
+    /// `mvm ARGS...`
+    pub fn mvm<I, S>(args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let mut cmd = Command::new(mvm_bin());
+        cmd.args(args.into_iter().map(Into::into));
+        Run::new(cmd)
+    }
+
+    /// `mvm run [OPTS...] PROGRAM ARGS...`
+    pub fn mvm_run<P: AsRef<Path>>(opts: &[&str], prog: P, args: &[&str]) -> Run {
+        let mut cmd = Command::new(mvm_bin());
+        cmd.arg("run").args(opts).arg(prog.as_ref()).args(args);
+        Run::new(cmd)
+    }
+
+    /// `PROGRAM ARGS...` run directly on the host, for comparison.
+    pub fn native<P: AsRef<Path>>(prog: P, args: &[&str]) -> Run {
+        let mut cmd = Command::new(prog.as_ref());
+        cmd.args(args);
+        Run::new(cmd)
+    }
+
+    fn new(mut cmd: Command) -> Run {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        Run {
+            cmd,
+            stdin: None,
+            deadline: RUN_DEADLINE,
+        }
+    }
+
+    pub fn stdin(mut self, data: Vec<u8>) -> Run {
+        self.stdin = Some(data);
+        self
+    }
+
+    pub fn env(mut self, key: &str, val: &str) -> Run {
+        self.cmd.env(key, val);
+        self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Run {
+        self.cmd.env_remove(key);
+        self
+    }
+
+    pub fn cwd<P: AsRef<Path>>(mut self, dir: P) -> Run {
+        self.cmd.current_dir(dir);
+        self
+    }
+
+    pub fn deadline(mut self, d: Duration) -> Run {
+        self.deadline = d;
+        self
+    }
+
+    /// Starts the child; the caller drives it (signals) and then calls [`Running::wait`].
+    pub fn spawn(mut self) -> Running {
+        if self.stdin.is_some() {
+            self.cmd.stdin(Stdio::piped());
+        }
+        let start = Instant::now();
+        let mut child = self
+            .cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", self.cmd));
+        let stdin_thread = self.stdin.take().map(|data| {
+            let mut pipe = child.stdin.take().expect("stdin piped");
+            // A broken pipe (the program stopped reading) is the test's to judge, not ours.
+            thread::spawn(move || {
+                let _ = pipe.write_all(&data);
+            })
+        });
+        let (out_h, stdout) = reader(child.stdout.take().expect("stdout piped"));
+        let (err_h, stderr) = reader(child.stderr.take().expect("stderr piped"));
+        Running {
+            child,
+            start,
+            deadline: self.deadline,
+            stdin_thread,
+            readers: vec![out_h, err_h],
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Runs to completion (or the deadline, which fails the test).
+    pub fn run(self) -> Outcome {
+        self.spawn().wait()
+    }
+}
+
+/// Output collected so far by a reader thread.
+type Collected = Arc<Mutex<Vec<u8>>>;
+
+fn reader<R: Read + Send + 'static>(mut r: R) -> (thread::JoinHandle<()>, Collected) {
+    let buf: Collected = Arc::default();
+    let sink = Arc::clone(&buf);
+    let h = thread::spawn(move || {
+        let mut chunk = [0u8; 64 * 1024];
+        loop {
+            match r.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => sink.lock().unwrap().extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
+    });
+    (h, buf)
+}
+
+/// A started child. Dropping it kills its whole process group.
+pub struct Running {
+    child: Child,
+    start: Instant,
+    deadline: Duration,
+    stdin_thread: Option<thread::JoinHandle<()>>,
+    readers: Vec<thread::JoinHandle<()>>,
+    stdout: Collected,
+    stderr: Collected,
+}
+
+impl Running {
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Sends `sig` to the child itself (not its group).
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) with a pid we started and have not reaped yet.
+        let rc = unsafe { libc::kill(self.pid(), sig) };
+        assert_eq!(rc, 0, "kill({}, {sig}) failed", self.pid());
+    }
+
+    /// Waits until stdout contains `needle` (so the guest is known to be running); fails the
+    /// test if the child ends first or the deadline passes.
+    pub fn wait_for_stdout(&mut self, needle: &str) {
+        loop {
+            if String::from_utf8_lossy(&self.stdout.lock().unwrap()).contains(needle) {
+                return;
+            }
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                panic!(
+                    "child ended ({status:?}) before printing {needle:?}
+--- stdout ---
+{}
+--- stderr ---
+{}",
+                    String::from_utf8_lossy(&self.stdout.lock().unwrap()),
+                    String::from_utf8_lossy(&self.stderr.lock().unwrap())
+                );
+            }
+            if self.start.elapsed() > self.deadline {
+                panic!(
+                    "no {needle:?} on stdout within {:?}
+--- stderr ---
+{}",
+                    self.deadline,
+                    String::from_utf8_lossy(&self.stderr.lock().unwrap())
+                );
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Waits for the child to end; kills the group and fails the test past the deadline.
+    pub fn wait(mut self) -> Outcome {
+        let status = loop {
+            match self.child.try_wait().expect("try_wait") {
+                Some(s) => break s,
+                None if self.start.elapsed() > self.deadline => {
+                    self.kill_group();
+                    let _ = self.child.wait();
+                    panic!(
+                        "run exceeded its {:?} deadline and was killed\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                        self.deadline,
+                        String::from_utf8_lossy(&self.stdout.lock().unwrap()),
+                        String::from_utf8_lossy(&self.stderr.lock().unwrap())
+                    );
+                }
+                None => thread::sleep(Duration::from_millis(2)),
+            }
+        };
+        let elapsed = self.start.elapsed();
+        // Output pipes close when the last holder exits; a process left behind holding them
+        // would hang us, so bound the wait and kill the group if it comes to that.
+        for h in std::mem::take(&mut self.readers) {
+            join_with_deadline(h, self.pid(), self.start, self.deadline);
+        }
+        if let Some(t) = self.stdin_thread.take() {
+            let _ = t.join();
+        }
+        let stdout = std::mem::take(&mut *self.stdout.lock().unwrap());
+        let stderr = std::mem::take(&mut *self.stderr.lock().unwrap());
+        Outcome {
+            status,
+            stdout,
+            stderr,
+            elapsed,
+        }
+    }
+
+    fn kill_group(&self) {
+        // SAFETY: killpg(2) on the process group we created for this child (process_group(0)).
+        unsafe {
+            libc::killpg(self.pid(), libc::SIGKILL);
+        }
+    }
+}
+
+fn join_with_deadline(h: thread::JoinHandle<()>, pgid: i32, start: Instant, deadline: Duration) {
+    while !h.is_finished() {
+        if start.elapsed() > deadline {
+            // SAFETY: killpg(2) on the process group we created for this child.
+            unsafe {
+                libc::killpg(pgid, libc::SIGKILL);
+            }
+            panic!("a process left behind in group {pgid} kept the output pipes open past the deadline");
+        }
+        thread::sleep(Duration::from_millis(2));
+    }
+    let _ = h.join();
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // If the test panicked with the child still running, take the whole group down.
+        if let Ok(None) = self.child.try_wait() {
+            self.kill_group();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The pids of all processes (other than zombies being reaped) in process group `pgid`.
+pub fn processes_in_group(pgid: i32) -> Vec<i32> {
+    let mut found = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // Fields after the `(comm)`, which may itself contain spaces and parentheses.
+        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // fields[0] = state, [1] = ppid, [2] = pgrp
+        if fields.get(2).and_then(|f| f.parse::<i32>().ok()) == Some(pgid) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Deterministic pseudo-random bytes (xorshift64*), fast enough for 100 MB.
+pub fn pseudo_random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut v = Vec::with_capacity(len + 8);
+    while v.len() < len {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        v.extend_from_slice(&x.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
+    }
+    v.truncate(len);
+    v
+}
+
+/// Index of the first byte where `a` and `b` differ (or the shorter length).
+pub fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
+    if a == b {
+        return None;
+    }
+    Some(
+        a.iter()
+            .zip(b)
+            .position(|(x, y)| x != y)
+            .unwrap_or(a.len().min(b.len())),
+    )
+}
