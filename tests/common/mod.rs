@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -70,11 +71,14 @@ fn build_one(src: &Path, out: &Path, mut cmd: Command) -> Result<(), String> {
         }
     }
     let tmp = out.with_extension(format!("tmp{}", std::process::id()));
-    let output = cmd
-        .arg("-o")
+    cmd.arg("-o")
         .arg(&tmp)
         .arg(src)
-        .output()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = spawn_registered(&mut cmd)
+        .and_then(|c| c.wait_with_output())
         .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
     if !output.status.success() {
         let _ = std::fs::remove_file(&tmp);
@@ -303,9 +307,7 @@ impl Run {
             self.cmd.stdin(Stdio::piped());
         }
         let start = Instant::now();
-        let mut child = self
-            .cmd
-            .spawn()
+        let mut child = spawn_registered(&mut self.cmd)
             .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", self.cmd));
         let stdin_thread = self.stdin.take().map(|data| {
             let mut pipe = child.stdin.take().expect("stdin piped");
@@ -476,8 +478,54 @@ impl Drop for Running {
     }
 }
 
-/// The pids of all processes (other than zombies being reaped) in process group `pgid`.
-pub fn processes_in_group(pgid: i32) -> Vec<i32> {
+/// Every pid this test process started itself. Anything else that turns up as our child was
+/// orphaned by one of them and reparented to us (we are a child subreaper): a leftover.
+fn spawned() -> &'static Mutex<HashSet<i32>> {
+    static SPAWNED: OnceLock<Mutex<HashSet<i32>>> = OnceLock::new();
+    SPAWNED.get_or_init(|| {
+        // SAFETY: prctl(PR_SET_CHILD_SUBREAPER) takes an integer flag and touches no memory.
+        unsafe {
+            libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        }
+        Mutex::default()
+    })
+}
+
+/// Spawns `cmd` and records its pid, under the lock, so that [`stray_children`] never mistakes
+/// a child being started for a leftover.
+fn spawn_registered(cmd: &mut Command) -> std::io::Result<Child> {
+    let mut set = spawned().lock().unwrap();
+    let child = cmd.spawn()?;
+    set.insert(child.id() as i32);
+    Ok(child)
+}
+
+/// Live processes that are our children but were not started by us: orphans of some run (for
+/// instance a helper mvm forked into another session), reparented to us as subreaper. Orphans
+/// that already died are reaped here.
+pub fn stray_children() -> Vec<i32> {
+    let set = spawned().lock().unwrap();
+    // SAFETY: getpid(2) cannot fail.
+    let me = unsafe { libc::getpid() };
+    let mut strays = Vec::new();
+    for (pid, state, ppid, _pgrp) in all_processes() {
+        if ppid != me || set.contains(&pid) {
+            continue;
+        }
+        if state == "Z" {
+            // SAFETY: waitpid(2) on a specific child pid that is not one of our own runs.
+            unsafe {
+                libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG);
+            }
+        } else {
+            strays.push(pid);
+        }
+    }
+    strays
+}
+
+/// (pid, state, ppid, pgrp) of every process in /proc.
+fn all_processes() -> Vec<(i32, String, i32, i32)> {
     let mut found = Vec::new();
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return found;
@@ -497,13 +545,20 @@ pub fn processes_in_group(pgid: i32) -> Vec<i32> {
         let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
             continue;
         };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        // fields[0] = state, [1] = ppid, [2] = pgrp
-        if fields.get(2).and_then(|f| f.parse::<i32>().ok()) == Some(pgid) {
-            found.push(pid);
-        }
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let num = |i: usize| f.get(i).and_then(|x| x.parse::<i32>().ok()).unwrap_or(-1);
+        found.push((pid, f.first().unwrap_or(&"?").to_string(), num(1), num(2)));
     }
     found
+}
+
+/// The pids of all processes in process group `pgid`.
+pub fn processes_in_group(pgid: i32) -> Vec<i32> {
+    all_processes()
+        .into_iter()
+        .filter(|p| p.3 == pgid)
+        .map(|p| p.0)
+        .collect()
 }
 
 /// Deterministic pseudo-random bytes (xorshift64*), fast enough for 100 MB.
