@@ -82,6 +82,13 @@ fn hello_without_args() {
 }
 
 #[test]
+fn stderr_and_status_of_a_failing_program() {
+    let out = compare(&program("crash"), &["no-such-fault"], None);
+    out.assert_code(2);
+    assert_eq!(out.stderr_str(), "crash: unknown fault\n");
+}
+
+#[test]
 fn rust_std_program() {
     let prog = program("hello_rs");
     let args = ["one", "two words", "ünïcödé"];
