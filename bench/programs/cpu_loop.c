@@ -16,7 +16,14 @@ int main(int argc, char **argv)
 	uint64_t x = 0x9E3779B97F4A7C15ULL, acc = 0;
 	struct timespec t0, t1;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (n <= 0) {
+		fprintf(stderr, "cpu_loop: ITERATIONS must be > 0\n");
+		return 2;
+	}
+	if (clock_gettime(CLOCK_MONOTONIC, &t0) != 0) {
+		perror("cpu_loop: clock_gettime");
+		return 1;
+	}
 	for (long i = 0; i < n; i++) {
 		x ^= x << 13;
 		x ^= x >> 7;
@@ -24,7 +31,10 @@ int main(int argc, char **argv)
 		acc = (acc ^ x) * 0x100000001B3ULL;
 		acc = (acc << 5) | (acc >> 59);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (clock_gettime(CLOCK_MONOTONIC, &t1) != 0) {
+		perror("cpu_loop: clock_gettime");
+		return 1;
+	}
 
 	long long ns = (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL
 		     + (t1.tv_nsec - t0.tv_nsec);

@@ -21,10 +21,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "getppid_loop: N must be > 0\n");
 		return 2;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (syscall(SYS_getppid) < 0) {
+		perror("getppid_loop: getppid");
+		return 1;
+	}
+	if (clock_gettime(CLOCK_MONOTONIC, &t0) != 0) {
+		perror("getppid_loop: clock_gettime");
+		return 1;
+	}
 	for (long i = 0; i < n; i++)
 		sink += syscall(SYS_getppid);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (clock_gettime(CLOCK_MONOTONIC, &t1) != 0) {
+		perror("getppid_loop: clock_gettime");
+		return 1;
+	}
 
 	long long ns = (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL
 		     + (t1.tv_nsec - t0.tv_nsec);
