@@ -1,0 +1,14 @@
+//! mvm: run one Linux program in its own KVM micro-VM.
+//!
+//! The program runs natively in guest ring 3; each syscall enters a two-instruction ring-0 stub
+//! that exits to mvm, whose syscall server (`sys`) serves it on the host. See DESIGN.md.
+
+pub mod boot;
+pub mod cli;
+pub mod layout;
+pub mod mm;
+pub mod runner;
+pub mod spec;
+pub mod sys;
+pub mod task;
+pub mod vstate;

@@ -1,1 +1,128 @@
-fn main() {}
+//! The `mvm` binary: parses the command line, runs, and turns the result into an exit status.
+//! The program's own status passes through; death by signal N is 128+N; a timeout is 124;
+//! mvm's own errors are 125, a program that cannot be executed 126, one not found 127.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use vmm::cli::{Cli, Command};
+use vmm::runner::{self, Report, RunError};
+use vmm::task::ExitReason;
+
+/// mvm's own failure (bad flags, no KVM, a broken VM).
+const EXIT_MVM: u8 = 125;
+const EXIT_CANNOT_EXECUTE: u8 = 126;
+const EXIT_NOT_FOUND: u8 = 127;
+const EXIT_TIMEOUT: u8 = 124;
+
+fn signal_name(sig: i32) -> String {
+    let names = [
+        "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
+        "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
+        "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
+    ];
+    match names.get((sig - 1) as usize) {
+        Some(n) => format!("SIG{n}"),
+        None => format!("signal {sig}"),
+    }
+}
+
+fn status_of(program: &str, report: &Report) -> u8 {
+    match &report.reason {
+        ExitReason::Exited(s) => *s,
+        ExitReason::Signaled { sig, detail } => {
+            if !detail.is_empty() {
+                eprintln!("mvm: {program} killed by {} ({detail})", signal_name(*sig));
+            } else if *sig != libc::SIGPIPE && *sig != libc::SIGINT {
+                eprintln!("mvm: {program} killed by {}", signal_name(*sig));
+            }
+            128 + *sig as u8
+        }
+        ExitReason::Timeout => {
+            eprintln!("mvm: {program} timed out");
+            EXIT_TIMEOUT
+        }
+        ExitReason::Stopped(sig) => 128 + *sig as u8,
+        ExitReason::Broken(why) => {
+            eprintln!("mvm: the micro-VM of {program} failed: {why}");
+            EXIT_MVM
+        }
+    }
+}
+
+fn print_timings(report: &Report) {
+    let mut total = std::time::Duration::ZERO;
+    for (what, d) in &report.timings.0 {
+        eprintln!("mvm: timing: {what:<28} {:>8.3} ms", d.as_secs_f64() * 1e3);
+        total += *d;
+    }
+    eprintln!(
+        "mvm: timing: {:<28} {:>8.3} ms",
+        "start-up total",
+        total.as_secs_f64() * 1e3
+    );
+    eprintln!(
+        "mvm: timing: {:<28} {:>8.3} ms ({} syscalls, {} page faults)",
+        "program (guest-init + run)",
+        report.run_time.as_secs_f64() * 1e3,
+        report.syscalls,
+        report.faults
+    );
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                let _ = e.print();
+                return ExitCode::from(EXIT_MVM);
+            }
+            let msg = e.to_string();
+            let first = msg.lines().next().unwrap_or("invalid arguments");
+            eprintln!(
+                "mvm: {} (see mvm --help)",
+                first.trim_start_matches("error: ")
+            );
+            return ExitCode::from(EXIT_MVM);
+        }
+    };
+    match cli.command {
+        Command::Syscalls => {
+            print!("{}", vmm::sys::table::markdown());
+            ExitCode::SUCCESS
+        }
+        Command::Run(args) => {
+            let spec = match args.into_spec() {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("mvm: {e}");
+                    return ExitCode::from(EXIT_MVM);
+                }
+            };
+            let program = spec.program.to_string_lossy().into_owned();
+            let timings = spec.timings;
+            match runner::run(spec) {
+                Ok(report) => {
+                    if timings {
+                        print_timings(&report);
+                    }
+                    ExitCode::from(status_of(&program, &report))
+                }
+                Err(e) => {
+                    eprintln!("mvm: {e}");
+                    ExitCode::from(match e {
+                        RunError::NotFound(_) => EXIT_NOT_FOUND,
+                        RunError::CannotExecute(..) => EXIT_CANNOT_EXECUTE,
+                        _ => EXIT_MVM,
+                    })
+                }
+            }
+        }
+    }
+}

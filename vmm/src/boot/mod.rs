@@ -1,0 +1,122 @@
+//! Booting a micro-VM, as an ordered list of steps (only this module knows the order):
+//! guest memory → address space and the kernel's tables → the tiny kernel (ELF, linux-loader)
+//! → VM → vCPU → guest-init loaded as the first program. Also the program loader shared with
+//! `execve`: the ELF loader and the initial stack.
+
+pub mod elf;
+pub mod kernel;
+pub mod stack;
+
+/// The guest-init image, built by `build.rs` from `guest-init/`.
+pub static GUEST_INIT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/guest-init"));
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::mm::AddressSpace;
+use crate::spec::RunSpec;
+use crate::sys::fs::FdTable;
+use crate::sys::signal::SignalState;
+use crate::task::{StopFlag, Task};
+use crate::vstate::memory::{GuestRam, MemoryError};
+use crate::vstate::vcpu::{self, Vcpu};
+use crate::vstate::vm::{Vm, VmError};
+
+/// Errors building the micro-VM.
+#[derive(Debug, thiserror::Error)]
+pub enum BootError {
+    /// Guest memory.
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
+    /// The VM or vCPU.
+    #[error(transparent)]
+    Vm(#[from] VmError),
+    /// The kernel image.
+    #[error(transparent)]
+    Kernel(#[from] kernel::KernelError),
+    /// Loading guest-init.
+    #[error("cannot start guest-init: {0}")]
+    Init(#[from] elf::ExecError),
+    /// Out of guest memory while building the page tables.
+    #[error("guest memory too small for the kernel's tables")]
+    Tables,
+}
+
+/// Start-up phases and how long each took, for `--timings`.
+#[derive(Debug, Default)]
+pub struct Timings(pub Vec<(&'static str, Duration)>);
+
+impl Timings {
+    fn lap(&mut self, what: &'static str, since: &mut Instant) {
+        let now = Instant::now();
+        self.0.push((what, now - *since));
+        *since = now;
+    }
+}
+
+/// Room for page tables on top of `--memory`: one table maps 2 MiB, so 1/256 of the data, plus
+/// the tables of sparse reservations, plus the system area.
+fn guest_size(memory: u64) -> u64 {
+    memory + memory / 128 + (16 << 20)
+}
+
+/// Builds the micro-VM for `spec` with `program` (a checked host path) and starts guest-init,
+/// which will enter the working directory and exec the program.
+pub fn build(
+    spec: &RunSpec,
+    program: &Path,
+    cwd: &str,
+    stop: StopFlag,
+) -> Result<(Task, Timings), BootError> {
+    let mut t = Timings::default();
+    let mut lap = Instant::now();
+
+    let ram = GuestRam::new(guest_size(spec.memory), spec.memory)?;
+    let mut mm = AddressSpace::new(ram).ok_or(BootError::Tables)?;
+    vcpu::setup_tables(&mut mm).ok_or(BootError::Tables)?;
+    kernel::load(&mm.ram)?;
+    t.lap("memory, page tables, kernel", &mut lap);
+
+    let vm = Vm::new(&mm.ram)?;
+    t.lap("KVM VM", &mut lap);
+    let cpuid = vm.supported_cpuid()?;
+    t.lap("CPUID", &mut lap);
+    let vcpu = Vcpu::new(&vm, 0, &cpuid, mm.cr3())?;
+    t.lap("vCPU", &mut lap);
+
+    let hwcap = cpuid
+        .as_slice()
+        .iter()
+        .find(|e| e.function == 1)
+        .map_or(0, |e| e.edx as u64);
+    // SAFETY: plain id queries.
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let mut task = Task {
+        mm,
+        vcpu,
+        vm,
+        fds: FdTable::stdio(),
+        sig: SignalState::default(),
+        cwd: "/".into(),
+        trace: spec.trace,
+        exe: String::new(),
+        aux: stack::AuxInfo { hwcap, uid, gid },
+        clear_child_tid: 0,
+        rlimits: Vec::new(),
+        stop,
+        syscalls: 0,
+        faults: 0,
+    };
+    use std::os::unix::ffi::OsStrExt;
+    let mut argv: Vec<Vec<u8>> = vec![
+        b"/.mvm/init".to_vec(),
+        cwd.as_bytes().to_vec(),
+        program.as_os_str().as_bytes().to_vec(),
+        spec.program.as_bytes().to_vec(),
+    ];
+    argv.extend(spec.args.iter().map(|a| a.as_bytes().to_vec()));
+    let envp: Vec<Vec<u8>> = spec.env.iter().map(|e| e.as_bytes().to_vec()).collect();
+    task.boot(&argv, &envp)?;
+    t.lap("guest-init loaded", &mut lap);
+    Ok((task, t))
+}

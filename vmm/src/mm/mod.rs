@@ -1,0 +1,576 @@
+//! The program's address space: the page tables mvm builds and keeps in guest memory, the list of
+//! mappings (VMAs) Linux would have, demand paging, and the one checked way to reach guest
+//! memory from a virtual address (`uaccess`).
+//!
+//! How page-table changes reach the guest (this host's KVM uses shadow paging, see HOST.md):
+//! - not present → present, or more permissions: written directly; the guest's next access faults
+//!   into KVM, which walks the tables again.
+//! - anything that takes away a present mapping (unmap, fewer permissions, another frame): written
+//!   directly, then the old frame is invalidated (`GuestRam::invalidate`/`release`), which makes
+//!   KVM drop every shadow entry that maps it. That is the one place the rule is kept: `set_pte`.
+//! - Page-table frames are never freed or reused while the VM lives, and non-leaf entries never
+//!   change once present, so no stale shadow page table can be reached again.
+
+pub mod uaccess;
+
+use std::collections::BTreeMap;
+
+use crate::layout::{MMAP_BASE, MMAP_MIN, PAGE_SIZE, USER_TOP};
+use crate::vstate::memory::{FrameUse, GuestRam};
+
+pub use uaccess::Fault;
+
+/// Page-table entry bits.
+pub mod pte {
+    /// Present.
+    pub const P: u64 = 1 << 0;
+    /// Writable.
+    pub const RW: u64 = 1 << 1;
+    /// User-accessible.
+    pub const US: u64 = 1 << 2;
+    /// Accessed (pre-set, so KVM need not write it).
+    pub const A: u64 = 1 << 5;
+    /// Dirty (pre-set, likewise).
+    pub const D: u64 = 1 << 6;
+    /// A 2 MiB or 1 GiB page (in a PDE or PDPTE).
+    pub const PS: u64 = 1 << 7;
+    /// Software bit: the entry holds a frame the program may not access now (`PROT_NONE`).
+    pub const KEEP: u64 = 1 << 9;
+    /// No execute.
+    pub const NX: u64 = 1 << 63;
+    /// The frame address.
+    pub const ADDR: u64 = 0x000f_ffff_ffff_f000;
+}
+
+/// Protection bits, as `PROT_READ | PROT_WRITE | PROT_EXEC`.
+pub type Prot = u32;
+/// `PROT_READ`.
+pub const PROT_READ: Prot = 1;
+/// `PROT_WRITE`.
+pub const PROT_WRITE: Prot = 2;
+/// `PROT_EXEC`.
+pub const PROT_EXEC: Prot = 4;
+
+/// What a mapping holds (for `/proc/self/maps` and the heap).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VmaKind {
+    /// Anonymous memory.
+    Anon,
+    /// The program's heap (`brk`).
+    Heap,
+    /// The main thread's stack.
+    Stack,
+    /// A segment of an executable image.
+    Image(std::sync::Arc<str>),
+}
+
+/// One mapping: `[start, end)` with one protection.
+#[derive(Debug, Clone)]
+pub struct Vma {
+    /// One past the last byte.
+    pub end: u64,
+    /// `PROT_*` bits.
+    pub prot: Prot,
+    /// What it holds.
+    pub kind: VmaKind,
+}
+
+/// How many pages a fault on anonymous memory fills at once (aligned, inside the mapping): each
+/// fault costs a VM exit, so a little memory is traded for fewer exits, as Linux's fault-around.
+const FAULT_AROUND_PAGES: u64 = 16;
+
+/// A program's address space.
+#[derive(Debug)]
+pub struct AddressSpace {
+    /// Guest-physical memory.
+    pub ram: GuestRam,
+    pml4: u64,
+    vmas: BTreeMap<u64, Vma>,
+    /// Start of the heap.
+    pub brk_start: u64,
+    /// Current program break.
+    pub brk: u64,
+}
+
+/// Rounds up to a page.
+pub fn page_up(x: u64) -> u64 {
+    x.wrapping_add(PAGE_SIZE - 1) & !(PAGE_SIZE - 1)
+}
+
+/// Rounds down to a page.
+pub fn page_down(x: u64) -> u64 {
+    x & !(PAGE_SIZE - 1)
+}
+
+fn leaf_bits(prot: Prot) -> u64 {
+    if prot & (PROT_READ | PROT_WRITE | PROT_EXEC) == 0 {
+        return 0;
+    }
+    let mut b = pte::P | pte::US | pte::A | pte::D;
+    if prot & PROT_WRITE != 0 {
+        b |= pte::RW;
+    }
+    if prot & PROT_EXEC == 0 {
+        b |= pte::NX;
+    }
+    b
+}
+
+/// Whether going from entry `old` to `new` takes away something the guest may have cached.
+fn narrows(old: u64, new: u64) -> bool {
+    if old & pte::P == 0 {
+        return false;
+    }
+    new & pte::P == 0
+        || (old & pte::ADDR) != (new & pte::ADDR)
+        || (old & pte::RW != 0 && new & pte::RW == 0)
+        || (old & pte::NX == 0 && new & pte::NX != 0)
+}
+
+impl AddressSpace {
+    /// An empty address space over `ram`, with its top-level table allocated.
+    pub fn new(mut ram: GuestRam) -> Option<Self> {
+        let pml4 = ram.alloc(FrameUse::Table)?;
+        Some(AddressSpace {
+            ram,
+            pml4,
+            vmas: BTreeMap::new(),
+            brk_start: 0,
+            brk: 0,
+        })
+    }
+
+    /// Guest-physical address of the top-level page table (CR3).
+    pub fn cr3(&self) -> u64 {
+        self.pml4
+    }
+
+    /// The physical address of the entry for `va` at the last level, creating tables if `create`.
+    /// `Err(())` when a table cannot be allocated.
+    fn pte_addr(&mut self, va: u64, create: bool) -> Result<Option<u64>, ()> {
+        let mut table = self.pml4;
+        for shift in [39u32, 30, 21] {
+            let slot = table + ((va >> shift) & 511) * 8;
+            let e = self.ram.read_u64(slot);
+            if e & pte::P != 0 {
+                debug_assert!(e & pte::PS == 0, "mvm maps user memory with 4 KiB pages");
+                table = e & pte::ADDR;
+                continue;
+            }
+            if !create {
+                return Ok(None);
+            }
+            let t = self.ram.alloc(FrameUse::Table).ok_or(())?;
+            self.ram
+                .write_u64(slot, t | pte::P | pte::RW | pte::US | pte::A);
+            table = t;
+        }
+        Ok(Some(table + ((va >> 12) & 511) * 8))
+    }
+
+    /// Maps a kernel page (supervisor-only unless `user`), used once at boot.
+    pub fn map_kernel(&mut self, va: u64, phys: u64, writable: bool, user: bool) -> Option<()> {
+        let slot = self.pte_addr(va, true).ok()??;
+        let mut e = phys | pte::P | pte::A | pte::D;
+        if writable {
+            e |= pte::RW | pte::NX;
+        }
+        if user {
+            e |= pte::US;
+        }
+        self.ram.write_u64(slot, e);
+        Some(())
+    }
+
+    /// The one place a leaf entry changes: writes it and, when it takes something away, makes
+    /// KVM forget the old frame's mappings.
+    fn set_pte(&mut self, slot: u64, new: u64) {
+        let old = self.ram.read_u64(slot);
+        self.ram.write_u64(slot, new);
+        if narrows(old, new) {
+            self.ram.invalidate(old & pte::ADDR);
+        }
+    }
+
+    /// Calls `f(va, slot, entry)` for every last-level entry that holds a frame in `[start, end)`.
+    fn for_each_frame(
+        &mut self,
+        start: u64,
+        end: u64,
+        mut f: impl FnMut(&mut Self, u64, u64, u64),
+    ) {
+        let mut va = start;
+        while va < end {
+            // Skip whole empty tables quickly.
+            let mut table = self.pml4;
+            let mut skip = 0;
+            for shift in [39u32, 30, 21] {
+                let e = self.ram.read_u64(table + ((va >> shift) & 511) * 8);
+                if e & pte::P == 0 {
+                    skip = 1u64 << shift;
+                    break;
+                }
+                table = e & pte::ADDR;
+            }
+            if skip != 0 {
+                va = (va & !(skip - 1)) + skip;
+                continue;
+            }
+            let slot = table + ((va >> 12) & 511) * 8;
+            let e = self.ram.read_u64(slot);
+            if e & (pte::P | pte::KEEP) != 0 {
+                f(self, va, slot, e);
+            }
+            va += PAGE_SIZE;
+        }
+    }
+
+    /// Maps a fresh zeroed frame at `va` with `prot`; returns the frame.
+    fn populate(&mut self, va: u64, prot: Prot) -> Result<u64, Fault> {
+        let slot = self
+            .pte_addr(va, true)
+            .map_err(|_| Fault::Oom)?
+            .expect("created");
+        let e = self.ram.read_u64(slot);
+        if e & (pte::P | pte::KEEP) != 0 {
+            let frame = e & pte::ADDR;
+            self.set_pte(
+                slot,
+                frame | leaf_bits(prot) | if prot == 0 { pte::KEEP } else { 0 },
+            );
+            return Ok(frame);
+        }
+        let frame = self.ram.alloc(FrameUse::User).ok_or(Fault::Oom)?;
+        self.set_pte(
+            slot,
+            frame | leaf_bits(prot) | if prot == 0 { pte::KEEP } else { 0 },
+        );
+        Ok(frame)
+    }
+
+    /// The frame behind page `va` whatever its protection, if it has one (for loaders).
+    pub fn frame_of(&mut self, va: u64) -> Option<u64> {
+        let slot = self.pte_addr(va, false).ok()??;
+        let e = self.ram.read_u64(slot);
+        (e & (pte::P | pte::KEEP) != 0).then_some(e & pte::ADDR)
+    }
+
+    /// The mapping containing `va`.
+    pub fn vma(&self, va: u64) -> Option<(u64, &Vma)> {
+        self.vmas
+            .range(..=va)
+            .next_back()
+            .filter(|(_, v)| va < v.end)
+            .map(|(s, v)| (*s, v))
+    }
+
+    /// All mappings, in address order.
+    pub fn vmas(&self) -> impl Iterator<Item = (u64, &Vma)> {
+        self.vmas.iter().map(|(s, v)| (*s, v))
+    }
+
+    /// Splits mappings so that none straddles `addr`.
+    fn split_at(&mut self, addr: u64) {
+        if let Some((s, v)) = self.vma(addr) {
+            if s < addr {
+                let tail = Vma {
+                    end: v.end,
+                    prot: v.prot,
+                    kind: v.kind.clone(),
+                };
+                self.vmas.get_mut(&s).expect("exists").end = addr;
+                self.vmas.insert(addr, tail);
+            }
+        }
+    }
+
+    /// Whether `[start, end)` is entirely covered by mappings.
+    fn covered(&self, start: u64, end: u64) -> bool {
+        let mut at = start;
+        while at < end {
+            match self.vma(at) {
+                Some((_, v)) => at = v.end,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// Whether `[start, end)` touches no mapping.
+    fn is_free(&self, start: u64, end: u64) -> bool {
+        if start < MMAP_MIN || end > USER_TOP || start >= end {
+            return false;
+        }
+        self.vmas
+            .range(..end)
+            .next_back()
+            .is_none_or(|(_, v)| v.end <= start)
+    }
+
+    /// A free range of `len` bytes: at `hint` if it is free, else the highest one below
+    /// `MMAP_BASE`, as Linux's top-down allocator.
+    pub fn find_free(&self, hint: u64, len: u64) -> Option<u64> {
+        if hint != 0 {
+            let h = page_down(hint);
+            if self.is_free(h, h.checked_add(len)?) {
+                return Some(h);
+            }
+        }
+        let mut top = MMAP_BASE;
+        for (s, v) in self.vmas.range(..MMAP_BASE).rev() {
+            if v.end <= top && top - v.end >= len {
+                return Some(top - len);
+            }
+            top = top.min(*s);
+        }
+        (top >= MMAP_MIN + len).then(|| top - len)
+    }
+
+    /// Adds a mapping over `[start, end)`, replacing whatever was there (as `MAP_FIXED`).
+    pub fn map(&mut self, start: u64, end: u64, prot: Prot, kind: VmaKind) {
+        self.unmap(start, end);
+        let mut start = start;
+        // Merge with a neighbour of the same kind and protection, as Linux does (brk, stacks).
+        if let Some((s, v)) = self.vmas.range(..start).next_back() {
+            if v.end == start && v.prot == prot && v.kind == kind {
+                start = *s;
+            }
+        }
+        let mut stop = end;
+        if let Some(v) = self.vmas.get(&end) {
+            if v.prot == prot && v.kind == kind {
+                stop = v.end;
+                self.vmas.remove(&end);
+            }
+        }
+        self.vmas.insert(
+            start,
+            Vma {
+                end: stop,
+                prot,
+                kind,
+            },
+        );
+    }
+
+    /// Gives back the frames of `[start, end)` but keeps the mappings: the next access reads zeros
+    /// (`MADV_DONTNEED` on private anonymous memory).
+    pub fn discard(&mut self, start: u64, end: u64) {
+        self.for_each_frame(start, end, |me, _, slot, e| {
+            me.set_pte(slot, 0);
+            me.ram.release(e & pte::ADDR);
+        });
+    }
+
+    /// Removes `[start, end)`: mappings, page-table entries, and frames (given back to the host).
+    pub fn unmap(&mut self, start: u64, end: u64) {
+        self.split_at(start);
+        self.split_at(end);
+        let doomed: Vec<u64> = self.vmas.range(start..end).map(|(s, _)| *s).collect();
+        for s in doomed {
+            self.vmas.remove(&s);
+        }
+        self.for_each_frame(start, end, |me, _, slot, e| {
+            me.set_pte(slot, 0);
+            me.ram.release(e & pte::ADDR);
+        });
+    }
+
+    /// Changes the protection of `[start, end)`; `ENOMEM` if part of it is not mapped.
+    pub fn protect(&mut self, start: u64, end: u64, prot: Prot) -> Result<(), ()> {
+        if !self.covered(start, end) {
+            return Err(());
+        }
+        self.split_at(start);
+        self.split_at(end);
+        for (_, v) in self.vmas.range_mut(start..end) {
+            v.prot = prot;
+        }
+        let bits = leaf_bits(prot) | if prot == 0 { pte::KEEP } else { 0 };
+        self.for_each_frame(start, end, |me, _, slot, e| {
+            me.set_pte(slot, (e & pte::ADDR) | bits)
+        });
+        Ok(())
+    }
+
+    /// Moves the frames of `[old, old + len)` to `[new, new + len)` (mremap with a move). The
+    /// destination must be free of frames.
+    pub fn move_pages(&mut self, old: u64, new: u64, len: u64) -> Result<(), Fault> {
+        let mut moved = Vec::new();
+        self.for_each_frame(old, old + len, |me, va, slot, e| {
+            me.set_pte(slot, 0);
+            moved.push((va - old, e));
+        });
+        for (off, e) in moved {
+            let slot = self
+                .pte_addr(new + off, true)
+                .map_err(|_| Fault::Oom)?
+                .expect("created");
+            self.set_pte(slot, e);
+        }
+        Ok(())
+    }
+
+    /// Moves the mapping records of `[old, old + len)` to start at `new` (after `move_pages`).
+    pub fn move_vmas(&mut self, old: u64, new: u64, len: u64) {
+        self.split_at(old);
+        self.split_at(old + len);
+        let moved: Vec<(u64, Vma)> = self
+            .vmas
+            .range(old..old + len)
+            .map(|(s, v)| (*s, v.clone()))
+            .collect();
+        for (s, _) in &moved {
+            self.vmas.remove(s);
+        }
+        for (s, mut v) in moved {
+            v.end = v.end - old + new;
+            self.vmas.insert(s - old + new, v);
+        }
+    }
+
+    /// Grows or shrinks the mapping that ends at `end` in place to end at `new_end`.
+    pub fn resize_vma(&mut self, start: u64, new_end: u64) {
+        if let Some(v) = self.vmas.get_mut(&start) {
+            v.end = new_end;
+        }
+    }
+
+    /// Handles a page fault at `va` (`write`/`exec` say what was tried): fills it from its mapping
+    /// or says why the program must get SIGSEGV.
+    pub fn fault(&mut self, va: u64, write: bool, exec: bool) -> Result<(), Fault> {
+        let (start, end, prot) = match self.vma(va) {
+            Some((s, v)) => (s, v.end, v.prot),
+            None => return Err(Fault::Unmapped),
+        };
+        let allowed = if write {
+            prot & PROT_WRITE != 0
+        } else if exec {
+            prot & PROT_EXEC != 0
+        } else {
+            prot != 0
+        };
+        if !allowed {
+            return Err(Fault::Access);
+        }
+        let page = page_down(va);
+        self.populate(page, prot)?;
+        // Fault-around: neighbours in the same aligned block that have no frame yet.
+        let block = FAULT_AROUND_PAGES * PAGE_SIZE;
+        let lo = (page & !(block - 1)).max(start);
+        let hi = ((page & !(block - 1)) + block).min(end);
+        let mut va = lo;
+        while va < hi {
+            if va != page {
+                let slot = self
+                    .pte_addr(va, true)
+                    .map_err(|_| Fault::Oom)?
+                    .expect("created");
+                if self.ram.read_u64(slot) & (pte::P | pte::KEEP) == 0 {
+                    if self.ram.user_frames() + 1 >= self.ram.user_limit() {
+                        break;
+                    }
+                    self.populate(va, prot)?;
+                }
+            }
+            va += PAGE_SIZE;
+        }
+        Ok(())
+    }
+
+    /// Frames every page of `[start, end)` now (for images, stacks and `MAP_POPULATE`).
+    pub fn populate_range(&mut self, start: u64, end: u64, prot: Prot) -> Result<(), Fault> {
+        let mut va = page_down(start);
+        while va < end {
+            self.populate(va, prot)?;
+            va += PAGE_SIZE;
+        }
+        Ok(())
+    }
+
+    /// Removes every mapping (for `execve`).
+    pub fn clear(&mut self) {
+        self.unmap(0, USER_TOP);
+        self.brk_start = 0;
+        self.brk = 0;
+    }
+
+    /// The frame behind `va` if it is mapped with at least the access asked for, filling it on
+    /// demand as the guest's own access would. `Err` is EFAULT.
+    pub fn translate(&mut self, va: u64, write: bool) -> Result<u64, Fault> {
+        if va >= USER_TOP {
+            return Err(Fault::Unmapped);
+        }
+        if let Ok(Some(slot)) = self.pte_addr(va, false) {
+            let e = self.ram.read_u64(slot);
+            if e & pte::P != 0 && (!write || e & pte::RW != 0) {
+                return Ok((e & pte::ADDR) + (va & (PAGE_SIZE - 1)));
+            }
+        }
+        self.fault(va, write, false)?;
+        let slot = self
+            .pte_addr(va, false)
+            .ok()
+            .flatten()
+            .ok_or(Fault::Unmapped)?;
+        Ok((self.ram.read_u64(slot) & pte::ADDR) + (va & (PAGE_SIZE - 1)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn space() -> AddressSpace {
+        AddressSpace::new(GuestRam::new(64 << 20, 32 << 20).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn demand_fill_and_translate() {
+        let mut s = space();
+        let a = s.find_free(0, 1 << 20).unwrap();
+        s.map(a, a + (1 << 20), PROT_READ | PROT_WRITE, VmaKind::Anon);
+        assert_eq!(
+            s.ram.user_frames(),
+            0,
+            "mapping costs nothing until touched"
+        );
+        s.fault(a + 5 * PAGE_SIZE, true, false).unwrap();
+        assert_eq!(s.ram.user_frames(), FAULT_AROUND_PAGES);
+        let p = s.translate(a + 5 * PAGE_SIZE + 7, true).unwrap();
+        assert_eq!(p & (PAGE_SIZE - 1), 7);
+        assert_eq!(s.fault(a - PAGE_SIZE, false, false), Err(Fault::Unmapped));
+    }
+
+    #[test]
+    fn unmap_gives_frames_back_and_protect_splits() {
+        let mut s = space();
+        let a = 0x4000_0000;
+        s.map(a, a + 64 * PAGE_SIZE, PROT_READ | PROT_WRITE, VmaKind::Anon);
+        s.populate_range(a, a + 64 * PAGE_SIZE, PROT_READ | PROT_WRITE)
+            .unwrap();
+        assert_eq!(s.ram.user_frames(), 64);
+        s.protect(a + PAGE_SIZE, a + 2 * PAGE_SIZE, PROT_READ)
+            .unwrap();
+        assert_eq!(s.vmas().count(), 3);
+        assert_eq!(s.translate(a + PAGE_SIZE, true), Err(Fault::Access));
+        assert!(s.translate(a + PAGE_SIZE, false).is_ok());
+        s.unmap(a, a + 32 * PAGE_SIZE);
+        assert_eq!(s.ram.user_frames(), 32);
+        assert!(s.protect(a, a + 64 * PAGE_SIZE, PROT_READ).is_err());
+    }
+
+    #[test]
+    fn huge_reservation_is_free() {
+        let mut s = space();
+        let len = 64u64 << 30;
+        let a = s.find_free(0, len).unwrap();
+        s.map(a, a + len, 0, VmaKind::Anon);
+        s.protect(a + len / 2, a + len / 2 + PAGE_SIZE, PROT_READ | PROT_WRITE)
+            .unwrap();
+        s.fault(a + len / 2, true, false).unwrap();
+        assert_eq!(s.ram.user_frames(), 1);
+        s.unmap(a, a + len);
+        assert_eq!(s.ram.user_frames(), 0);
+    }
+}

@@ -1,0 +1,234 @@
+//! Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise — all in terms of
+//! `AddressSpace`, which keeps Linux's semantics (hints, `MAP_FIXED`, free reservations).
+
+use super::{err, Args, SysResult};
+use crate::layout::{PAGE_SIZE, USER_TOP};
+use crate::mm::{page_up, VmaKind, PROT_EXEC, PROT_READ, PROT_WRITE};
+use crate::task::Task;
+
+const MAP_SHARED: u64 = 0x01;
+const MAP_PRIVATE: u64 = 0x02;
+const MAP_SHARED_VALIDATE: u64 = 0x03;
+const MAP_FIXED: u64 = 0x10;
+const MAP_ANONYMOUS: u64 = 0x20;
+const MAP_32BIT: u64 = 0x40;
+const MAP_POPULATE: u64 = 0x8000;
+const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
+const MREMAP_MAYMOVE: u64 = 1;
+const MREMAP_FIXED: u64 = 2;
+
+fn aligned(x: u64) -> bool {
+    x % PAGE_SIZE == 0
+}
+
+fn prot_ok(prot: u64) -> Option<u32> {
+    // PROT_GROWSDOWN/GROWSUP are accepted and ignored.
+    let p = prot & !0x0300_0000;
+    (p & !7 == 0).then_some(p as u32 & (PROT_READ | PROT_WRITE | PROT_EXEC))
+}
+
+/// `[addr, addr + len)` as a page range inside user space, or the errno Linux gives.
+fn range(addr: u64, len: u64) -> Result<(u64, u64), super::SysError> {
+    if !aligned(addr) || len == 0 {
+        return err(libc::EINVAL);
+    }
+    let end = addr
+        .checked_add(page_up(len))
+        .filter(|e| *e <= USER_TOP && page_up(len) != 0);
+    match end {
+        Some(e) => Ok((addr, e)),
+        None => err(libc::EINVAL),
+    }
+}
+
+/// brk(2).
+pub fn brk(task: &mut Task, a: Args) -> SysResult {
+    let mm = &mut task.mm;
+    let want = a[0];
+    if want < mm.brk_start || want >= USER_TOP {
+        return Ok(mm.brk);
+    }
+    let (old, new) = (page_up(mm.brk), page_up(want));
+    if new > old {
+        if mm.vmas().any(|(s, v)| s < new && v.end > old) {
+            return Ok(mm.brk);
+        }
+        mm.map(old, new, PROT_READ | PROT_WRITE, VmaKind::Heap);
+    } else if new < old {
+        mm.unmap(new, old);
+    }
+    mm.brk = want;
+    Ok(want)
+}
+
+/// mmap(2): anonymous memory.
+pub fn mmap(task: &mut Task, a: Args) -> SysResult {
+    let [addr, len, prot, flags, fd, _off] = a;
+    let Some(prot) = prot_ok(prot) else {
+        return err(libc::EINVAL);
+    };
+    let kind = flags & MAP_SHARED_VALIDATE;
+    if len == 0 || !(kind == MAP_SHARED || kind == MAP_PRIVATE || kind == MAP_SHARED_VALIDATE) {
+        return err(libc::EINVAL);
+    }
+    let len = page_up(len);
+    if len == 0 || len > USER_TOP {
+        return err(libc::ENOMEM);
+    }
+    if flags & MAP_ANONYMOUS == 0 {
+        task.fds.get(fd)?;
+        return err(libc::ENODEV);
+    }
+    let mm = &mut task.mm;
+    let start = if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
+        if !aligned(addr) {
+            return err(libc::EINVAL);
+        }
+        if addr.checked_add(len).is_none_or(|e| e > USER_TOP) {
+            return err(libc::ENOMEM);
+        }
+        if flags & MAP_FIXED == 0 && mm.vmas().any(|(s, v)| s < addr + len && v.end > addr) {
+            return err(libc::EEXIST);
+        }
+        addr
+    } else if flags & MAP_32BIT != 0 {
+        let hint = if addr != 0 { addr } else { 0x4000_0000 };
+        match mm.find_free(hint, len).filter(|s| s + len <= 0x8000_0000) {
+            Some(s) => s,
+            None => return err(libc::ENOMEM),
+        }
+    } else {
+        match mm.find_free(addr, len) {
+            Some(s) => s,
+            None => return err(libc::ENOMEM),
+        }
+    };
+    mm.map(start, start + len, prot, VmaKind::Anon);
+    if flags & MAP_POPULATE != 0
+        && prot != 0
+        && mm.populate_range(start, start + len, prot).is_err()
+    {
+        mm.unmap(start, start + len);
+        return err(libc::ENOMEM);
+    }
+    Ok(start)
+}
+
+/// munmap(2).
+pub fn munmap(task: &mut Task, a: Args) -> SysResult {
+    let (s, e) = range(a[0], a[1])?;
+    task.mm.unmap(s, e);
+    Ok(0)
+}
+
+/// mprotect(2).
+pub fn mprotect(task: &mut Task, a: Args) -> SysResult {
+    let Some(prot) = prot_ok(a[2]) else {
+        return err(libc::EINVAL);
+    };
+    if a[1] == 0 && aligned(a[0]) {
+        return Ok(0);
+    }
+    let (s, e) = range(a[0], a[1])?;
+    match task.mm.protect(s, e, prot) {
+        Ok(()) => Ok(0),
+        Err(()) => err(libc::ENOMEM),
+    }
+}
+
+/// madvise(2).
+pub fn madvise(task: &mut Task, a: Args) -> SysResult {
+    if a[1] == 0 && aligned(a[0]) {
+        return Ok(0);
+    }
+    let (s, e) = range(a[0], a[1])?;
+    let mut at = s;
+    while at < e {
+        match task.mm.vma(at) {
+            Some((_, v)) => at = v.end,
+            None => return err(libc::ENOMEM),
+        }
+    }
+    match a[2] as i32 {
+        libc::MADV_DONTNEED | libc::MADV_FREE | libc::MADV_REMOVE => task.mm.discard(s, e),
+        libc::MADV_NORMAL
+        | libc::MADV_RANDOM
+        | libc::MADV_SEQUENTIAL
+        | libc::MADV_WILLNEED
+        | libc::MADV_DONTFORK
+        | libc::MADV_DOFORK
+        | libc::MADV_MERGEABLE
+        | libc::MADV_UNMERGEABLE
+        | libc::MADV_HUGEPAGE
+        | libc::MADV_NOHUGEPAGE
+        | libc::MADV_DONTDUMP
+        | libc::MADV_DODUMP
+        | libc::MADV_WIPEONFORK
+        | libc::MADV_KEEPONFORK
+        | libc::MADV_COLD
+        | libc::MADV_PAGEOUT => {}
+        _ => return err(libc::EINVAL),
+    }
+    Ok(0)
+}
+
+/// mremap(2).
+pub fn mremap(task: &mut Task, a: Args) -> SysResult {
+    let [old, old_len, new_len, flags, new_addr, _] = a;
+    if !aligned(old) || flags & !(MREMAP_MAYMOVE | MREMAP_FIXED) != 0 {
+        return err(libc::EINVAL);
+    }
+    if flags & MREMAP_FIXED != 0 && (flags & MREMAP_MAYMOVE == 0 || !aligned(new_addr)) {
+        return err(libc::EINVAL);
+    }
+    let (old_len, new_len) = (page_up(old_len), page_up(new_len));
+    if new_len == 0 || old_len == 0 {
+        return err(libc::EINVAL);
+    }
+    let mm = &mut task.mm;
+    let Some((_, vma)) = mm.vma(old) else {
+        return err(libc::EFAULT);
+    };
+    if old + old_len > vma.end {
+        return err(libc::EFAULT);
+    }
+    let (prot, kind) = (vma.prot, vma.kind.clone());
+    if flags & MREMAP_FIXED == 0 {
+        if new_len <= old_len {
+            mm.unmap(old + new_len, old + old_len);
+            return Ok(old);
+        }
+        let grow_end = old + new_len;
+        if grow_end <= USER_TOP
+            && !mm
+                .vmas()
+                .any(|(s, v)| s < grow_end && v.end > old + old_len)
+        {
+            mm.map(old + old_len, grow_end, prot, kind);
+            return Ok(old);
+        }
+        if flags & MREMAP_MAYMOVE == 0 {
+            return err(libc::ENOMEM);
+        }
+    }
+    let dst = if flags & MREMAP_FIXED != 0 {
+        if new_addr.checked_add(new_len).is_none_or(|e| e > USER_TOP)
+            || (new_addr < old + old_len && old < new_addr + new_len)
+        {
+            return err(libc::EINVAL);
+        }
+        new_addr
+    } else {
+        match mm.find_free(0, new_len) {
+            Some(d) => d,
+            None => return err(libc::ENOMEM),
+        }
+    };
+    let keep = old_len.min(new_len);
+    mm.map(dst, dst + new_len, prot, kind);
+    if mm.move_pages(old, dst, keep).is_err() {
+        return err(libc::ENOMEM);
+    }
+    mm.unmap(old, old + old_len);
+    Ok(dst)
+}

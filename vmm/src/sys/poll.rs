@@ -1,0 +1,143 @@
+//! poll, ppoll and pselect6 on the program's descriptors, served by the host's poll.
+
+use super::{err, host, Args, SysError, SysResult};
+use crate::task::Task;
+
+/// Polls guest pollfds at `at` (`n` of them) with a host timeout in ms (-1 = forever).
+fn poll_guest(task: &mut Task, at: u64, n: u64, timeout_ms: i32) -> SysResult {
+    if n > 1024 {
+        return err(libc::EINVAL);
+    }
+    let mut fds = Vec::with_capacity(n as usize);
+    let mut nval = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let raw: [i32; 2] = task.mm.read_obj(at + 8 * i)?;
+        let (fd, events) = (raw[0], raw[1] as i16);
+        let h = if fd < 0 {
+            Ok(-1)
+        } else {
+            task.fds.get(fd as u64)
+        };
+        nval.push(h.is_err());
+        fds.push(libc::pollfd {
+            fd: h.unwrap_or(-1),
+            events,
+            revents: 0,
+        });
+    }
+    if task.stop_requested().is_some() {
+        return err(libc::EINTR);
+    }
+    let bad = nval.iter().filter(|b| **b).count() as u64;
+    let timeout = if bad > 0 { 0 } else { timeout_ms };
+    // SAFETY: `fds` is a valid array of `n` pollfds.
+    let r = host(unsafe { libc::poll(fds.as_mut_ptr(), n, timeout) } as isize)?;
+    for (i, p) in fds.iter().enumerate() {
+        let rev = if nval[i] { libc::POLLNVAL } else { p.revents };
+        task.mm.write_obj(at + 8 * i as u64 + 6, &rev)?;
+    }
+    Ok(r + bad)
+}
+
+fn timeout_of(task: &mut Task, tsp: u64) -> Result<i32, SysError> {
+    if tsp == 0 {
+        return Ok(-1);
+    }
+    let ts: [i64; 2] = task.mm.read_obj(tsp)?;
+    if ts[0] < 0 || !(0..1_000_000_000).contains(&ts[1]) {
+        return err(libc::EINVAL);
+    }
+    Ok((ts[0]
+        .saturating_mul(1000)
+        .saturating_add((ts[1] + 999_999) / 1_000_000))
+    .min(i32::MAX as i64) as i32)
+}
+
+/// poll(2).
+pub fn poll(task: &mut Task, a: Args) -> SysResult {
+    poll_guest(task, a[0], a[1], a[2] as i32)
+}
+
+/// ppoll(2). The signal mask argument has no effect until handlers run.
+pub fn ppoll(task: &mut Task, a: Args) -> SysResult {
+    let t = timeout_of(task, a[2])?;
+    poll_guest(task, a[0], a[1], t)
+}
+
+/// pselect6(2), by way of the host's poll.
+pub fn pselect6(task: &mut Task, a: Args) -> SysResult {
+    let nfds = a[0] as i64;
+    if !(0..=1024).contains(&nfds) {
+        return err(libc::EINVAL);
+    }
+    let words = (nfds as u64).div_ceil(64);
+    let mut sets = [
+        vec![0u64; words as usize],
+        vec![0u64; words as usize],
+        vec![0u64; words as usize],
+    ];
+    for (k, set) in sets.iter_mut().enumerate() {
+        if a[1 + k] != 0 {
+            for (w, slot) in set.iter_mut().enumerate() {
+                *slot = task.mm.read_obj(a[1 + k] + 8 * w as u64)?;
+            }
+        }
+    }
+    let timeout = timeout_of(task, a[4])?;
+    let mut pfds = Vec::new();
+    let mut which = Vec::new();
+    for fd in 0..nfds as u64 {
+        let (w, b) = ((fd / 64) as usize, fd % 64);
+        let mut ev = 0i16;
+        if sets[0][w] >> b & 1 != 0 {
+            ev |= libc::POLLIN;
+        }
+        if sets[1][w] >> b & 1 != 0 {
+            ev |= libc::POLLOUT;
+        }
+        if sets[2][w] >> b & 1 != 0 {
+            ev |= libc::POLLPRI;
+        }
+        if ev != 0 {
+            let h = task.fds.get(fd)?;
+            pfds.push(libc::pollfd {
+                fd: h,
+                events: ev,
+                revents: 0,
+            });
+            which.push(fd);
+        }
+    }
+    if task.stop_requested().is_some() {
+        return err(libc::EINTR);
+    }
+    // SAFETY: `pfds` is a valid pollfd array.
+    host(unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as u64, timeout) } as isize)?;
+    for s in sets.iter_mut() {
+        s.fill(0);
+    }
+    let mut count = 0;
+    for (p, fd) in pfds.iter().zip(which) {
+        let (w, b) = ((fd / 64) as usize, fd % 64);
+        let marks = [
+            p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0
+                && p.events & libc::POLLIN != 0,
+            p.revents & (libc::POLLOUT | libc::POLLERR) != 0 && p.events & libc::POLLOUT != 0,
+            p.revents & libc::POLLPRI != 0 && p.events & libc::POLLPRI != 0,
+        ];
+        for (k, m) in marks.iter().enumerate() {
+            if *m {
+                sets[k][w] |= 1 << b;
+                count += 1;
+            }
+        }
+    }
+    for (k, set) in sets.iter().enumerate() {
+        if a[1 + k] != 0 {
+            for (w, v) in set.iter().enumerate() {
+                task.mm.write_obj(a[1 + k] + 8 * w as u64, v)?;
+            }
+        }
+    }
+    Ok(count)
+}

@@ -1,0 +1,174 @@
+//! The syscall table: one entry per served number, with its name, handler, support level and
+//! a note on what is missing, and how `--trace` prints its arguments. `mvm syscalls` and the
+//! compatibility table in the docs are generated from it.
+
+use std::sync::OnceLock;
+
+use super::{fs, mem, poll, process, signal, time, Args, SysResult};
+use crate::task::Task;
+
+/// How completely a syscall is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Support {
+    /// As Linux serves it.
+    Full,
+    /// Served in part; the note says what is missing.
+    Partial,
+}
+
+/// One syscall.
+pub struct Entry {
+    /// Syscall number (x86-64).
+    pub nr: u64,
+    /// Name, as strace prints it.
+    pub name: &'static str,
+    /// The handler.
+    pub handler: fn(&mut Task, Args) -> SysResult,
+    /// Support level.
+    pub support: Support,
+    /// What is missing, for `Partial`.
+    pub note: &'static str,
+    /// How `--trace` prints each argument: `i` integer, `x` hex, `f` fd, `s` string,
+    /// `b` input buffer (length in the next argument), `B` output buffer (length = result),
+    /// `v` iovec array (count in the next argument).
+    pub args: &'static str,
+}
+
+macro_rules! table {
+    ($( $nr:literal $name:ident $handler:path, $sup:ident $args:literal $note:literal; )*) => {
+        /// Every served syscall.
+        pub static TABLE: &[Entry] = &[
+            $( Entry { nr: $nr, name: stringify!($name), handler: $handler,
+                       support: Support::$sup, note: $note, args: $args }, )*
+        ];
+    };
+}
+
+table! {
+    0 read fs::read, Full "fBi" "";
+    1 write fs::write, Full "fbi" "";
+    3 close fs::close, Full "f" "";
+    5 fstat fs::fstat, Partial "fx" "standard streams only until the filesystem lands";
+    7 poll poll::poll, Partial "xii" "standard streams only";
+    8 lseek fs::lseek, Full "fii" "";
+    9 mmap mem::mmap, Partial "xixxfi" "anonymous memory only; MAP_SHARED anonymous is private";
+    10 mprotect mem::mprotect, Full "xix" "";
+    11 munmap mem::munmap, Full "xi" "";
+    12 brk mem::brk, Full "x" "";
+    13 rt_sigaction signal::rt_sigaction, Partial "ixxi" "handlers are recorded, not yet run";
+    14 rt_sigprocmask signal::rt_sigprocmask, Full "ixxi" "";
+    16 ioctl fs::ioctl, Partial "fxx" "TCGETS, TIOCGWINSZ, TIOCGPGRP, FIONREAD on the standard streams";
+    17 pread64 fs::pread64, Full "fBii" "";
+    18 pwrite64 fs::pwrite64, Full "fbii" "";
+    19 readv fs::readv, Full "fvi" "";
+    20 writev fs::writev, Full "fvi" "";
+    24 sched_yield process::sched_yield, Full "" "";
+    25 mremap mem::mremap, Full "xiiix" "";
+    28 madvise mem::madvise, Partial "xii" "MADV_DONTNEED and MADV_FREE give memory back; other advice is accepted and ignored";
+    32 dup fs::dup, Full "f" "";
+    33 dup2 fs::dup2, Full "ff" "";
+    34 pause signal::pause, Full "" "";
+    35 nanosleep time::nanosleep, Full "xx" "";
+    39 getpid process::getpid, Full "" "";
+    59 execve process::execve, Partial "sxx" "static executables only until dynamic loading lands";
+    60 exit process::exit, Full "i" "";
+    62 kill signal::kill, Partial "ii" "to the program itself, default actions";
+    63 uname process::uname, Full "x" "";
+    72 fcntl fs::fcntl, Partial "fix" "F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD, F_DUPFD_CLOEXEC";
+    79 getcwd fs::getcwd, Full "xi" "";
+    80 chdir fs::chdir, Partial "s" "records the path; the filesystem view comes later";
+    96 gettimeofday time::gettimeofday, Full "xx" "";
+    97 getrlimit process::getrlimit, Full "ix" "";
+    102 getuid process::getuid, Full "" "";
+    104 getgid process::getgid, Full "" "";
+    107 geteuid process::getuid, Full "" "";
+    108 getegid process::getgid, Full "" "";
+    110 getppid process::getppid, Full "" "";
+    111 getpgrp process::getpid, Full "" "";
+    118 getresuid process::getresuid, Full "xxx" "";
+    120 getresgid process::getresgid, Full "xxx" "";
+    121 getpgid process::getpgid, Full "i" "";
+    124 getsid process::getpgid, Full "i" "";
+    131 sigaltstack signal::sigaltstack, Full "xx" "";
+    158 arch_prctl process::arch_prctl, Partial "ix" "ARCH_SET_FS, ARCH_GET_FS, ARCH_SET_GS, ARCH_GET_GS";
+    186 gettid process::getpid, Full "" "";
+    200 tkill signal::tkill, Partial "ii" "to the program itself, default actions";
+    201 time time::time, Full "x" "";
+    202 futex process::futex, Partial "xiixxi" "one thread: WAIT checks the value and sleeps until a timeout or signal; WAKE wakes nobody";
+    204 sched_getaffinity process::sched_getaffinity, Full "iix" "";
+    218 set_tid_address process::set_tid_address, Full "x" "";
+    228 clock_gettime time::clock_gettime, Full "ix" "";
+    229 clock_getres time::clock_getres, Full "ix" "";
+    230 clock_nanosleep time::clock_nanosleep, Full "iixx" "";
+    231 exit_group process::exit, Full "i" "";
+    234 tgkill signal::tgkill, Partial "iii" "to the program itself, default actions";
+    270 pselect6 poll::pselect6, Partial "ixxxxx" "standard streams only";
+    271 ppoll poll::ppoll, Partial "xixxi" "standard streams only";
+    273 set_robust_list process::set_robust_list, Full "xi" "";
+    292 dup3 fs::dup3, Full "ffi" "";
+    262 newfstatat fs::newfstatat, Partial "fsxx" "AT_EMPTY_PATH on the standard streams only until the filesystem lands";
+    302 prlimit64 process::prlimit64, Full "iixx" "";
+    318 getrandom process::getrandom, Full "xii" "";
+    332 statx fs::statx, Partial "fsxix" "AT_EMPTY_PATH on the standard streams only until the filesystem lands";
+    334 rseq process::rseq, Partial "xixx" "registration only: one CPU, never preempted inside a critical section";
+}
+
+/// The entry for `nr`, if served.
+pub fn lookup(nr: u64) -> Option<&'static Entry> {
+    static INDEX: OnceLock<Vec<u16>> = OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let mut v = vec![u16::MAX; 512];
+        for (i, e) in TABLE.iter().enumerate() {
+            v[e.nr as usize] = i as u16;
+        }
+        v
+    });
+    let i = *index.get(nr as usize)?;
+    TABLE.get(i as usize)
+}
+
+/// The name of syscall `nr` if mvm serves it.
+pub fn name(nr: u64) -> Option<&'static str> {
+    lookup(nr).map(|e| e.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_unique_and_formats_match_arity() {
+        let mut seen = std::collections::HashSet::new();
+        for e in TABLE {
+            assert!(seen.insert(e.nr), "{} listed twice", e.name);
+            assert!(e.args.len() <= 6, "{}", e.name);
+            assert_eq!(
+                e.support == Support::Partial,
+                !e.note.is_empty(),
+                "{}",
+                e.name
+            );
+            assert!(std::ptr::eq(lookup(e.nr).unwrap(), e));
+        }
+        assert!(lookup(9999).is_none());
+    }
+}
+
+/// The compatibility table, in Markdown, generated from `TABLE`.
+pub fn markdown() -> String {
+    let mut rows: Vec<&Entry> = TABLE.iter().collect();
+    rows.sort_by_key(|e| e.nr);
+    let mut s = String::from("| nr | syscall | support | notes |\n|---:|---|---|---|\n");
+    for e in rows {
+        let sup = match e.support {
+            Support::Full => "served",
+            Support::Partial => "partly",
+        };
+        s.push_str(&format!(
+            "| {} | `{}` | {} | {} |\n",
+            e.nr, e.name, sup, e.note
+        ));
+    }
+    s.push_str("\nEvery other syscall returns `ENOSYS` (`--trace` shows each such call).\n");
+    s
+}

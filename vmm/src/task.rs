@@ -1,0 +1,283 @@
+//! The running program: its address space, vCPU, file descriptors and signal state, and the loop
+//! that turns each VM exit into a served syscall, a filled page, or the program's end.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use crate::boot::elf::{self, ExecError, Source};
+use crate::boot::stack::{self, AuxInfo};
+use crate::layout::{kva, IRETQ, KERNEL_VBASE, KSTACK_PHYS, KSTACK_TOP_PHYS, SYSCALL_ENTRY};
+use crate::mm::{AddressSpace, Fault};
+use crate::sys::fs::FdTable;
+use crate::sys::signal::{self, SignalState};
+use crate::sys::{self, SysError};
+use crate::vstate::vcpu::{has_error_code, GuestExit, IretFrame, Vcpu};
+use crate::vstate::vm::VmError;
+
+/// Why the program ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExitReason {
+    /// It exited with this status.
+    Exited(u8),
+    /// It was killed by signal `sig`; `detail` says why when it was a fault.
+    Signaled {
+        /// Signal number.
+        sig: i32,
+        /// What happened (a fault's address), or empty.
+        detail: String,
+    },
+    /// mvm stopped it: `--timeout` expired.
+    Timeout,
+    /// mvm stopped it because mvm received signal `sig`.
+    Stopped(i32),
+    /// The VM itself failed.
+    Broken(String),
+}
+
+/// What mvm asks of a running vCPU from another thread.
+pub const STOP_NONE: u32 = 0;
+/// Stop for `--timeout`.
+pub const STOP_TIMEOUT: u32 = 1 << 16;
+
+/// A flag the control loop sets to stop the program: `STOP_TIMEOUT` or a signal number.
+pub type StopFlag = Arc<AtomicU32>;
+
+/// The program.
+pub struct Task {
+    /// Its vCPU.
+    pub vcpu: Vcpu,
+    /// The VM (kept alive as long as the vCPU; dropped before guest memory).
+    pub vm: crate::vstate::vm::Vm,
+    /// File descriptors.
+    pub fds: FdTable,
+    /// Signal dispositions, mask, alternate stack.
+    pub sig: SignalState,
+    /// Working directory.
+    pub cwd: String,
+    /// `--trace`.
+    pub trace: bool,
+    /// The path of the running executable (`/proc/self/exe`), for messages.
+    pub exe: String,
+    /// What the auxiliary vector reports.
+    pub aux: AuxInfo,
+    /// `set_tid_address`.
+    pub clear_child_tid: u64,
+    /// Resource limits that `prlimit64` has set: (resource, soft, hard).
+    pub rlimits: Vec<(u32, u64, u64)>,
+    /// Set by the control loop to stop the program.
+    pub stop: StopFlag,
+    /// Number of syscalls served (for `--timings`).
+    pub syscalls: u64,
+    /// Number of page faults served.
+    pub faults: u64,
+    /// Its address space (last: guest memory outlives the vCPU and VM that use it).
+    pub mm: AddressSpace,
+}
+
+impl Task {
+    /// Replaces the program image with the checked `image` read from `src` (execve's second
+    /// half: the old image is gone once this starts). Returns the entry point and stack pointer.
+    pub fn exec_image(
+        &mut self,
+        image: &elf::Image,
+        src: &dyn Source,
+        path: &str,
+        argv: &[Vec<u8>],
+        envp: &[Vec<u8>],
+    ) -> Result<(u64, u64), ExecError> {
+        self.mm.clear();
+        let loaded = image.load(&mut self.mm, src, path)?;
+        self.mm.brk_start = loaded.end;
+        self.mm.brk = loaded.end;
+        let sp = stack::build(
+            &mut self.mm,
+            &loaded,
+            0,
+            argv,
+            envp,
+            path.as_bytes(),
+            &self.aux,
+        )
+        .map_err(|_| ExecError::Oom)?;
+        self.exe = path.to_string();
+        self.sig.on_exec();
+        self.fds.on_exec();
+        self.clear_child_tid = 0;
+        Ok((loaded.entry, sp))
+    }
+
+    /// Starts the first program: guest-init.
+    pub fn boot(&mut self, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<(), ExecError> {
+        let src: &[u8] = crate::boot::GUEST_INIT;
+        let image = elf::parse(&src)?;
+        let (entry, sp) = self.exec_image(&image, &src, "/.mvm/init", argv, envp)?;
+        self.enter_user(entry, sp);
+        Ok(())
+    }
+
+    /// Points the vCPU at a fresh program image: every register zero, as Linux starts one.
+    fn enter_user(&mut self, entry: u64, sp: u64) {
+        let r = self.vcpu.regs_mut();
+        *r = Default::default();
+        r.rflags = 2;
+        self.resume_user(IretFrame::user(entry, sp, 0));
+        let _ = self.vcpu.set_fs_base(0);
+        let _ = self.vcpu.set_gs_base(0);
+    }
+
+    /// Writes `frame` on the ring-0 stack and points the vCPU at the kernel's `iretq`.
+    fn resume_user(&mut self, frame: IretFrame) {
+        let at = KSTACK_TOP_PHYS - 40;
+        let words = [frame.rip, frame.cs, frame.rflags, frame.rsp, frame.ss];
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        self.mm.ram.write(at, &bytes);
+        let r = self.vcpu.regs_mut();
+        r.rsp = kva(at);
+        r.rip = IRETQ;
+    }
+
+    /// Whether the control loop asked the program to stop.
+    pub fn stop_requested(&self) -> Option<ExitReason> {
+        match self.stop.load(Ordering::Acquire) {
+            STOP_NONE => None,
+            STOP_TIMEOUT => Some(ExitReason::Timeout),
+            sig => Some(ExitReason::Stopped(sig as i32)),
+        }
+    }
+
+    /// Runs the program until it ends.
+    pub fn run(&mut self) -> Result<ExitReason, VmError> {
+        loop {
+            if let Some(r) = self.stop_requested() {
+                return Ok(r);
+            }
+            let exit = self.vcpu.run()?;
+            let end = match exit {
+                GuestExit::Syscall => {
+                    let rsp = self.vcpu.regs().rsp;
+                    self.serve_syscall(rsp)
+                }
+                GuestExit::Exception { vector } => self.serve_exception(vector),
+                GuestExit::UserIo => Some(signal::fatal(
+                    libc::SIGSEGV,
+                    format!(
+                        "general protection fault (I/O instruction), rip {:#x}",
+                        self.vcpu.regs().rip
+                    ),
+                )),
+                GuestExit::Interrupted => {
+                    self.vcpu.clear_immediate_exit();
+                    None
+                }
+                GuestExit::Broken(why) => Some(ExitReason::Broken(why.to_string())),
+            };
+            if let Some(r) = end {
+                return Ok(r);
+            }
+        }
+    }
+
+    /// Serves the syscall the program made with its stack pointer at `user_rsp`.
+    fn serve_syscall(&mut self, user_rsp: u64) -> Option<ExitReason> {
+        let r = self.vcpu.regs();
+        self.syscalls += 1;
+        let args = [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9];
+        // `syscall` left the return address in rcx and the flags in r11 (they stay there, as on
+        // Linux).
+        let back = IretFrame::user(r.rcx, user_rsp, r.r11);
+        let ret = match sys::dispatch(self, r.rax, args) {
+            Ok(v) => v,
+            Err(SysError::Errno(e)) => (-(e as i64)) as u64,
+            Err(SysError::Exit(reason)) => return Some(reason),
+            Err(SysError::Exec { entry, sp }) => {
+                self.enter_user(entry, sp);
+                return None;
+            }
+        };
+        self.vcpu.regs_mut().rax = ret;
+        self.resume_user(back);
+        None
+    }
+
+    fn serve_exception(&mut self, vector: u8) -> Option<ExitReason> {
+        let regs = self.vcpu.regs();
+        let lo = kva(KSTACK_PHYS);
+        let hi = kva(KSTACK_TOP_PHYS);
+        let ec_len = if has_error_code(vector) { 8 } else { 0 };
+        if regs.rsp < lo || regs.rsp + ec_len + 40 > hi {
+            return Some(ExitReason::Broken(format!(
+                "exception {vector} with a bad ring-0 stack"
+            )));
+        }
+        let mut raw = [0u8; 48];
+        self.mm
+            .ram
+            .read(regs.rsp - KERNEL_VBASE, &mut raw[..(ec_len + 40) as usize]);
+        let word = |i: usize| u64::from_le_bytes(raw[8 * i..8 * i + 8].try_into().unwrap());
+        let (code, f0) = if ec_len == 8 { (word(0), 1) } else { (0, 0) };
+        let frame = IretFrame {
+            rip: word(f0),
+            cs: word(f0 + 1),
+            rflags: word(f0 + 2),
+            rsp: word(f0 + 3),
+            ss: word(f0 + 4),
+        };
+        if std::env::var_os("MVM_DEBUG").is_some() {
+            eprintln!(
+                "exc {vector} code {code:#x} frame {frame:x?} regs {regs:x?} cr2 {:#x}",
+                self.vcpu.cr2()
+            );
+        }
+        if frame.cs & 3 != 3 {
+            return Some(ExitReason::Broken(format!(
+                "exception {vector} in the guest kernel at {:#x}",
+                frame.rip
+            )));
+        }
+        if vector == 13 && frame.rip == SYSCALL_ENTRY {
+            // Under PVM the syscall entry runs in the guest's supervisor mode natively, where the
+            // `out` faults instead of exiting; the #GP reaches the kernel's #GP entry, which exits.
+            // Either way it is the program's syscall, made with its stack at `frame.rsp`.
+            return self.serve_syscall(frame.rsp);
+        }
+        if vector == 14 {
+            let addr = self.vcpu.cr2();
+            self.faults += 1;
+            match self.mm.fault(addr, code & 2 != 0, code & 16 != 0) {
+                Ok(()) => {
+                    self.resume_user(frame);
+                    return None;
+                }
+                Err(Fault::Oom) => {
+                    return Some(ExitReason::Signaled {
+                        sig: libc::SIGKILL,
+                        detail: format!(
+                            "out of memory: the --memory limit of {} MiB is reached",
+                            self.mm.ram.user_limit() * 4096 >> 20
+                        ),
+                    })
+                }
+                Err(_) => {
+                    return Some(signal::fatal(
+                        libc::SIGSEGV,
+                        format!("page fault at {addr:#x}, rip {:#x}", frame.rip),
+                    ))
+                }
+            }
+        }
+        let (sig, what) = match vector {
+            0 => (libc::SIGFPE, "divide error"),
+            1 | 3 => (libc::SIGTRAP, "breakpoint"),
+            4 | 5 => (libc::SIGSEGV, "bound/overflow trap"),
+            6 => (libc::SIGILL, "invalid opcode"),
+            7 => (libc::SIGILL, "device not available"),
+            12 => (libc::SIGBUS, "stack fault"),
+            13 => (libc::SIGSEGV, "general protection fault"),
+            16 => (libc::SIGFPE, "x87 floating-point exception"),
+            17 => (libc::SIGBUS, "alignment check"),
+            19 => (libc::SIGFPE, "SIMD floating-point exception"),
+            _ => (libc::SIGSEGV, "unexpected exception"),
+        };
+        Some(signal::fatal(sig, format!("{what}, rip {:#x}", frame.rip)))
+    }
+}
