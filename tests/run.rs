@@ -77,6 +77,15 @@ fn hello_args_with_spaces_empty_strings_and_utf8() {
 }
 
 #[test]
+fn many_and_long_arguments() {
+    let many: Vec<String> = (0..2000).map(|i| format!("arg-{i}")).collect();
+    let long = "x".repeat(100_000);
+    let mut args: Vec<&str> = many.iter().map(String::as_str).collect();
+    args.push(&long);
+    compare(&program("hello"), &args, None);
+}
+
+#[test]
 fn hello_without_args() {
     compare(&program("hello"), &[], None);
 }
@@ -160,6 +169,11 @@ fn check_fault(which: &str, signame: &str, status: i32) {
         vm.describe()
     );
     vm.assert_mvm_error_line(&format!("killed by {signame}"));
+    assert!(
+        vm.stderr_str().contains("crash"),
+        "names the program\n{}",
+        vm.describe()
+    );
 }
 
 #[test]
@@ -231,6 +245,15 @@ fn memory_limit_allows_what_fits() {
     let prog = program("memhog");
     let vm = Run::mvm_run(&["--memory", "64m"], &prog, &["8"]).run();
     let native = Run::native(&prog, &["8"]).run();
+    assert_same(&vm, &native);
+}
+
+#[test]
+fn memory_limit_counts_only_what_is_mapped() {
+    // 20 rounds of map, touch and unmap 16 MiB: 320 MiB in all, never more than 16 at once.
+    let prog = program("memhog");
+    let vm = Run::mvm_run(&["--memory", "32m"], &prog, &["16", "20"]).run();
+    let native = Run::native(&prog, &["16", "20"]).run();
     assert_same(&vm, &native);
 }
 
@@ -385,6 +408,12 @@ fn busybox_seq() {
 }
 
 #[test]
+fn busybox_large_output() {
+    let out = compare(Path::new(BUSYBOX), &["seq", "1", "300000"], None);
+    assert!(out.stdout.len() > 1_000_000);
+}
+
+#[test]
 fn busybox_sleep() {
     let out = compare(Path::new(BUSYBOX), &["sleep", "0.1"], None);
     out.assert_code(0);
@@ -465,6 +494,37 @@ fn timeout_expires_with_124() {
 }
 
 #[test]
+fn timeout_ends_a_program_that_never_makes_a_syscall() {
+    let running = Run::mvm_run(&["--timeout", "300ms"], program("spin"), &[]).spawn();
+    let pgid = running.pid();
+    let out = running.wait();
+    out.assert_code(124);
+    assert_eq!(out.stdout_str(), "ready\n", "{}", out.describe());
+    assert!(
+        out.elapsed < Duration::from_secs(5),
+        "took {:?}",
+        out.elapsed
+    );
+    assert_group_gone(pgid);
+}
+
+#[test]
+fn timeout_ends_a_program_blocked_reading_stdin() {
+    let running = Run::mvm_run(&["--timeout", "300ms"], program("cat_stdin"), &[])
+        .hold_stdin()
+        .spawn();
+    let pgid = running.pid();
+    let out = running.wait();
+    out.assert_code(124);
+    assert!(
+        out.elapsed < Duration::from_secs(5),
+        "took {:?}",
+        out.elapsed
+    );
+    assert_group_gone(pgid);
+}
+
+#[test]
 fn timeout_that_does_not_expire() {
     let prog = program("hello");
     let vm = Run::mvm_run(&["--timeout", "30s"], &prog, &["x"]).run();
@@ -473,8 +533,23 @@ fn timeout_that_does_not_expire() {
 }
 
 fn signal_ends_vm(sig: i32, want: i32) {
-    let mut running = Run::mvm_run(&[], program("sleep_forever"), &[]).spawn();
-    running.wait_for_stdout("ready\n");
+    signal_ends(
+        Run::mvm_run(&[], program("sleep_forever"), &[]),
+        "ready\n",
+        sig,
+        want,
+    );
+}
+
+/// Starts `run`, waits for `ready` on its stdout (empty: waits 300 ms), sends `sig` to mvm and
+/// checks the status and that nothing is left behind.
+fn signal_ends(run: Run, ready: &str, sig: i32, want: i32) {
+    let mut running = run.spawn();
+    if ready.is_empty() {
+        thread::sleep(Duration::from_millis(300));
+    } else {
+        running.wait_for_stdout(ready);
+    }
     let pgid = running.pid();
     let sent = Instant::now();
     running.signal(sig);
@@ -508,25 +583,50 @@ fn sigint_to_mvm_gives_130() {
     signal_ends_vm(libc::SIGINT, 130);
 }
 
+#[test]
+fn sigterm_ends_a_program_that_never_makes_a_syscall() {
+    signal_ends(
+        Run::mvm_run(&[], program("spin"), &[]),
+        "ready\n",
+        libc::SIGTERM,
+        143,
+    );
+}
+
+#[test]
+fn sigint_ends_a_program_blocked_reading_stdin() {
+    let run = Run::mvm_run(&[], program("cat_stdin"), &[]).hold_stdin();
+    signal_ends(run, "", libc::SIGINT, 130);
+}
+
 // ---- mvm's own errors --------------------------------------------------------------------------
 
 #[test]
 fn bad_flags_give_125() {
     let hello = program("hello");
     let hello = hello.to_str().unwrap();
-    let cases: [&[&str]; 5] = [
+    let cases: [&[&str]; 7] = [
         &["run", "--no-such-flag", hello],
+        &["run", "-Z", hello],
+        &["run", "--memory", hello],
         &["run", "--memory", "lots", hello],
         &["run", "--timeout", "never", hello],
         &["run"],
         &["no-such-subcommand"],
     ];
+    let mut failures = Vec::new();
     for args in cases {
         let out = Run::mvm(args.iter().copied()).run();
-        assert_eq!(out.code(), 125, "mvm {args:?}\n{}", out.describe());
-        out.assert_mvm_error_line("");
-        assert!(out.stdout.is_empty(), "mvm {args:?}\n{}", out.describe());
+        let err = out.stderr_str();
+        let one_line = err.lines().count() == 1 && err.starts_with("mvm: ");
+        if out.status.code() != Some(125) || !one_line || !out.stdout.is_empty() {
+            failures.push(format!(
+                "mvm {args:?}: want 125 and one `mvm: ` line\n{}",
+                out.describe()
+            ));
+        }
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 #[test]

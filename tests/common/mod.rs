@@ -235,6 +235,7 @@ impl Outcome {
 pub struct Run {
     cmd: Command,
     stdin: Option<Vec<u8>>,
+    hold_stdin: bool,
     deadline: Duration,
 }
 
@@ -272,12 +273,20 @@ impl Run {
         Run {
             cmd,
             stdin: None,
+            hold_stdin: false,
             deadline: RUN_DEADLINE,
         }
     }
 
     pub fn stdin(mut self, data: Vec<u8>) -> Run {
         self.stdin = Some(data);
+        self
+    }
+
+    /// Gives the child a stdin pipe that stays open and empty until it ends, so that a read
+    /// from it blocks.
+    pub fn hold_stdin(mut self) -> Run {
+        self.hold_stdin = true;
         self
     }
 
@@ -303,7 +312,7 @@ impl Run {
 
     /// Starts the child; the caller drives it (signals) and then calls [`Running::wait`].
     pub fn spawn(mut self) -> Running {
-        if self.stdin.is_some() {
+        if self.stdin.is_some() || self.hold_stdin {
             self.cmd.stdin(Stdio::piped());
         }
         let start = Instant::now();
@@ -316,6 +325,11 @@ impl Run {
                 let _ = pipe.write_all(&data);
             })
         });
+        let held_stdin = if self.hold_stdin {
+            child.stdin.take()
+        } else {
+            None
+        };
         let (out_h, stdout) = reader(child.stdout.take().expect("stdout piped"));
         let (err_h, stderr) = reader(child.stderr.take().expect("stderr piped"));
         Running {
@@ -323,6 +337,7 @@ impl Run {
             start,
             deadline: self.deadline,
             stdin_thread,
+            held_stdin,
             readers: vec![out_h, err_h],
             stdout,
             stderr,
@@ -361,6 +376,7 @@ pub struct Running {
     start: Instant,
     deadline: Duration,
     stdin_thread: Option<thread::JoinHandle<()>>,
+    held_stdin: Option<std::process::ChildStdin>,
     readers: Vec<thread::JoinHandle<()>>,
     stdout: Collected,
     stderr: Collected,
@@ -428,6 +444,7 @@ impl Running {
             }
         };
         let elapsed = self.start.elapsed();
+        drop(self.held_stdin.take());
         // Output pipes close when the last holder exits; a process left behind holding them
         // would hang us, so bound the wait and kill the group if it comes to that.
         for h in std::mem::take(&mut self.readers) {
