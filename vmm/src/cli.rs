@@ -46,13 +46,9 @@ pub struct RunArgs {
     /// Print how long each start-up phase took, to stderr.
     #[arg(long)]
     pub timings: bool,
-    /// The program and its arguments.
-    #[arg(
-        value_name = "PROGRAM",
-        required = true,
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
+    /// The program (a path, or a name looked up in PATH) and its arguments; everything after
+    /// PROGRAM is passed to it as it is, including what looks like mvm's flags.
+    #[arg(value_name = "PROGRAM", required = true, trailing_var_arg = true)]
     pub command: Vec<OsString>,
 }
 

@@ -83,8 +83,13 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::from(EXIT_MVM);
             }
+            // One line: clap's first, with what it lists after a colon.
             let msg = e.to_string();
-            let first = msg.lines().next().unwrap_or("invalid arguments");
+            let mut lines = msg.lines().map(str::trim).filter(|l| !l.is_empty());
+            let mut first = lines.next().unwrap_or("invalid arguments").to_string();
+            if first.ends_with(':') {
+                first = format!("{first} {}", lines.next().unwrap_or_default());
+            }
             eprintln!(
                 "mvm: {} (see mvm --help)",
                 first.trim_start_matches("error: ")

@@ -69,7 +69,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("invalid duration '{s}' (use e.g. 500ms, 2s, 1m)"))?;
     let secs = n * mult;
-    if !(secs.is_finite() && secs >= 0.0 && secs < 1e9) {
+    if !(secs.is_finite() && (0.0..1e9).contains(&secs)) {
         return Err(format!("invalid duration '{s}'"));
     }
     Ok(Duration::from_secs_f64(secs))

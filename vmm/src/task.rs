@@ -253,7 +253,7 @@ impl Task {
                         sig: libc::SIGKILL,
                         detail: format!(
                             "out of memory: the --memory limit of {} MiB is reached",
-                            self.mm.ram.user_limit() * 4096 >> 20
+                            (self.mm.ram.user_limit() * 4096) >> 20
                         ),
                     })
                 }

@@ -136,16 +136,15 @@ pub fn parse(src: &dyn Source) -> Result<Image, ExecError> {
     let mut interp = None;
     for ph in &phdrs {
         match ph.p_type {
-            PT_LOAD => {
-                if ph.p_filesz > ph.p_memsz
+            PT_LOAD
+                if (ph.p_filesz > ph.p_memsz
                     || ph.p_vaddr % PAGE_SIZE != ph.p_offset % PAGE_SIZE
                     || ph
                         .p_vaddr
                         .checked_add(ph.p_memsz)
-                        .is_none_or(|e| e > USER_TOP)
-                {
-                    return Err(ExecError::Malformed("loadable segment"));
-                }
+                        .is_none_or(|e| e > USER_TOP)) =>
+            {
+                return Err(ExecError::Malformed("loadable segment"));
             }
             PT_INTERP => {
                 if ph.p_filesz == 0 || ph.p_filesz > 4096 {

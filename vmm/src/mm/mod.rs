@@ -377,9 +377,9 @@ impl AddressSpace {
     }
 
     /// Changes the protection of `[start, end)`; `ENOMEM` if part of it is not mapped.
-    pub fn protect(&mut self, start: u64, end: u64, prot: Prot) -> Result<(), ()> {
+    pub fn protect(&mut self, start: u64, end: u64, prot: Prot) -> Result<(), Fault> {
         if !self.covered(start, end) {
-            return Err(());
+            return Err(Fault::Unmapped);
         }
         self.split_at(start);
         self.split_at(end);
@@ -409,31 +409,6 @@ impl AddressSpace {
             self.set_pte(slot, e);
         }
         Ok(())
-    }
-
-    /// Moves the mapping records of `[old, old + len)` to start at `new` (after `move_pages`).
-    pub fn move_vmas(&mut self, old: u64, new: u64, len: u64) {
-        self.split_at(old);
-        self.split_at(old + len);
-        let moved: Vec<(u64, Vma)> = self
-            .vmas
-            .range(old..old + len)
-            .map(|(s, v)| (*s, v.clone()))
-            .collect();
-        for (s, _) in &moved {
-            self.vmas.remove(s);
-        }
-        for (s, mut v) in moved {
-            v.end = v.end - old + new;
-            self.vmas.insert(s - old + new, v);
-        }
-    }
-
-    /// Grows or shrinks the mapping that ends at `end` in place to end at `new_end`.
-    pub fn resize_vma(&mut self, start: u64, new_end: u64) {
-        if let Some(v) = self.vmas.get_mut(&start) {
-            v.end = new_end;
-        }
     }
 
     /// Handles a page fault at `va` (`write`/`exec` say what was tried): fills it from its mapping

@@ -231,10 +231,8 @@ pub fn statx(task: &mut Task, a: Args) -> SysResult {
     // SAFETY: plain struct filled by the host.
     let mut stx: libc::statx = unsafe { std::mem::zeroed() };
     // SAFETY: valid empty path and output struct.
-    host(
-        unsafe { libc::statx(h, c"".as_ptr(), libc::AT_EMPTY_PATH, a[3] as u32, &mut stx) }
-            as isize,
-    )?;
+    let r = unsafe { libc::statx(h, c"".as_ptr(), libc::AT_EMPTY_PATH, a[3] as u32, &mut stx) };
+    host(r as isize)?;
     // SAFETY: `statx` is plain data with the kernel's layout.
     let bytes = unsafe {
         std::slice::from_raw_parts(

@@ -18,7 +18,7 @@ const MREMAP_MAYMOVE: u64 = 1;
 const MREMAP_FIXED: u64 = 2;
 
 fn aligned(x: u64) -> bool {
-    x % PAGE_SIZE == 0
+    x.is_multiple_of(PAGE_SIZE)
 }
 
 fn prot_ok(prot: u64) -> Option<u32> {
@@ -132,7 +132,7 @@ pub fn mprotect(task: &mut Task, a: Args) -> SysResult {
     let (s, e) = range(a[0], a[1])?;
     match task.mm.protect(s, e, prot) {
         Ok(()) => Ok(0),
-        Err(()) => err(libc::ENOMEM),
+        Err(_) => err(libc::ENOMEM),
     }
 }
 

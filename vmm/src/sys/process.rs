@@ -120,7 +120,7 @@ pub fn set_robust_list(_task: &mut Task, a: Args) -> SysResult {
 /// rseq(2): registration; one CPU, so `cpu_id` is 0 and never changes.
 pub fn rseq(task: &mut Task, a: Args) -> SysResult {
     const UNREGISTER: u64 = 1;
-    if a[2] & !UNREGISTER != 0 || a[1] < 32 || a[0] % 32 != 0 {
+    if a[2] & !UNREGISTER != 0 || a[1] < 32 || !a[0].is_multiple_of(32) {
         return err(libc::EINVAL);
     }
     if a[2] == UNREGISTER {
@@ -140,7 +140,7 @@ pub fn sched_getaffinity(task: &mut Task, a: Args) -> SysResult {
     if !matches!(a[0] as i32, 0 | 1) {
         return err(libc::ESRCH);
     }
-    if a[1] < 8 || a[1] % 8 != 0 {
+    if a[1] < 8 || !a[1].is_multiple_of(8) {
         return err(libc::EINVAL);
     }
     task.mm.write_obj(a[2], &1u64)?;

@@ -225,7 +225,7 @@ fn to_self(task: &mut Task, sig: u64) -> SysResult {
 /// kill(2): the program is pid 1, alone in its VM.
 pub fn kill(task: &mut Task, a: Args) -> SysResult {
     match a[0] as i32 {
-        0 | 1 | -1 => to_self(task, a[1]),
+        -1..=1 => to_self(task, a[1]),
         _ => err(libc::ESRCH),
     }
 }

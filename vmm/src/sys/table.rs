@@ -127,9 +127,23 @@ pub fn lookup(nr: u64) -> Option<&'static Entry> {
     TABLE.get(i as usize)
 }
 
-/// The name of syscall `nr` if mvm serves it.
-pub fn name(nr: u64) -> Option<&'static str> {
-    lookup(nr).map(|e| e.name)
+/// The compatibility table, in Markdown, generated from `TABLE`.
+pub fn markdown() -> String {
+    let mut rows: Vec<&Entry> = TABLE.iter().collect();
+    rows.sort_by_key(|e| e.nr);
+    let mut s = String::from("| nr | syscall | support | notes |\n|---:|---|---|---|\n");
+    for e in rows {
+        let sup = match e.support {
+            Support::Full => "served",
+            Support::Partial => "partly",
+        };
+        s.push_str(&format!(
+            "| {} | `{}` | {} | {} |\n",
+            e.nr, e.name, sup, e.note
+        ));
+    }
+    s.push_str("\nEvery other syscall returns `ENOSYS` (`--trace` shows each such call).\n");
+    s
 }
 
 #[cfg(test)]
@@ -152,23 +166,4 @@ mod tests {
         }
         assert!(lookup(9999).is_none());
     }
-}
-
-/// The compatibility table, in Markdown, generated from `TABLE`.
-pub fn markdown() -> String {
-    let mut rows: Vec<&Entry> = TABLE.iter().collect();
-    rows.sort_by_key(|e| e.nr);
-    let mut s = String::from("| nr | syscall | support | notes |\n|---:|---|---|---|\n");
-    for e in rows {
-        let sup = match e.support {
-            Support::Full => "served",
-            Support::Partial => "partly",
-        };
-        s.push_str(&format!(
-            "| {} | `{}` | {} | {} |\n",
-            e.nr, e.name, sup, e.note
-        ));
-    }
-    s.push_str("\nEvery other syscall returns `ENOSYS` (`--trace` shows each such call).\n");
-    s
 }

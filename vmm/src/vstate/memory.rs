@@ -8,7 +8,7 @@
 //! memfd: the memory goes back to the host and reads as zero next time).
 
 use std::fs::File;
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::fd::FromRawFd;
 
 use vm_memory::{Bytes, FileOffset, GuestAddress, GuestMemoryMmap, GuestRegionMmap, MmapRegion};
 
@@ -193,10 +193,5 @@ impl GuestRam {
         // SAFETY: `p` is a page inside our own shared mapping; both advices keep the mapping valid.
         let r = unsafe { libc::madvise(p.cast(), PAGE_SIZE as usize, advice) };
         debug_assert_eq!(r, 0, "madvise on guest memory");
-    }
-
-    /// The memfd, for diagnostics.
-    pub fn fd(&self) -> i32 {
-        self._memfd.as_raw_fd()
     }
 }

@@ -114,7 +114,7 @@ pub fn classify(port: Option<u16>, rip: u64, cpl: u8) -> GuestExit {
     }
     if (EXC_ENTRY_BASE..EXC_ENTRY_BASE + EXC_VECTORS * EXC_ENTRY_STRIDE).contains(&rip) {
         let off = rip - EXC_ENTRY_BASE;
-        if off % EXC_ENTRY_STRIDE == 0 || off % EXC_ENTRY_STRIDE == 2 {
+        if off.is_multiple_of(EXC_ENTRY_STRIDE) || off % EXC_ENTRY_STRIDE == 2 {
             return GuestExit::Exception {
                 vector: (off / EXC_ENTRY_STRIDE) as u8,
             };
@@ -262,8 +262,10 @@ impl Vcpu {
                 .find(|e| e.function == 0xd && e.index == 0)
                 .map(|e| e.eax as u64 | ((e.edx as u64) << 32))
                 .unwrap_or(0b11);
-            let mut xcrs = kvm_xcrs::default();
-            xcrs.nr_xcrs = 1;
+            let mut xcrs = kvm_xcrs {
+                nr_xcrs: 1,
+                ..Default::default()
+            };
             xcrs.xcrs[0].xcr = 0;
             xcrs.xcrs[0].value = (supported & XCR0_USER) | 1;
             fd.set_xcrs(&xcrs).map_err(k("SET_XCRS"))?;
