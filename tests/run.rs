@@ -262,6 +262,12 @@ fn memhog_without_limit() {
     compare(&program("memhog"), &["100"], None);
 }
 
+#[test]
+fn hostile_arguments_get_linux_errnos() {
+    let out = compare(&program("bad_args"), &[], None);
+    assert!(out.stdout_str().ends_with("\nok\n"), "{}", out.describe());
+}
+
 // ---- environment and cwd -----------------------------------------------------------------------
 
 #[test]
@@ -411,6 +417,15 @@ fn busybox_seq() {
 fn busybox_large_output() {
     let out = compare(Path::new(BUSYBOX), &["seq", "1", "300000"], None);
     assert!(out.stdout.len() > 1_000_000);
+}
+
+#[test]
+fn writing_to_a_closed_pipe_is_sigpipe() {
+    let bb = Path::new(BUSYBOX);
+    let vm = Run::mvm_run(&[], bb, &["yes"]).stdout_limit(1).run();
+    let native = Run::native(bb, &["yes"]).stdout_limit(1).run();
+    assert_eq!(native.shell_status(), 141, "{}", native.describe());
+    assert_eq!(vm.code(), 141, "{}", vm.describe());
 }
 
 #[test]

@@ -236,6 +236,7 @@ pub struct Run {
     cmd: Command,
     stdin: Option<Vec<u8>>,
     hold_stdin: bool,
+    stdout_limit: Option<usize>,
     deadline: Duration,
 }
 
@@ -274,6 +275,7 @@ impl Run {
             cmd,
             stdin: None,
             hold_stdin: false,
+            stdout_limit: None,
             deadline: RUN_DEADLINE,
         }
     }
@@ -287,6 +289,12 @@ impl Run {
     /// from it blocks.
     pub fn hold_stdin(mut self) -> Run {
         self.hold_stdin = true;
+        self
+    }
+
+    /// Closes the read end of stdout once `n` bytes have arrived (as `| head -c n` would).
+    pub fn stdout_limit(mut self, n: usize) -> Run {
+        self.stdout_limit = Some(n);
         self
     }
 
@@ -330,8 +338,11 @@ impl Run {
         } else {
             None
         };
-        let (out_h, stdout) = reader(child.stdout.take().expect("stdout piped"));
-        let (err_h, stderr) = reader(child.stderr.take().expect("stderr piped"));
+        let (out_h, stdout) = reader(
+            child.stdout.take().expect("stdout piped"),
+            self.stdout_limit,
+        );
+        let (err_h, stderr) = reader(child.stderr.take().expect("stderr piped"), None);
         Running {
             child,
             start,
@@ -353,7 +364,10 @@ impl Run {
 /// Output collected so far by a reader thread.
 type Collected = Arc<Mutex<Vec<u8>>>;
 
-fn reader<R: Read + Send + 'static>(mut r: R) -> (thread::JoinHandle<()>, Collected) {
+fn reader<R: Read + Send + 'static>(
+    mut r: R,
+    limit: Option<usize>,
+) -> (thread::JoinHandle<()>, Collected) {
     let buf: Collected = Arc::default();
     let sink = Arc::clone(&buf);
     let h = thread::spawn(move || {
@@ -361,7 +375,13 @@ fn reader<R: Read + Send + 'static>(mut r: R) -> (thread::JoinHandle<()>, Collec
         loop {
             match r.read(&mut chunk) {
                 Ok(0) => break,
-                Ok(n) => sink.lock().unwrap().extend_from_slice(&chunk[..n]),
+                Ok(n) => {
+                    let mut buf = sink.lock().unwrap();
+                    buf.extend_from_slice(&chunk[..n]);
+                    if limit.is_some_and(|l| buf.len() >= l) {
+                        break; // dropping `r` closes the pipe
+                    }
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(_) => break,
             }
