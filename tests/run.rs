@@ -229,6 +229,20 @@ fn mmap_cycles_never_see_a_stale_page() {
 }
 
 #[test]
+fn huge_reservations_do_not_count_against_the_memory_limit() {
+    let prog = program("mmap_cycles");
+    let vm = Run::mvm_run(&["--memory", "64m"], &prog, &[]).run();
+    vm.assert_code(0);
+    assert_eq!(vm.stdout_str(), "ok\n", "{}", vm.describe());
+}
+
+#[test]
+fn malloc_churn() {
+    let out = compare(&program("malloc_churn"), &[], None);
+    assert_eq!(out.stdout_str(), "ok\n");
+}
+
+#[test]
 fn memory_limit_kills_with_sigkill() {
     let prog = program("memhog");
     let vm = Run::mvm_run(&["--memory", "32m"], &prog, &["100"]).run();
@@ -266,6 +280,18 @@ fn memhog_without_limit() {
 fn hostile_arguments_get_linux_errnos() {
     let out = compare(&program("bad_args"), &[], None);
     assert!(out.stdout_str().ends_with("\nok\n"), "{}", out.describe());
+}
+
+#[test]
+fn clocks_sleep_random_uname() {
+    let host = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let prog = program("misc");
+    let out = Run::mvm_run(&[], &prog, &[&format!("{host:.3}")]).run();
+    out.assert_code(0);
+    assert_eq!(out.stdout_str(), "ok\n", "{}", out.describe());
 }
 
 // ---- environment and cwd -----------------------------------------------------------------------
@@ -318,6 +344,20 @@ fn environment_inherited_and_overridden() {
     ] {
         assert!(out.contains(line), "missing {line:?}\n{}", vm.describe());
     }
+}
+
+#[test]
+fn whole_environment_passes_unchanged() {
+    let prog = program("env");
+    let vm = Run::mvm_run(&[], &prog, &["--all"])
+        .env("MVM_T_SPACES", " a  b ")
+        .env("MVM_T_UTF8", "grüße ✓")
+        .run();
+    let native = Run::native(&prog, &["--all"])
+        .env("MVM_T_SPACES", " a  b ")
+        .env("MVM_T_UTF8", "grüße ✓")
+        .run();
+    assert_same(&vm, &native);
 }
 
 #[test]
