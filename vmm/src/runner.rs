@@ -57,6 +57,8 @@ pub struct Report {
     pub syscalls: u64,
     /// Page faults served.
     pub faults: u64,
+    /// Of `run_time`, the time inside `KVM_RUN`; the rest is mvm serving exits.
+    pub guest_time: Duration,
 }
 
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -274,7 +276,7 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
         }
     }
     let _ = handle.join();
-    let (reason, mut timings, run_time, syscalls, faults) =
+    let (reason, mut timings, run_time, syscalls, faults, guest_time) =
         rx.recv().expect("vCPU thread reports")?;
     timings.0.insert(0, ("resolve program", resolve_time));
     Ok(Report {
@@ -283,10 +285,11 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
         run_time,
         syscalls,
         faults,
+        guest_time,
     })
 }
 
-type VcpuResult = Result<(ExitReason, Timings, Duration, u64, u64), RunError>;
+type VcpuResult = Result<(ExitReason, Timings, Duration, u64, u64, Duration), RunError>;
 
 fn run_vcpu(spec: &RunSpec, program: &Path, cwd: &str, stop: StopFlag) -> VcpuResult {
     let (mut task, timings) = boot::build(spec, program, cwd, stop)?;
@@ -295,5 +298,12 @@ fn run_vcpu(spec: &RunSpec, program: &Path, cwd: &str, stop: StopFlag) -> VcpuRe
     let reason = task.run();
     let run_time = start.elapsed();
     IMMEDIATE_EXIT.with(|c| c.set(std::ptr::null_mut()));
-    Ok((reason?, timings, run_time, task.syscalls, task.faults))
+    Ok((
+        reason?,
+        timings,
+        run_time,
+        task.syscalls,
+        task.faults,
+        task.guest_time,
+    ))
 }

@@ -70,6 +70,8 @@ pub struct Task {
     pub syscalls: u64,
     /// Number of page faults served.
     pub faults: u64,
+    /// Time spent inside `KVM_RUN` (the guest, and KVM on its behalf), for `--timings`.
+    pub guest_time: std::time::Duration,
     /// Its address space (last: guest memory outlives the vCPU and VM that use it).
     pub mm: AddressSpace,
 }
@@ -151,7 +153,10 @@ impl Task {
             if let Some(r) = self.stop_requested() {
                 return Ok(r);
             }
+            self.mm.settle();
+            let entered = std::time::Instant::now();
             let exit = self.vcpu.run()?;
+            self.guest_time += entered.elapsed();
             let end = match exit {
                 GuestExit::Syscall => {
                     let rsp = self.vcpu.regs().rsp;

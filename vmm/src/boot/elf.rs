@@ -221,15 +221,19 @@ impl Image {
                 let phys = space.frame_of(start).expect("populated");
                 space.ram.write(phys, &page);
             }
-            // Copy the file's bytes page by page straight into the frames.
+            // Copy the file's bytes straight into the frames, one read per run of contiguous
+            // frames (fresh frames usually are).
             let mut done = 0u64;
             while done < ph.p_filesz {
                 let at = va + done;
-                let n = (page_down(at) + PAGE_SIZE - at).min(ph.p_filesz - done);
+                let mut n = (page_down(at) + PAGE_SIZE - at).min(ph.p_filesz - done);
                 let phys = space.frame_of(page_down(at)).expect("populated") + (at % PAGE_SIZE);
+                while done + n < ph.p_filesz && space.frame_of(at + n) == Some(phys + n) {
+                    n += PAGE_SIZE.min(ph.p_filesz - done - n);
+                }
                 let p = space.ram.host_ptr(phys, n).expect("frame in guest memory");
-                // SAFETY: `p` addresses `n` bytes of one guest frame; the guest is not running
-                // while mvm loads an image, so nothing else accesses them.
+                // SAFETY: `p` addresses `n` bytes of contiguous guest frames; the guest is not
+                // running while mvm loads an image, so nothing else accesses them.
                 let dst = unsafe { std::slice::from_raw_parts_mut(p, n as usize) };
                 src.read_exact_at(dst, ph.p_offset + done)?;
                 done += n;

@@ -106,6 +106,7 @@ pub fn build(
         stop,
         syscalls: 0,
         faults: 0,
+        guest_time: Duration::ZERO,
     };
     use std::os::unix::ffi::OsStrExt;
     let mut argv: Vec<Vec<u8>> = vec![

@@ -90,6 +90,10 @@ pub struct AddressSpace {
     pub brk_start: u64,
     /// Current program break.
     pub brk: u64,
+    /// Frames whose present mappings changed: KVM must forget them before the guest runs.
+    stale: Vec<u64>,
+    /// Frames unmapped: they go back to the host before the guest runs.
+    freed: Vec<u64>,
 }
 
 /// Rounds up to a page.
@@ -137,6 +141,8 @@ impl AddressSpace {
             vmas: BTreeMap::new(),
             brk_start: 0,
             brk: 0,
+            stale: Vec::new(),
+            freed: Vec::new(),
         })
     }
 
@@ -182,13 +188,37 @@ impl AddressSpace {
         Some(())
     }
 
-    /// The one place a leaf entry changes: writes it and, when it takes something away, makes
-    /// KVM forget the old frame's mappings.
+    /// The one place a leaf entry changes: writes it and, when it takes something away, queues
+    /// the old frame so that KVM forgets its mappings before the guest runs again (`settle`).
     fn set_pte(&mut self, slot: u64, new: u64) {
         let old = self.ram.read_u64(slot);
         self.ram.write_u64(slot, new);
         if narrows(old, new) {
-            self.ram.invalidate(old & pte::ADDR);
+            self.stale.push(old & pte::ADDR);
+        }
+    }
+
+    /// Removes the entry at `slot`, holding frame entry `e`, and queues the frame to go back to
+    /// the host (it is not reused before `settle`, so nothing new lands in it before it is wiped).
+    fn free_pte(&mut self, slot: u64, e: u64) {
+        self.ram.write_u64(slot, 0);
+        self.ram.uncount();
+        self.freed.push(e & pte::ADDR);
+    }
+
+    /// Makes every page-table change so far visible to the guest and returns unmapped memory to
+    /// the host. Called before the guest runs again; batched, so that a large `munmap` costs a
+    /// few `madvise` calls, not one per page.
+    pub fn settle(&mut self) {
+        if !self.freed.is_empty() {
+            // Releasing a frame also makes KVM forget it.
+            self.freed.sort_unstable();
+            let freed = &self.freed;
+            self.stale.retain(|f| freed.binary_search(f).is_err());
+            self.ram.release(&mut self.freed);
+        }
+        if !self.stale.is_empty() {
+            self.ram.invalidate(&mut self.stale);
         }
     }
 
@@ -357,8 +387,7 @@ impl AddressSpace {
     /// (`MADV_DONTNEED` on private anonymous memory).
     pub fn discard(&mut self, start: u64, end: u64) {
         self.for_each_frame(start, end, |me, _, slot, e| {
-            me.set_pte(slot, 0);
-            me.ram.release(e & pte::ADDR);
+            me.free_pte(slot, e);
         });
     }
 
@@ -371,8 +400,7 @@ impl AddressSpace {
             self.vmas.remove(&s);
         }
         self.for_each_frame(start, end, |me, _, slot, e| {
-            me.set_pte(slot, 0);
-            me.ram.release(e & pte::ADDR);
+            me.free_pte(slot, e);
         });
     }
 

@@ -162,18 +162,24 @@ impl GuestRam {
         Some(f)
     }
 
-    /// Returns a user frame to the host: its contents are dropped and every guest mapping of it
-    /// is forgotten by KVM. The caller has already removed it from the page tables.
-    pub fn release(&mut self, frame: u64) {
-        self.madvise(frame, libc::MADV_REMOVE);
-        self.user_frames -= 1;
-        self.free.push(frame);
+    /// Returns user frames to the host: their contents are dropped and every guest mapping of
+    /// them is forgotten by KVM. The caller has already removed them from the page tables and
+    /// stopped counting them (`uncount`). Contiguous frames go in one `madvise`.
+    pub fn release(&mut self, frames: &mut Vec<u64>) {
+        self.madvise_runs(frames, libc::MADV_REMOVE);
+        self.free.append(frames);
     }
 
-    /// Makes KVM forget every guest mapping of `frame` while keeping its contents, so that a
+    /// Stops counting a user frame against `--memory` (it is on its way back to the host).
+    pub fn uncount(&mut self) {
+        self.user_frames -= 1;
+    }
+
+    /// Makes KVM forget every guest mapping of `frames` while keeping their contents, so that a
     /// changed page-table entry that was present is seen (shadow paging caches present entries).
-    pub fn invalidate(&self, frame: u64) {
-        self.madvise(frame, libc::MADV_DONTNEED);
+    pub fn invalidate(&self, frames: &mut Vec<u64>) {
+        self.madvise_runs(frames, libc::MADV_DONTNEED);
+        frames.clear();
     }
 
     /// Frames of program data in use.
@@ -186,12 +192,24 @@ impl GuestRam {
         self.user_limit
     }
 
-    fn madvise(&self, frame: u64, advice: libc::c_int) {
-        let p = self
-            .host_ptr(frame, PAGE_SIZE)
-            .expect("frame inside guest memory");
-        // SAFETY: `p` is a page inside our own shared mapping; both advices keep the mapping valid.
-        let r = unsafe { libc::madvise(p.cast(), PAGE_SIZE as usize, advice) };
-        debug_assert_eq!(r, 0, "madvise on guest memory");
+    /// One `madvise` per run of contiguous frames (sorts `frames`).
+    fn madvise_runs(&self, frames: &mut [u64], advice: libc::c_int) {
+        frames.sort_unstable();
+        let mut i = 0;
+        while i < frames.len() {
+            let start = frames[i];
+            let mut end = start + PAGE_SIZE;
+            i += 1;
+            while i < frames.len() && frames[i] <= end {
+                end = end.max(frames[i] + PAGE_SIZE);
+                i += 1;
+            }
+            let p = self
+                .host_ptr(start, end - start)
+                .expect("frames inside guest memory");
+            // SAFETY: `p..p+len` lies in our own shared mapping; both advices keep it valid.
+            let r = unsafe { libc::madvise(p.cast(), (end - start) as usize, advice) };
+            debug_assert_eq!(r, 0, "madvise on guest memory");
+        }
     }
 }
