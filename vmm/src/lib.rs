@@ -7,6 +7,7 @@ pub mod boot;
 pub mod cli;
 pub mod layout;
 pub mod mm;
+pub mod policy;
 pub mod runner;
 pub mod spec;
 pub mod sys;

@@ -20,8 +20,8 @@ use vmm_sys_util::signal::{register_signal_handler, SIGRTMIN};
 use vmm_sys_util::timerfd::TimerFd;
 
 use crate::boot::{self, elf, BootError, Timings};
+use crate::policy::FsView;
 use crate::spec::RunSpec;
-use crate::sys::process::open_executable;
 use crate::task::{ExitReason, StopFlag, STOP_TIMEOUT};
 
 /// Why mvm could not run the program at all.
@@ -94,8 +94,8 @@ pub fn resolve(spec: &RunSpec) -> Result<PathBuf, RunError> {
     };
     let mut denied = None;
     for c in candidates {
-        match open_executable(&c.to_string_lossy()) {
-            Ok(f) => {
+        match FsView::host().open_exec("/", &c.to_string_lossy()) {
+            Ok((f, _)) => {
                 return match elf::parse(&f) {
                     Ok(img) if img.interp.is_some() => Err(RunError::CannotExecute(
                         name,

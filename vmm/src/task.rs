@@ -54,6 +54,8 @@ pub struct Task {
     pub sig: SignalState,
     /// Working directory.
     pub cwd: String,
+    /// What of the host the program may reach.
+    pub fs: crate::policy::FsView,
     /// `--trace`.
     pub trace: bool,
     /// The path of the running executable (`/proc/self/exe`), for messages.

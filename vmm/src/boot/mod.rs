@@ -98,6 +98,7 @@ pub fn build(
         fds: FdTable::stdio(),
         sig: SignalState::default(),
         cwd: "/".into(),
+        fs: crate::policy::FsView::host(),
         trace: spec.trace,
         exe: String::new(),
         aux: stack::AuxInfo { hwcap, uid, gid },

@@ -1,13 +1,10 @@
 //! Process syscalls: identity, limits, the thread area, futexes (one thread), execve, exit.
 //! The program is pid 1 (and tid 1) in its VM, as in a container; its user and group are mvm's.
 
-use std::fs::File;
-use std::os::unix::fs::PermissionsExt;
-
 use super::{err, host, Args, SysError, SysResult};
 use crate::boot::elf;
 use crate::layout::USER_TOP;
-use crate::sys::fs::{normalize, MAX_FDS};
+use crate::sys::fs::MAX_FDS;
 use crate::task::{ExitReason, Task};
 
 /// exit(2) and exit_group(2): with one thread they are the same.
@@ -263,29 +260,15 @@ pub fn futex(task: &mut Task, a: Args) -> SysResult {
     }
 }
 
-/// Opens `path` for execution as `execve` does: ENOENT, EACCES (not a regular file, or no
-/// execute permission), or the file.
-pub fn open_executable(path: &str) -> Result<File, i32> {
-    let f = File::open(path).map_err(|e| e.raw_os_error().unwrap_or(libc::ENOENT))?;
-    let md = f
-        .metadata()
-        .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
-    if !md.is_file() || md.permissions().mode() & 0o111 == 0 {
-        return Err(libc::EACCES);
-    }
-    Ok(f)
-}
-
-/// execve(2): replaces the program. Until the filesystem view lands, paths are the host's.
+/// execve(2): replaces the program; the path is resolved in the program's filesystem view.
 pub fn execve(task: &mut Task, a: Args) -> SysResult {
     let path = task.mm.read_cstr(a[0])?;
     let argv = task.mm.read_cstr_array(a[1])?;
     let envp = task.mm.read_cstr_array(a[2])?;
-    if path.is_empty() {
-        return err(libc::ENOENT);
-    }
-    let path = normalize(&task.cwd, &String::from_utf8_lossy(&path));
-    let file = open_executable(&path).map_err(SysError::Errno)?;
+    let (file, path) = task
+        .fs
+        .open_exec(&task.cwd, &String::from_utf8_lossy(&path))
+        .map_err(SysError::Errno)?;
     let image = elf::parse(&file).map_err(|e| SysError::Errno(e.errno()))?;
     if image.interp.is_some() {
         return err(libc::ENOEXEC);
