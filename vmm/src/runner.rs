@@ -97,11 +97,6 @@ pub fn resolve(spec: &RunSpec) -> Result<PathBuf, RunError> {
         match FsView::host().open_exec("/", &c.to_string_lossy()) {
             Ok((f, _)) => {
                 return match elf::parse(&f) {
-                    Ok(img) if img.interp.is_some() => Err(RunError::CannotExecute(
-                        name,
-                        "dynamically linked programs are not supported yet (build it static)"
-                            .into(),
-                    )),
                     Ok(_) => Ok(c),
                     Err(e) => Err(RunError::CannotExecute(name, e.to_string())),
                 };

@@ -14,6 +14,9 @@
 pub mod uaccess;
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
 
 use crate::layout::{MMAP_BASE, MMAP_MIN, PAGE_SIZE, USER_TOP};
 use crate::vstate::memory::{FrameUse, GuestRam};
@@ -51,8 +54,22 @@ pub const PROT_WRITE: Prot = 2;
 /// `PROT_EXEC`.
 pub const PROT_EXEC: Prot = 4;
 
-/// What a mapping holds (for `/proc/self/maps` and the heap).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A file a mapping reads its pages from, lazily, page by page as they are first touched (a
+/// private copy: `MAP_PRIVATE`, or `MAP_SHARED` without write access).
+#[derive(Debug, Clone)]
+pub struct FileMap {
+    /// The open file.
+    pub file: Arc<File>,
+    /// Its path as the program knows it (for `/proc/self/maps`).
+    pub name: Arc<str>,
+    /// File offset of the mapping's first byte.
+    pub offset: u64,
+    /// File offset from which the mapping reads zeros (an ELF segment's `p_offset + p_filesz`).
+    pub limit: u64,
+}
+
+/// What a mapping holds.
+#[derive(Debug, Clone)]
 pub enum VmaKind {
     /// Anonymous memory.
     Anon,
@@ -60,8 +77,32 @@ pub enum VmaKind {
     Heap,
     /// The main thread's stack.
     Stack,
-    /// A segment of an executable image.
-    Image(std::sync::Arc<str>),
+    /// Pages of a file.
+    File(FileMap),
+}
+
+impl VmaKind {
+    /// Whether a mapping of this kind may be merged with a neighbour of `other` kind (files are
+    /// never merged: their offsets would have to line up).
+    fn merges_with(&self, other: &VmaKind) -> bool {
+        matches!(
+            (self, other),
+            (VmaKind::Anon, VmaKind::Anon)
+                | (VmaKind::Heap, VmaKind::Heap)
+                | (VmaKind::Stack, VmaKind::Stack)
+        )
+    }
+
+    /// This kind as seen from `delta` bytes into the mapping (a file mapping's offset moves).
+    pub fn advanced(&self, delta: u64) -> VmaKind {
+        match self {
+            VmaKind::File(f) => VmaKind::File(FileMap {
+                offset: f.offset + delta,
+                ..f.clone()
+            }),
+            k => k.clone(),
+        }
+    }
 }
 
 /// One mapping: `[start, end)` with one protection.
@@ -78,6 +119,10 @@ pub struct Vma {
 /// How many pages a fault on anonymous memory fills at once (aligned, inside the mapping): each
 /// fault costs a VM exit, so a little memory is traded for fewer exits, as Linux's fault-around.
 const FAULT_AROUND_PAGES: u64 = 16;
+
+/// The same for file mappings (executables, libraries): their pages are read from the host's
+/// page cache, and programs touch their code in scattered places, so a larger block pays.
+const FILE_FAULT_AROUND_PAGES: u64 = 64;
 
 /// A program's address space.
 #[derive(Debug)]
@@ -255,27 +300,48 @@ impl AddressSpace {
         }
     }
 
-    /// Maps a fresh zeroed frame at `va` with `prot`; returns the frame.
+    /// Gives page `va` a frame with `prot`: the one it has, or a fresh one filled as its mapping
+    /// says (zeros, or the file's bytes for the page). Returns the frame.
     fn populate(&mut self, va: u64, prot: Prot) -> Result<u64, Fault> {
         let slot = self
             .pte_addr(va, true)
             .map_err(|_| Fault::Oom)?
             .expect("created");
+        let bits = leaf_bits(prot) | if prot == 0 { pte::KEEP } else { 0 };
         let e = self.ram.read_u64(slot);
         if e & (pte::P | pte::KEEP) != 0 {
             let frame = e & pte::ADDR;
-            self.set_pte(
-                slot,
-                frame | leaf_bits(prot) | if prot == 0 { pte::KEEP } else { 0 },
-            );
+            self.set_pte(slot, frame | bits);
             return Ok(frame);
         }
         let frame = self.ram.alloc(FrameUse::User).ok_or(Fault::Oom)?;
-        self.set_pte(
-            slot,
-            frame | leaf_bits(prot) | if prot == 0 { pte::KEEP } else { 0 },
-        );
+        if let Some((start, VmaKind::File(f))) = self.vma(va).map(|(s, v)| (s, v.kind.clone())) {
+            self.fill_from_file(frame, &f, f.offset + (va - start), PAGE_SIZE);
+        }
+        self.set_pte(slot, frame | bits);
         Ok(frame)
+    }
+
+    /// Copies `len` bytes of the file from `off` (zeros past `limit` or the end of the file) into
+    /// the contiguous fresh frames at `frame`, which are already zero.
+    fn fill_from_file(&self, frame: u64, f: &FileMap, off: u64, len: u64) {
+        if off >= f.limit {
+            return;
+        }
+        let n = (f.limit - off).min(len);
+        let p = self.ram.host_ptr(frame, n).expect("frame in guest memory");
+        // SAFETY: `p` addresses `n` bytes of a frame no one else uses yet: it is not mapped in
+        // the guest until the caller writes its entry.
+        let dst = unsafe { std::slice::from_raw_parts_mut(p, n as usize) };
+        let mut done = 0;
+        while done < dst.len() {
+            match f.file.read_at(&mut dst[done..], off + done as u64) {
+                Ok(0) => break,
+                Ok(k) => done += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
     }
 
     /// The frame behind page `va` whatever its protection, if it has one (for loaders).
@@ -306,7 +372,7 @@ impl AddressSpace {
                 let tail = Vma {
                     end: v.end,
                     prot: v.prot,
-                    kind: v.kind.clone(),
+                    kind: v.kind.advanced(addr - s),
                 };
                 self.vmas.get_mut(&s).expect("exists").end = addr;
                 self.vmas.insert(addr, tail);
@@ -362,13 +428,13 @@ impl AddressSpace {
         let mut start = start;
         // Merge with a neighbour of the same kind and protection, as Linux does (brk, stacks).
         if let Some((s, v)) = self.vmas.range(..start).next_back() {
-            if v.end == start && v.prot == prot && v.kind == kind {
+            if v.end == start && v.prot == prot && v.kind.merges_with(&kind) {
                 start = *s;
             }
         }
         let mut stop = end;
         if let Some(v) = self.vmas.get(&end) {
-            if v.prot == prot && v.kind == kind {
+            if v.prot == prot && v.kind.merges_with(&kind) {
                 stop = v.end;
                 self.vmas.remove(&end);
             }
@@ -459,7 +525,17 @@ impl AddressSpace {
         let page = page_down(va);
         self.populate(page, prot)?;
         // Fault-around: neighbours in the same aligned block that have no frame yet.
-        let block = FAULT_AROUND_PAGES * PAGE_SIZE;
+        let pages = match self.vma(va) {
+            Some((
+                _,
+                Vma {
+                    kind: VmaKind::File(_),
+                    ..
+                },
+            )) => FILE_FAULT_AROUND_PAGES,
+            _ => FAULT_AROUND_PAGES,
+        };
+        let block = pages * PAGE_SIZE;
         let lo = (page & !(block - 1)).max(start);
         let hi = ((page & !(block - 1)) + block).min(end);
         let mut va = lo;
@@ -482,11 +558,52 @@ impl AddressSpace {
     }
 
     /// Frames every page of `[start, end)` now (for images, stacks and `MAP_POPULATE`).
+    /// A file mapping's pages are read with one read per run of contiguous frames.
     pub fn populate_range(&mut self, start: u64, end: u64, prot: Prot) -> Result<(), Fault> {
+        let file = match self.vma(start) {
+            Some((
+                s,
+                Vma {
+                    kind: VmaKind::File(f),
+                    end: e,
+                    ..
+                },
+            )) if end <= *e => Some((s, f.clone())),
+            _ => None,
+        };
+        let Some((vma_start, f)) = file else {
+            let mut va = page_down(start);
+            while va < end {
+                self.populate(va, prot)?;
+                va += PAGE_SIZE;
+            }
+            return Ok(());
+        };
+        let bits = leaf_bits(prot) | if prot == 0 { pte::KEEP } else { 0 };
+        // (frame, file offset, length) runs still to read.
+        let mut runs: Vec<(u64, u64, u64)> = Vec::new();
         let mut va = page_down(start);
         while va < end {
-            self.populate(va, prot)?;
+            let slot = self
+                .pte_addr(va, true)
+                .map_err(|_| Fault::Oom)?
+                .expect("created");
+            let e = self.ram.read_u64(slot);
+            if e & (pte::P | pte::KEEP) != 0 {
+                self.set_pte(slot, (e & pte::ADDR) | bits);
+            } else {
+                let frame = self.ram.alloc(FrameUse::User).ok_or(Fault::Oom)?;
+                self.set_pte(slot, frame | bits);
+                let off = f.offset + (va - vma_start);
+                match runs.last_mut() {
+                    Some((fr, o, n)) if *fr + *n == frame && *o + *n == off => *n += PAGE_SIZE,
+                    _ => runs.push((frame, off, PAGE_SIZE)),
+                }
+            }
             va += PAGE_SIZE;
+        }
+        for (frame, off, len) in runs {
+            self.fill_from_file(frame, &f, off, len);
         }
         Ok(())
     }

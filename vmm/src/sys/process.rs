@@ -2,7 +2,6 @@
 //! The program is pid 1 (and tid 1) in its VM, as in a container; its user and group are mvm's.
 
 use super::{err, host, Args, SysError, SysResult};
-use crate::boot::elf;
 use crate::layout::USER_TOP;
 use crate::sys::fs::MAX_FDS;
 use crate::task::{ExitReason, Task};
@@ -269,12 +268,11 @@ pub fn execve(task: &mut Task, a: Args) -> SysResult {
         .fs
         .open_exec(&task.cwd, &String::from_utf8_lossy(&path))
         .map_err(SysError::Errno)?;
-    let image = elf::parse(&file).map_err(|e| SysError::Errno(e.errno()))?;
-    if image.interp.is_some() {
-        return err(libc::ENOEXEC);
-    }
+    let prepared = task
+        .prepare_exec(file, path.clone())
+        .map_err(|e| SysError::Errno(e.errno()))?;
     // Past this point the old image is gone: a failure kills the program, as on Linux.
-    match task.exec_image(&image, &file, &path, &argv, &envp) {
+    match task.exec_image(&prepared, &argv, &envp) {
         Ok((entry, sp)) => Err(SysError::Exec { entry, sp }),
         Err(e) => Err(SysError::Exit(ExitReason::Signaled {
             sig: libc::SIGKILL,
