@@ -23,6 +23,8 @@ pub enum Command {
     Run(RunArgs),
     /// List the syscalls mvm serves and how completely (Markdown).
     Syscalls,
+    /// Start PROGRAM N times natively and under mvm; print start->exit and peak RSS of each.
+    Bench(crate::bench::BenchArgs),
 }
 
 /// `mvm run`.

@@ -3,6 +3,7 @@
 //! The program runs natively in guest ring 3; each syscall enters a two-instruction ring-0 stub
 //! that exits to mvm, whose syscall server (`sys`) serves it on the host. See DESIGN.md.
 
+pub mod bench;
 pub mod boot;
 pub mod cli;
 pub mod layout;

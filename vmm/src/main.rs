@@ -108,6 +108,16 @@ fn main() -> ExitCode {
             print!("{}", vmm::sys::table::markdown());
             ExitCode::SUCCESS
         }
+        Command::Bench(args) => match vmm::bench::run(&args, |m| eprintln!("mvm bench: {m}")) {
+            Ok(report) => {
+                print!("{}", vmm::bench::render(&args, &report));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("mvm: {e}");
+                ExitCode::from(EXIT_MVM)
+            }
+        },
         Command::Run(args) => {
             let spec = match args.into_spec() {
                 Ok(s) => s,

@@ -105,7 +105,8 @@ fn grouped_bars(
     }
     // Category names centred under each group, in the x label area below the axis.
     let (xr, yr) = chart.plotting_area().get_pixel_range();
-    let style = TextStyle::from(("sans-serif", 15).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    let style =
+        TextStyle::from(("sans-serif", 15).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
     for (i, c) in categories.iter().enumerate() {
         let x = xr.start + ((i as f64 + 0.5) / n * (xr.end - xr.start) as f64) as i32;
         root.draw(&Text::new(c.clone(), (x, yr.end + 8), style.clone()))?;
@@ -165,7 +166,9 @@ fn numbers(v: &Value) -> Vec<f64> {
 }
 
 fn compare(data: &Value, out: &Path) -> Res<Vec<PathBuf>> {
-    let kinds_obj = data["kinds"].as_object().ok_or("no \"kinds\" in the JSON")?;
+    let kinds_obj = data["kinds"]
+        .as_object()
+        .ok_or("no \"kinds\" in the JSON")?;
     let kinds: Vec<String> = KINDS
         .iter()
         .filter(|k| kinds_obj.contains_key(**k))
@@ -350,11 +353,8 @@ fn density(data: &Value, out: &Path) -> Res<Vec<PathBuf>> {
             .y_desc("instances ready")
             .draw()?;
         for (j, (name, pts)) in lines.iter().enumerate() {
-            let color = PALETTE[KINDS
-                .iter()
-                .position(|k| name.starts_with(k))
-                .unwrap_or(j)
-                % PALETTE.len()];
+            let color = PALETTE
+                [KINDS.iter().position(|k| name.starts_with(k)).unwrap_or(j) % PALETTE.len()];
             chart
                 .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?
                 .label(name.clone())
@@ -379,8 +379,7 @@ fn main() {
         std::process::exit(2);
     }
     let result = (|| -> Res<Vec<PathBuf>> {
-        let text = std::fs::read_to_string(&args[2])
-            .map_err(|e| format!("{}: {e}", args[2]))?;
+        let text = std::fs::read_to_string(&args[2]).map_err(|e| format!("{}: {e}", args[2]))?;
         let data: Value = serde_json::from_str(&text)?;
         let out = Path::new(&args[3]);
         std::fs::create_dir_all(out)?;
