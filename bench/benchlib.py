@@ -443,6 +443,40 @@ def plot(kind, json_path, out_dir):
     return r.stdout.split()
 
 
+class Watchdog:
+    """Kills the process being timed if it outlives its deadline, so the timing loop can use a
+    blocking wait. (`Popen.wait(timeout=...)` polls with doubling sleeps — 1, 2, 4, 8, 16 ms —
+    which rounds every measured start->exit up to the next poll: ~1, 3, 7, 15, 31, 63 ms.)"""
+
+    def __init__(self):
+        import threading
+        self.lock = threading.Lock()
+        self.proc, self.deadline, self.fired = None, None, False
+        t = threading.Thread(target=self._loop, daemon=True)
+        t.start()
+
+    def _loop(self):
+        while True:
+            time.sleep(0.25)
+            with self.lock:
+                if self.proc is not None and time.monotonic() > self.deadline:
+                    self.fired = True
+                    try:
+                        self.proc.kill()
+                    except OSError:
+                        pass
+
+    def wait(self, proc, timeout):
+        """proc.wait() (blocking waitpid); returns the status, or "timeout" if it was killed."""
+        with self.lock:
+            self.proc, self.deadline, self.fired = proc, time.monotonic() + timeout, False
+        rc = proc.wait()
+        with self.lock:
+            self.proc = None
+            fired = self.fired
+        return "timeout" if fired else rc
+
+
 def install_signal_exit():
     """SIGTERM/SIGHUP end the script like Ctrl-C does, so `finally` blocks clean up."""
     def handler(sig, frame):
