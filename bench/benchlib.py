@@ -478,11 +478,13 @@ class Watchdog:
 
 
 def install_signal_exit():
-    """SIGTERM/SIGHUP end the script like Ctrl-C does, so `finally` blocks clean up."""
+    """SIGINT/SIGTERM/SIGHUP end the script like Ctrl-C does, so `finally` blocks clean up."""
     def handler(sig, frame):
         raise KeyboardInterrupt(f"signal {sig}")
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGHUP, handler)
+    # Also when started in the background by a shell, which ignores SIGINT for its children.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def errno_name(e):
