@@ -6,8 +6,8 @@
 mod common;
 
 use common::{
-    first_difference, processes_in_group, program, pseudo_random_bytes, scratch, stray_children,
-    Outcome, Run, BUSYBOX,
+    first_difference, mvm_bin, processes_in_group, program, pseudo_random_bytes, scratch,
+    stray_children, Outcome, Run, BUSYBOX,
 };
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
@@ -655,6 +655,24 @@ fn sigint_ends_a_program_blocked_reading_stdin() {
 }
 
 // ---- mvm's own errors --------------------------------------------------------------------------
+
+#[test]
+fn missing_kvm_gives_125() {
+    // /dev/kvm hidden in a private mount namespace: one clear line, mvm's own status.
+    let script = format!(
+        "mount -t tmpfs none /dev && exec {} run {}",
+        mvm_bin().display(),
+        program("hello").display()
+    );
+    let out = Run::native("/usr/bin/unshare", &["-m", "sh", "-c", &script]).run();
+    out.assert_code(125);
+    assert!(
+        out.stderr_str().starts_with("mvm: cannot open /dev/kvm"),
+        "{}",
+        out.describe()
+    );
+    assert_eq!(out.stderr_str().lines().count(), 1, "{}", out.describe());
+}
 
 #[test]
 fn bad_flags_give_125() {
