@@ -262,8 +262,13 @@ pub fn futex(task: &mut Task, a: Args) -> SysResult {
 /// execve(2): replaces the program; the path is resolved in the program's filesystem view.
 pub fn execve(task: &mut Task, a: Args) -> SysResult {
     let path = task.mm.read_cstr(a[0])?;
-    let argv = task.mm.read_cstr_array(a[1])?;
-    let envp = task.mm.read_cstr_array(a[2])?;
+    // Linux bounds the arguments and environment together by a quarter of the stack limit.
+    let mut budget = 2 << 20;
+    let argv = task.mm.read_cstr_array(a[1], &mut budget)?;
+    let envp = task.mm.read_cstr_array(a[2], &mut budget)?;
+    let (Some(argv), Some(envp)) = (argv, envp) else {
+        return err(libc::E2BIG);
+    };
     let (file, path) = task
         .fs
         .open_exec(&task.cwd, &String::from_utf8_lossy(&path))
