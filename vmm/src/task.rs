@@ -283,9 +283,11 @@ impl Task {
             )));
         }
         if vector == 13 && frame.rip == SYSCALL_ENTRY {
-            // Under PVM the syscall entry runs in the guest's supervisor mode natively, where the
-            // `out` faults instead of exiting; the #GP reaches the kernel's #GP entry, which exits.
-            // Either way it is the program's syscall, made with its stack at `frame.rsp`.
+            // Under this host's PVM, `syscall` jumps to LSTAR but stays in ring 3 (measured: CS
+            // 0x33, the program's stack and page permissions), where the entry's `out` raises #GP;
+            // the #GP reaches the kernel's #GP entry in ring 0, which exits. It is the program's
+            // syscall, made with its stack at `frame.rsp`. (A program that jumps to LSTAR itself
+            // gets nothing more than a syscall.) On hardware KVM the `out` exits directly.
             return self.serve_syscall(frame.rsp);
         }
         if vector == 14 {
