@@ -166,4 +166,13 @@ mod tests {
         }
         assert!(lookup(9999).is_none());
     }
+
+    #[test]
+    fn compatibility_doc_is_generated_from_the_table() {
+        let doc = include_str!("../../../docs/syscalls.md");
+        assert!(
+            doc.ends_with(&markdown()),
+            "docs/syscalls.md is stale: regenerate it with `mvm syscalls` (see its header)"
+        );
+    }
 }
