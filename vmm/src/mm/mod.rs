@@ -523,6 +523,15 @@ impl AddressSpace {
             return Err(Fault::Access);
         }
         let page = page_down(va);
+        if let Ok(Some(slot)) = self.pte_addr(page, false) {
+            let e = self.ram.read_u64(slot);
+            if e & pte::P != 0 && e == (e & pte::ADDR) | leaf_bits(prot) {
+                // The entry already allows the access: the guest faulted on a stale cached
+                // translation. Make KVM forget it rather than retry into the same fault forever.
+                self.stale.push(e & pte::ADDR);
+                return Ok(());
+            }
+        }
         self.populate(page, prot)?;
         // Fault-around: neighbours in the same aligned block that have no frame yet.
         let pages = match self.vma(va) {
