@@ -654,6 +654,31 @@ fn sigint_ends_a_program_blocked_reading_stdin() {
     signal_ends(run, "", libc::SIGINT, 130);
 }
 
+#[test]
+fn kernel_pages_are_out_of_reach() {
+    let prog = program("kernel_probe");
+    // The kernel's code is readable (PVM needs ring-0 code on a user-readable page): the entry
+    // starts `out 0xe0, al` (e6 e0).
+    let out = Run::mvm_run(&[], &prog, &["read-code"]).run();
+    out.assert_code(0);
+    assert_eq!(
+        out.stdout_str(),
+        "code starts e6 e0\nsurvived read-code\n",
+        "{}",
+        out.describe()
+    );
+    for what in ["write-code", "read-gdt", "read-stack"] {
+        let out = Run::mvm_run(&[], &prog, &[what]).run();
+        out.assert_code(139);
+        assert!(
+            out.stderr_str().contains("killed by SIGSEGV"),
+            "{}",
+            out.describe()
+        );
+        assert!(!out.stdout_str().contains("survived"), "{}", out.describe());
+    }
+}
+
 // ---- mvm's own errors --------------------------------------------------------------------------
 
 #[test]
