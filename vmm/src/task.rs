@@ -197,6 +197,7 @@ impl Task {
                 return Ok(r);
             }
             self.mm.settle();
+            self.vm.ensure(&self.mm.ram)?;
             let entered = std::time::Instant::now();
             let exit = self.vcpu.run()?;
             self.guest_time += entered.elapsed();

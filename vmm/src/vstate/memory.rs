@@ -182,6 +182,11 @@ impl GuestRam {
         frames.clear();
     }
 
+    /// One past the highest guest-physical byte ever handed out.
+    pub fn high_water(&self) -> u64 {
+        self.next
+    }
+
     /// Frames of program data in use.
     pub fn user_frames(&self) -> u64 {
         self.user_frames

@@ -24,7 +24,15 @@ pub enum VmError {
 pub struct Vm {
     kvm: Kvm,
     fd: VmFd,
+    /// Guest-physical memory below this is registered with KVM (memory slots `0..slots`).
+    registered: u64,
+    slots: u32,
 }
+
+/// The first memory slot's size; each later slot doubles what is registered. KVM keeps ~2 KiB
+/// of host kernel memory per MiB of memory slot (the shadow MMU's reverse maps), so a slot that
+/// covered all of `--memory` up front cost ~1 MiB per VM even for a program using 1 MiB.
+const FIRST_SLOT: u64 = 16 << 20;
 
 impl Vm {
     /// Opens `/dev/kvm`, creates a VM and registers `ram` as its memory.
@@ -40,18 +48,36 @@ impl Vm {
             }
         }
         let fd = kvm.create_vm().map_err(|e| VmError::Kvm("CREATE_VM", e))?;
-        let region = kvm_userspace_memory_region {
-            slot: 0,
-            flags: 0,
-            guest_phys_addr: 0,
-            memory_size: ram.size(),
-            userspace_addr: ram.host_base(),
+        let mut vm = Vm {
+            kvm,
+            fd,
+            registered: 0,
+            slots: 0,
         };
-        // SAFETY: the region is guest memory owned by `ram`, which outlives the VM (the caller
-        // keeps both in one `Machine` and drops the VM first).
-        unsafe { fd.set_user_memory_region(region) }
-            .map_err(|e| VmError::Kvm("SET_USER_MEMORY_REGION", e))?;
-        Ok(Vm { kvm, fd })
+        vm.ensure(ram)?;
+        Ok(vm)
+    }
+
+    /// Registers guest memory with KVM up to what `ram` has handed out, in slots that double:
+    /// memory is registered as the program comes to use it. Called before the guest runs.
+    pub fn ensure(&mut self, ram: &GuestRam) -> Result<(), VmError> {
+        while self.registered < ram.high_water().max(FIRST_SLOT.min(ram.size())) {
+            let end = (self.registered * 2).max(FIRST_SLOT).min(ram.size());
+            let region = kvm_userspace_memory_region {
+                slot: self.slots,
+                flags: 0,
+                guest_phys_addr: self.registered,
+                memory_size: end - self.registered,
+                userspace_addr: ram.host_base() + self.registered,
+            };
+            // SAFETY: the region lies in guest memory owned by `ram`, which outlives the VM (the
+            // `Task` declares the VM before the address space, so the VM is dropped first).
+            unsafe { self.fd.set_user_memory_region(region) }
+                .map_err(|e| VmError::Kvm("SET_USER_MEMORY_REGION", e))?;
+            self.registered = end;
+            self.slots += 1;
+        }
+        Ok(())
     }
 
     /// The CPUID the host supports, given to the guest as is. Asking KVM costs ~0.3 ms of every
