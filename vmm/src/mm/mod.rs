@@ -247,8 +247,39 @@ impl AddressSpace {
     /// the host (it is not reused before `settle`, so nothing new lands in it before it is wiped).
     fn free_pte(&mut self, slot: u64, e: u64) {
         self.ram.write_u64(slot, 0);
-        self.ram.uncount();
-        self.freed.push(e & pte::ADDR);
+        if self.ram.is_pool(e & pte::ADDR) {
+            self.ram.uncount();
+            self.freed.push(e & pte::ADDR);
+        } else if e & pte::P != 0 {
+            // A file window's page is the host's: just make KVM forget this mapping of it.
+            self.stale.push(e & pte::ADDR);
+        }
+    }
+
+    /// The entry bits for `frame` mapped with `prot`: a file window's page is never writable
+    /// (a write to it faults, and the fault gives the page a private copy).
+    fn bits_for(&self, frame: u64, prot: Prot) -> u64 {
+        let prot = if self.ram.is_pool(frame) {
+            prot
+        } else {
+            prot & !PROT_WRITE
+        };
+        leaf_bits(prot)
+            | if prot & (PROT_READ | PROT_WRITE | PROT_EXEC) == 0 {
+                pte::KEEP
+            } else {
+                0
+            }
+    }
+
+    /// The window page showing the file's page at `off`, if the whole page is the file's (a page
+    /// that holds the end of an ELF segment's file data must be a copy, zeroed past it).
+    fn window_page(&mut self, f: &FileMap, off: u64) -> Option<u64> {
+        if off.checked_add(PAGE_SIZE)? > f.limit {
+            return None;
+        }
+        let w = self.ram.window_for(&f.file)?;
+        (off < w.len).then_some(w.gpa + off)
     }
 
     /// Makes every page-table change so far visible to the guest and returns unmapped memory to
@@ -307,18 +338,44 @@ impl AddressSpace {
             .pte_addr(va, true)
             .map_err(|_| Fault::Oom)?
             .expect("created");
-        let bits = leaf_bits(prot) | if prot == 0 { pte::KEEP } else { 0 };
         let e = self.ram.read_u64(slot);
         if e & (pte::P | pte::KEEP) != 0 {
             let frame = e & pte::ADDR;
-            self.set_pte(slot, frame | bits);
+            if !self.ram.is_pool(frame) && prot & PROT_WRITE != 0 {
+                // Copy on write: the program gets its own copy of the file's page.
+                let copy = self.ram.alloc(FrameUse::User).ok_or(Fault::Oom)?;
+                let mut page = vec![0u8; PAGE_SIZE as usize];
+                self.ram.read(frame, &mut page);
+                self.ram.write(copy, &page);
+                self.set_pte(slot, copy | self.bits_for(copy, prot));
+                return Ok(copy);
+            }
+            self.set_pte(slot, frame | self.bits_for(frame, prot));
             return Ok(frame);
         }
-        let frame = self.ram.alloc(FrameUse::User).ok_or(Fault::Oom)?;
-        if let Some((start, VmaKind::File(f))) = self.vma(va).map(|(s, v)| (s, v.kind.clone())) {
-            self.fill_from_file(frame, &f, f.offset + (va - start), PAGE_SIZE);
+        let file = match self.vma(va) {
+            Some((
+                start,
+                Vma {
+                    kind: VmaKind::File(f),
+                    ..
+                },
+            )) => Some((f.clone(), f.offset + (va - start))),
+            _ => None,
+        };
+        if let Some((f, off)) = &file {
+            if prot & PROT_WRITE == 0 {
+                if let Some(gpa) = self.window_page(f, *off) {
+                    self.set_pte(slot, gpa | self.bits_for(gpa, prot));
+                    return Ok(gpa);
+                }
+            }
         }
-        self.set_pte(slot, frame | bits);
+        let frame = self.ram.alloc(FrameUse::User).ok_or(Fault::Oom)?;
+        if let Some((f, off)) = &file {
+            self.fill_from_file(frame, f, *off, PAGE_SIZE);
+        }
+        self.set_pte(slot, frame | self.bits_for(frame, prot));
         Ok(frame)
     }
 
@@ -480,9 +537,10 @@ impl AddressSpace {
         for (_, v) in self.vmas.range_mut(start..end) {
             v.prot = prot;
         }
-        let bits = leaf_bits(prot) | if prot == 0 { pte::KEEP } else { 0 };
         self.for_each_frame(start, end, |me, _, slot, e| {
-            me.set_pte(slot, (e & pte::ADDR) | bits)
+            let frame = e & pte::ADDR;
+            let bits = me.bits_for(frame, prot);
+            me.set_pte(slot, frame | bits)
         });
         Ok(())
     }
@@ -577,9 +635,10 @@ impl AddressSpace {
                     end: e,
                     ..
                 },
-            )) if end <= *e => Some((s, f.clone())),
+            )) if end <= *e && prot & PROT_WRITE != 0 => Some((s, f.clone())),
             _ => None,
         };
+        // Read-only file pages are window pages (no copy): one at a time is fine.
         let Some((vma_start, f)) = file else {
             let mut va = page_down(start);
             while va < end {
@@ -615,6 +674,27 @@ impl AddressSpace {
             self.fill_from_file(frame, &f, off, len);
         }
         Ok(())
+    }
+
+    /// Maps a file mapping's pages now where that is cheap: a mapping that cannot be written
+    /// shows the file's pages themselves (page-table entries only, no copy, no later faults); a
+    /// writable one is copied now only if it is small (at most `copy_limit` bytes).
+    pub fn prefault_file(&mut self, start: u64, end: u64, copy_limit: u64) -> Result<(), Fault> {
+        let prot = match self.vma(start) {
+            Some((
+                _,
+                Vma {
+                    kind: VmaKind::File(_),
+                    prot,
+                    ..
+                },
+            )) => *prot,
+            _ => return Ok(()),
+        };
+        if prot == 0 || (prot & PROT_WRITE != 0 && end - start > copy_limit) {
+            return Ok(());
+        }
+        self.populate_range(start, end, prot)
     }
 
     /// Removes every mapping (for `execve`).

@@ -1,6 +1,6 @@
 //! The KVM VM: `/dev/kvm`, the VM file descriptor, and guest memory as its one memory slot.
 
-use kvm_bindings::{kvm_userspace_memory_region, CpuId, KVM_MAX_CPUID_ENTRIES};
+use kvm_bindings::{kvm_userspace_memory_region, CpuId, KVM_MAX_CPUID_ENTRIES, KVM_MEM_READONLY};
 use kvm_ioctls::{Cap, Kvm, VmFd};
 
 use super::memory::GuestRam;
@@ -27,6 +27,8 @@ pub struct Vm {
     /// Guest-physical memory below this is registered with KVM (memory slots `0..slots`).
     registered: u64,
     slots: u32,
+    /// File windows (`GuestRam::windows`) registered so far.
+    windows: usize,
 }
 
 /// The first memory slot's size; each later slot doubles what is registered. KVM keeps ~2 KiB
@@ -53,6 +55,7 @@ impl Vm {
             fd,
             registered: 0,
             slots: 0,
+            windows: 0,
         };
         vm.ensure(ram)?;
         Ok(vm)
@@ -76,6 +79,20 @@ impl Vm {
                 .map_err(|e| VmError::Kvm("SET_USER_MEMORY_REGION", e))?;
             self.registered = end;
             self.slots += 1;
+        }
+        for w in &ram.windows()[self.windows..] {
+            let region = kvm_userspace_memory_region {
+                slot: self.slots,
+                flags: KVM_MEM_READONLY,
+                guest_phys_addr: w.gpa,
+                memory_size: w.len,
+                userspace_addr: w.host_addr(),
+            };
+            // SAFETY: the window's mapping lives as long as `ram`, which outlives the VM.
+            unsafe { self.fd.set_user_memory_region(region) }
+                .map_err(|e| VmError::Kvm("SET_USER_MEMORY_REGION (file window)", e))?;
+            self.slots += 1;
+            self.windows += 1;
         }
         Ok(())
     }
