@@ -320,11 +320,16 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
         (None, Some(_)) => "/".into(),
         (None, None) => host_cwd,
     };
+    // mvm's own working directory is shown (empty) in the default view; `-w` must exist.
+    let shown: Vec<&str> = match spec.workdir {
+        None => vec![cwd.as_str()],
+        Some(_) => vec![],
+    };
     let mut view = FsView::build(
         spec.rootfs.as_deref(),
         &spec.volumes,
         run_dir.path(),
-        &[cwd.as_str()],
+        &shown,
     )
     .map_err(|e| RunError::Host("building the filesystem view", std::io::Error::other(e)))?;
     let program = resolve(&spec, &mut view, run_dir.path())?;
