@@ -1,6 +1,8 @@
-//! File descriptors and the file syscalls. For now the program's files are mvm's own standard
-//! streams (fds 0, 1, 2), so pipes, redirects and terminals behave as for the program run natively;
-//! the filesystem view comes with the policy work.
+//! File descriptors and the syscalls on them: the descriptor table (shared open file
+//! descriptions, so `dup` shares offsets and flags as on Linux; fds 0-2 are mvm's own streams),
+//! the read/write family, close, dup, fcntl (record locks pass through to the host file), flock,
+//! ioctl, pipes, eventfd, memfd, fsync, ftruncate/fallocate, sendfile/copy_file_range and
+//! getdents64. Calls that name paths are in `path`.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
