@@ -82,7 +82,7 @@ fn file_mapping(
     }
     Ok(VmaKind::File(FileMap {
         file: Arc::new(file),
-        name: Arc::from(format!("fd:{fd}")),
+        name: Arc::from(task.fds.file(fd)?.path.clone().unwrap_or_default()),
         offset: off,
         limit: u64::MAX,
     }))
