@@ -679,6 +679,28 @@ fn kernel_pages_are_out_of_reach() {
     }
 }
 
+#[test]
+fn clocks_are_read_without_exits() {
+    // The vDSO answers clock_gettime, gettimeofday and time in the guest: right, monotonic, and
+    // without a syscall (the program's own explicit syscalls are the only clock_gettime exits).
+    let prog = program("vdso_clock");
+    let out = compare(&prog, &[], None);
+    assert_eq!(out.stdout_str(), "ok\n", "{}", out.describe());
+    let traced = Run::mvm_run(&["--trace"], &prog, &[]).run();
+    traced.assert_code(0);
+    let calls = traced
+        .stderr_str()
+        .lines()
+        .filter(|l| l.starts_with("clock_gettime("))
+        .count();
+    assert_eq!(
+        calls,
+        12,
+        "only the explicit syscalls exit\n{}",
+        traced.describe()
+    );
+}
+
 // ---- mvm's own errors --------------------------------------------------------------------------
 
 #[test]

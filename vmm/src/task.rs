@@ -73,6 +73,12 @@ pub struct Task {
     pub exe: String,
     /// What the auxiliary vector reports.
     pub aux: AuxInfo,
+    /// The vDSO image (a memfd), mapped into every program.
+    pub vdso_file: Arc<File>,
+    /// Where the current program's vDSO is.
+    pub vdso: Option<crate::vdso::Mapped>,
+    /// The vDSO's clock data.
+    pub clock: crate::vdso::Clock,
     /// `set_tid_address`.
     pub clear_child_tid: u64,
     /// Resource limits that `prlimit64` has set: (resource, soft, hard).
@@ -134,6 +140,10 @@ impl Task {
                 (l.entry, l.bias)
             }
         };
+        let vdso = crate::vdso::map(&mut self.mm, &self.vdso_file).map_err(|_| ExecError::Oom)?;
+        self.clock.refresh(&self.mm, &vdso, true);
+        self.vdso = Some(vdso);
+        self.aux.vdso = vdso.base;
         let sp = stack::build(
             &mut self.mm,
             &main,
@@ -197,6 +207,9 @@ impl Task {
                 return Ok(r);
             }
             self.mm.settle();
+            if let Some(v) = &self.vdso {
+                self.clock.refresh(&self.mm, v, false);
+            }
             self.vm.ensure(&self.mm.ram)?;
             let entered = std::time::Instant::now();
             let exit = self.vcpu.run()?;

@@ -348,6 +348,29 @@ impl Vcpu {
         &mut self.fd.sync_regs_mut().regs
     }
 
+    /// The guest's TSC minus the host's (KVM may offset the guest's), measured now.
+    pub fn tsc_offset(&self) -> i64 {
+        let mut msrs = Msrs::from_entries(&[kvm_msr_entry {
+            index: 0x10,
+            ..Default::default()
+        }])
+        .expect("one MSR");
+        // SAFETY: rdtsc has no preconditions.
+        let before = unsafe { std::arch::x86_64::_rdtsc() };
+        if self.fd.get_msrs(&mut msrs) != Ok(1) {
+            return 0;
+        }
+        // SAFETY: as above.
+        let after = unsafe { std::arch::x86_64::_rdtsc() };
+        let guest = msrs.as_slice()[0].data;
+        guest.wrapping_sub(before / 2 + after / 2) as i64
+    }
+
+    /// The guest TSC's frequency in kHz (0 if KVM cannot say).
+    pub fn tsc_khz(&self) -> u32 {
+        self.fd.get_tsc_khz().unwrap_or(0)
+    }
+
     /// CR2 (the faulting address) as of the last exit.
     pub fn cr2(&self) -> u64 {
         self.fd.sync_regs().sregs.cr2
