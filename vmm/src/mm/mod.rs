@@ -219,6 +219,14 @@ impl AddressSpace {
         Ok(Some(table + ((va >> 12) & 511) * 8))
     }
 
+    /// The last-level entry for `va`, creating tables as needed (`Oom` when they cannot be).
+    fn slot(&mut self, va: u64) -> Result<u64, Fault> {
+        Ok(self
+            .pte_addr(va, true)
+            .map_err(|_| Fault::Oom)?
+            .expect("created"))
+    }
+
     /// Maps a kernel page (supervisor-only unless `user`), used once at boot.
     pub fn map_kernel(&mut self, va: u64, phys: u64, writable: bool, user: bool) -> Option<()> {
         let slot = self.pte_addr(va, true).ok()??;
@@ -334,10 +342,7 @@ impl AddressSpace {
     /// Gives page `va` a frame with `prot`: the one it has, or a fresh one filled as its mapping
     /// says (zeros, or the file's bytes for the page). Returns the frame.
     fn populate(&mut self, va: u64, prot: Prot) -> Result<u64, Fault> {
-        let slot = self
-            .pte_addr(va, true)
-            .map_err(|_| Fault::Oom)?
-            .expect("created");
+        let slot = self.slot(va)?;
         let e = self.ram.read_u64(slot);
         if e & (pte::P | pte::KEEP) != 0 {
             let frame = e & pte::ADDR;
@@ -554,10 +559,7 @@ impl AddressSpace {
             moved.push((va - old, e));
         });
         for (off, e) in moved {
-            let slot = self
-                .pte_addr(new + off, true)
-                .map_err(|_| Fault::Oom)?
-                .expect("created");
+            let slot = self.slot(new + off)?;
             self.set_pte(slot, e);
         }
         Ok(())
@@ -608,10 +610,7 @@ impl AddressSpace {
         let mut va = lo;
         while va < hi {
             if va != page {
-                let slot = self
-                    .pte_addr(va, true)
-                    .map_err(|_| Fault::Oom)?
-                    .expect("created");
+                let slot = self.slot(va)?;
                 if self.ram.read_u64(slot) & (pte::P | pte::KEEP) == 0 {
                     if self.ram.user_frames() + 1 >= self.ram.user_limit() {
                         break;
@@ -652,13 +651,11 @@ impl AddressSpace {
         let mut runs: Vec<(u64, u64, u64)> = Vec::new();
         let mut va = page_down(start);
         while va < end {
-            let slot = self
-                .pte_addr(va, true)
-                .map_err(|_| Fault::Oom)?
-                .expect("created");
+            let slot = self.slot(va)?;
             let e = self.ram.read_u64(slot);
             if e & (pte::P | pte::KEEP) != 0 {
-                self.set_pte(slot, (e & pte::ADDR) | bits);
+                // A page already framed (perhaps a file window's page, which must get a copy).
+                self.populate(va, prot)?;
             } else {
                 let frame = self.ram.alloc(FrameUse::User).ok_or(Fault::Oom)?;
                 self.set_pte(slot, frame | bits);
