@@ -6,6 +6,7 @@ pub mod fs;
 pub mod mem;
 pub mod poll;
 pub mod process;
+pub mod sigframe;
 pub mod signal;
 pub mod table;
 pub mod time;
