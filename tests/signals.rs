@@ -119,6 +119,10 @@ fn stack_overflow_without_altstack_is_sigsegv() {
 fn sigsuspend_and_sigtimedwait() {
     self_case("suspend").assert_code(0);
     self_case("timedwait").assert_code(0);
+    let out = self_case("ppoll");
+    assert!(out
+        .stdout_str()
+        .contains("ppoll=-1 errno=EINTR delivered=1\nmask back: usr1 blocked=1\n"));
 }
 
 #[test]

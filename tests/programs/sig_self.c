@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <poll.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -226,6 +227,25 @@ int main(int argc, char **argv)
         printf("sigsuspend=%d errno=%s delivered=%d\n", r, strerrorname_np(errno), norder);
         sigprocmask(SIG_BLOCK, NULL, &now);
         printf("mask back: usr1 blocked=%d\n", sigismember(&now, SIGUSR1));
+    } else if (!strcmp(c, "ppoll")) {
+        /* ppoll's mask unblocks a pending signal atomically: the call ends with EINTR after the
+         * handler, and the old mask is back. */
+        install(SIGUSR1, record, 0);
+        sigset_t s, empty, now;
+        sigemptyset(&s);
+        sigaddset(&s, SIGUSR1);
+        sigprocmask(SIG_BLOCK, &s, NULL);
+        raise(SIGUSR1);
+        sigemptyset(&empty);
+        struct timespec t = {5, 0};
+        int r = ppoll(NULL, 0, &t, &empty);
+        printf("ppoll=%d errno=%s delivered=%d\n", r, strerrorname_np(errno), norder);
+        sigprocmask(SIG_BLOCK, NULL, &now);
+        printf("mask back: usr1 blocked=%d\n", sigismember(&now, SIGUSR1));
+        t.tv_sec = 0;
+        t.tv_nsec = 1000;
+        r = ppoll(NULL, 0, &t, &empty);
+        printf("ppoll with nothing pending=%d\n", r);
     } else if (!strcmp(c, "timedwait")) {
         sigset_t s;
         sigemptyset(&s);

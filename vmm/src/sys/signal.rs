@@ -409,12 +409,21 @@ pub fn force(
     let sig = info.signo;
     let act = task.sig.action(sig);
     if act.handler <= SIG_IGN || task.sig.mask & bit(sig) != 0 {
+        if task.trace {
+            eprintln!("--- {} {} ---", name(sig), info.describe());
+            eprintln!("+++ killed by {} +++", name(sig));
+        }
         return Some(fatal(sig, detail));
     }
     task.resume_user(frame);
     match setup_frame(task, false, info, trap) {
         Ok(()) => None,
-        Err(why) => Some(fatal(libc::SIGSEGV, format!("{detail}; {why}"))),
+        Err(why) => {
+            if task.trace {
+                eprintln!("+++ killed by SIGSEGV +++");
+            }
+            Some(fatal(libc::SIGSEGV, format!("{detail}; {why}")))
+        }
     }
 }
 
@@ -717,6 +726,22 @@ fn block(deadline: Option<libc::timespec>) -> bool {
             r == libc::EINTR
         }
     }
+}
+
+/// The signal mask argument of ppoll/pselect6 (`at`, `size`; `at` 0: none): in force until the
+/// call returns, as with rt_sigsuspend. A signal it unblocks that is already pending ends the
+/// call at once with EINTR.
+pub fn call_mask(task: &mut Task, at: u64, size: u64) -> Result<(), SysError> {
+    if at == 0 {
+        return Ok(());
+    }
+    let set = read_sigset(task, at, size)?;
+    task.sig.saved_mask = Some(task.sig.mask);
+    task.sig.mask = set;
+    if interrupted(task) {
+        return err(libc::EINTR);
+    }
+    Ok(())
 }
 
 /// rt_sigsuspend(2): waits, with the given mask, until a signal runs a handler or ends the
