@@ -96,6 +96,38 @@ fn sigsegv_handler_siglongjmps_out() {
 }
 
 #[test]
+fn handler_edits_to_the_context_are_restored() {
+    let out = self_case("skip");
+    out.assert_code(0);
+    assert!(
+        out.stdout_str().contains("rax=42 rbx=8"),
+        "{}",
+        out.describe()
+    );
+}
+
+#[test]
+fn rt_sigreturn_over_a_bogus_frame_is_sigsegv() {
+    assert_eq!(self_case("sigreturn-zero").code(), 139);
+}
+
+#[test]
+fn corrupted_frames_are_sigsegv_not_a_broken_vm() {
+    let prog = program("sig_hostile");
+    for mode in ["1", "2", "3", "4", "5", "7", "8"] {
+        let vm = Run::mvm_run(&[], &prog, &[mode]).run();
+        let native = Run::native(&prog, &[mode]).run();
+        assert_eq!(
+            native.shell_status(),
+            139,
+            "mode {mode}: {}",
+            native.describe()
+        );
+        assert_eq!(vm.code(), 139, "mode {mode}: {}", vm.describe());
+    }
+}
+
+#[test]
 fn sigfpe_and_sigill_handlers() {
     self_case("fpe").assert_code(0);
     self_case("ill").assert_code(0);

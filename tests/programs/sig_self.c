@@ -85,6 +85,17 @@ static void nested(int sig, siginfo_t *si, void *uc)
     (void)uc;
 }
 
+static void skip_insn(int sig, siginfo_t *si, void *ucv)
+{
+    /* Resume after the 6-byte `movl $1, (%rax)` with rax and rbx changed: rt_sigreturn must
+     * take the handler's edits of the context. */
+    ucontext_t *uc = ucv;
+    uc->uc_mcontext.gregs[REG_RIP] += 6;
+    uc->uc_mcontext.gregs[REG_RAX] = 42;
+    uc->uc_mcontext.gregs[REG_RBX] += 1;
+    record(sig, si, ucv);
+}
+
 static void print_order(const char *what)
 {
     printf("%s:", what);
@@ -180,6 +191,16 @@ int main(int argc, char **argv)
             *(volatile char *)0x7fffdead0000 = 1;
         show("unmapped");
         printf("si_addr=%p\n", last.si_addr);
+    } else if (!strcmp(c, "skip")) {
+        install(SIGSEGV, skip_insn, 0);
+        unsigned long rax = 0, rbx = 7;
+        __asm__ volatile(".byte 0xc7, 0x00, 0x01, 0x00, 0x00, 0x00" /* movl $1, (%rax) */
+                         : "+a"(rax), "+b"(rbx)::"memory");
+        printf("resumed after the fault: rax=%lu rbx=%lu\n", rax, rbx);
+    } else if (!strcmp(c, "sigreturn-zero")) {
+        /* rt_sigreturn over a frame of zeros: rip 0 (and cs 0 natively): SIGSEGV. */
+        static char zeros[4096] __attribute__((aligned(16)));
+        __asm__ volatile("lea 2048(%0), %%rsp\n mov $15, %%eax\n syscall" ::"r"(zeros) : "memory");
     } else if (!strcmp(c, "fpe")) {
         install(SIGFPE, jump_out, 0);
         if (sigsetjmp(jb, 1) == 0) {

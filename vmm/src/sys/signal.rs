@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 
 use super::sigframe::{self, code, SigContext, SigInfo};
 use super::{err, Args, SysError, SysResult};
-use crate::layout::{kva, IRETQ, KSTACK_TOP_PHYS, USER_DS};
+use crate::layout::{kva, IRETQ, KSTACK_TOP_PHYS, USER_CS, USER_DS};
 use crate::task::{ExitReason, Task, STOP_TIMEOUT};
 use crate::vstate::vcpu::IretFrame;
 
@@ -561,6 +561,15 @@ pub fn rt_sigreturn(task: &mut Task, _a: Args) -> SysResult {
     if rip >= 1 << 47 || rsp >= 1 << 47 {
         return bad("non-canonical rip or rsp");
     }
+    // Linux restores cs (and ss, strictly) from the frame: anything but the 64-bit user
+    // selectors faults on its return (there is no 32-bit mode here).
+    let uc_flags = u64::from_le_bytes(uc[0..8].try_into().unwrap());
+    let (cs, ss) = (sc.segs & 0xffff | 3, (sc.segs >> 48) | 3);
+    if cs != USER_CS as u64
+        || (uc_flags & sigframe::UC_STRICT_RESTORE_SS != 0 && ss != USER_DS as u64)
+    {
+        return bad("not the 64-bit user cs/ss");
+    }
     // The FPU state first: it is the part that can be refused.
     if sc.fpstate == 0 {
         let _ = task.vcpu.set_xsave(&sigframe::xsave_init());
@@ -589,11 +598,15 @@ pub fn rt_sigreturn(task: &mut Task, _a: Args) -> SysResult {
         };
         buf.truncate(if extended { xsize } else { 512 });
         buf.resize(xsize.max(576), 0);
-        // MXCSR: reserved bits would make the restore fault.
-        let mxcsr = word(&buf, 24) & 0xffff;
-        buf[24..28].copy_from_slice(&mxcsr.to_le_bytes());
-        // The XSAVE header: only components the program may use, standard format.
+        // Reserved MXCSR bits, or an XSAVE header the CPU refuses (components outside XCR0, a
+        // compacted format, reserved bytes), make Linux's restore fault: a bad frame.
+        if word(&buf, 24) & !0xffff != 0 {
+            return bad("reserved MXCSR bits");
+        }
         let bv = u64::from_le_bytes(buf[512..520].try_into().unwrap());
+        if extended && (bv & !xcr0 != 0 || buf[520..576].iter().any(|&b| b != 0)) {
+            return bad("invalid XSAVE header");
+        }
         let bv = if extended { bv } else { 3 } & xfeatures & xcr0;
         buf[512..576].fill(0);
         buf[512..520].copy_from_slice(&bv.to_le_bytes());
