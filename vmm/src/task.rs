@@ -1,12 +1,15 @@
 //! The running program: its address space, vCPU, file descriptors and signal state, and the loop
 //! that turns each VM exit into a served syscall, a filled page, or the program's end.
 
+use std::fs::File;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use crate::boot::elf::{self, ExecError, Source};
+use crate::boot::elf::{self, ExecError, Image};
 use crate::boot::stack::{self, AuxInfo};
-use crate::layout::{kva, IRETQ, KERNEL_VBASE, KSTACK_PHYS, KSTACK_TOP_PHYS, SYSCALL_ENTRY};
+use crate::layout::{
+    kva, IRETQ, KERNEL_VBASE, KSTACK_PHYS, KSTACK_TOP_PHYS, PIE_BASE, SYSCALL_ENTRY,
+};
 use crate::mm::{AddressSpace, Fault};
 use crate::sys::fs::FdTable;
 use crate::sys::sigframe::{code, SigInfo};
@@ -43,6 +46,14 @@ pub const STOP_TIMEOUT: u32 = 1;
 /// The word the control loop shares with the vCPU thread: `STOP_TIMEOUT`, and bit N for each
 /// signal N sent to mvm and not yet taken for the program (`sys::signal::take_host`).
 pub type StopFlag = Arc<AtomicU32>;
+
+/// An executable ready to replace the program: checked, opened, with its interpreter.
+pub struct Prepared {
+    image: Image,
+    file: Arc<File>,
+    path: String,
+    interp: Option<(Image, Arc<File>, String)>,
+}
 
 /// The program.
 pub struct Task {
@@ -81,42 +92,72 @@ pub struct Task {
 }
 
 impl Task {
-    /// Replaces the program image with the checked `image` read from `src` (execve's second
-    /// half: the old image is gone once this starts). Returns the entry point and stack pointer.
+    /// Checks `file` (opened from `path`) and opens its interpreter: everything `execve` can
+    /// fail on before the point of no return.
+    pub fn prepare_exec(&self, file: File, path: String) -> Result<Prepared, ExecError> {
+        let image = elf::parse(&file)?;
+        let interp = match &image.interp {
+            None => None,
+            Some(ip) => {
+                let bad = |e| ExecError::Interp(ip.clone(), e);
+                let (f, p) = self.fs.open_exec("/", ip).map_err(bad)?;
+                let img = elf::parse(&f).map_err(|_| bad(libc::ELIBBAD))?;
+                if img.interp.is_some() || !img.relocatable() {
+                    return Err(bad(libc::ELIBBAD));
+                }
+                Some((img, Arc::new(f), p))
+            }
+        };
+        Ok(Prepared {
+            image,
+            file: Arc::new(file),
+            path,
+            interp,
+        })
+    }
+
+    /// Replaces the program with `p` (execve's second half: the old image is gone once this
+    /// starts). Returns the entry point and stack pointer.
     pub fn exec_image(
         &mut self,
-        image: &elf::Image,
-        src: &dyn Source,
-        path: &str,
+        p: &Prepared,
         argv: &[Vec<u8>],
         envp: &[Vec<u8>],
     ) -> Result<(u64, u64), ExecError> {
         self.mm.clear();
-        let loaded = image.load(&mut self.mm, src, path)?;
-        self.mm.brk_start = loaded.end;
-        self.mm.brk = loaded.end;
+        let main = p.image.load(&mut self.mm, &p.file, &p.path, PIE_BASE)?;
+        self.mm.brk_start = main.end;
+        self.mm.brk = main.end;
+        let (entry, base) = match &p.interp {
+            None => (main.entry, 0),
+            Some((img, file, path)) => {
+                let at = self.mm.find_free(0, img.span()).ok_or(ExecError::Oom)?;
+                let l = img.load(&mut self.mm, file, path, at)?;
+                (l.entry, l.bias)
+            }
+        };
         let sp = stack::build(
             &mut self.mm,
-            &loaded,
-            0,
+            &main,
+            base,
             argv,
             envp,
-            path.as_bytes(),
+            p.path.as_bytes(),
             &self.aux,
         )
         .map_err(|_| ExecError::Oom)?;
-        self.exe = path.to_string();
+        self.exe = p.path.clone();
         self.sig.on_exec();
         self.fds.on_exec();
         self.clear_child_tid = 0;
-        Ok((loaded.entry, sp))
+        Ok((entry, sp))
     }
 
-    /// Starts the first program: guest-init.
+    /// Starts the first program: guest-init (from a memfd holding the embedded image).
     pub fn boot(&mut self, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<(), ExecError> {
-        let src: &[u8] = crate::boot::GUEST_INIT;
-        let image = elf::parse(&src)?;
-        let (entry, sp) = self.exec_image(&image, &src, "/.mvm/init", argv, envp)?;
+        let file = crate::boot::embedded_file(crate::boot::GUEST_INIT).map_err(ExecError::Io)?;
+        let p = self.prepare_exec(file, "/.mvm/init".into())?;
+        let (entry, sp) = self.exec_image(&p, argv, envp)?;
         self.enter_user(entry, sp);
         Ok(())
     }
@@ -157,6 +198,7 @@ impl Task {
                 return Ok(r);
             }
             self.mm.settle();
+            self.vm.ensure(&self.mm.ram)?;
             let entered = std::time::Instant::now();
             let exit = self.vcpu.run()?;
             self.guest_time += entered.elapsed();
@@ -252,9 +294,11 @@ impl Task {
             )));
         }
         if vector == 13 && frame.rip == SYSCALL_ENTRY {
-            // Under PVM the syscall entry runs in the guest's supervisor mode natively, where the
-            // `out` faults instead of exiting; the #GP reaches the kernel's #GP entry, which exits.
-            // Either way it is the program's syscall, made with its stack at `frame.rsp`.
+            // Under this host's PVM, `syscall` jumps to LSTAR but stays in ring 3 (measured: CS
+            // 0x33, the program's stack and page permissions), where the entry's `out` raises #GP;
+            // the #GP reaches the kernel's #GP entry in ring 0, which exits. It is the program's
+            // syscall, made with its stack at `frame.rsp`. (A program that jumps to LSTAR itself
+            // gets nothing more than a syscall.) On hardware KVM the `out` exits directly.
             return self.serve_syscall(frame.rsp);
         }
         if vector == 14 {

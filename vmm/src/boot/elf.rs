@@ -10,10 +10,14 @@ use std::sync::Arc;
 use linux_loader::elf::{Elf64_Ehdr, Elf64_Phdr};
 use vm_memory::ByteValued;
 
-use crate::layout::{PAGE_SIZE, PIE_BASE, USER_TOP};
+use crate::layout::{PAGE_SIZE, USER_TOP};
 use crate::mm::{
-    page_down, page_up, AddressSpace, Fault, VmaKind, PROT_EXEC, PROT_READ, PROT_WRITE,
+    page_down, page_up, AddressSpace, FileMap, VmaKind, PROT_EXEC, PROT_READ, PROT_WRITE,
 };
+
+/// Writable segments of at most this many bytes are copied in at exec (read-only ones are
+/// always mapped at exec: they cost no copy, see `AddressSpace::prefault_file`).
+const EAGER_COPY_LIMIT: u64 = 256 << 10;
 
 const PT_LOAD: u32 = 1;
 const PT_INTERP: u32 = 3;
@@ -34,9 +38,9 @@ pub enum ExecError {
     /// A malformed ELF file (`ENOEXEC`).
     #[error("malformed ELF executable: {0}")]
     Malformed(&'static str),
-    /// Dynamically linked (it names an interpreter) — not supported yet (`ENOEXEC`).
-    #[error("dynamically linked executables are not supported yet (interpreter {0})")]
-    Dynamic(String),
+    /// Its interpreter cannot be used (the errno opening it, or `ENOEXEC`).
+    #[error("cannot load its interpreter {0}")]
+    Interp(String, i32),
     /// Reading the file failed.
     #[error("cannot read the executable: {0}")]
     Io(i32),
@@ -49,45 +53,29 @@ impl ExecError {
     /// The errno `execve` returns for it.
     pub fn errno(&self) -> i32 {
         match self {
-            ExecError::NotElf | ExecError::Malformed(_) | ExecError::Dynamic(_) => libc::ENOEXEC,
+            ExecError::NotElf | ExecError::Malformed(_) => libc::ENOEXEC,
+            ExecError::Interp(_, e) => *e,
             ExecError::Io(e) => *e,
             ExecError::Oom => libc::ENOMEM,
         }
     }
 }
 
-/// Where an executable's bytes come from: a host file or an image embedded in mvm.
-pub trait Source {
-    /// Reads exactly `buf.len()` bytes at `off`; bytes past the end read as zero.
-    fn read_exact_at(&self, buf: &mut [u8], off: u64) -> Result<(), ExecError>;
-}
-
-impl Source for File {
-    fn read_exact_at(&self, buf: &mut [u8], off: u64) -> Result<(), ExecError> {
-        let mut done = 0;
-        while done < buf.len() {
-            match self.read_at(&mut buf[done..], off + done as u64) {
-                Ok(0) => {
-                    buf[done..].fill(0);
-                    break;
-                }
-                Ok(n) => done += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(ExecError::Io(e.raw_os_error().unwrap_or(libc::EIO))),
+/// Reads exactly `buf.len()` bytes at `off`; bytes past the end of the file read as zero.
+fn read_exact_at(f: &File, buf: &mut [u8], off: u64) -> Result<(), ExecError> {
+    let mut done = 0;
+    while done < buf.len() {
+        match f.read_at(&mut buf[done..], off + done as u64) {
+            Ok(0) => {
+                buf[done..].fill(0);
+                break;
             }
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ExecError::Io(e.raw_os_error().unwrap_or(libc::EIO))),
         }
-        Ok(())
     }
-}
-
-impl Source for &[u8] {
-    fn read_exact_at(&self, buf: &mut [u8], off: u64) -> Result<(), ExecError> {
-        let start = (off as usize).min(self.len());
-        let n = buf.len().min(self.len() - start);
-        buf[..n].copy_from_slice(&self[start..start + n]);
-        buf[n..].fill(0);
-        Ok(())
-    }
+    Ok(())
 }
 
 /// A parsed executable, ready to map.
@@ -110,12 +98,14 @@ pub struct Loaded {
     pub phnum: u64,
     /// One past the highest byte mapped: the heap starts here.
     pub end: u64,
+    /// What was added to the image's addresses (`AT_BASE` for an interpreter).
+    pub bias: u64,
 }
 
 /// Reads and checks the headers of `src`.
-pub fn parse(src: &dyn Source) -> Result<Image, ExecError> {
+pub fn parse(src: &File) -> Result<Image, ExecError> {
     let mut ehdr = Elf64_Ehdr::default();
-    src.read_exact_at(ehdr.as_mut_slice(), 0)?;
+    read_exact_at(src, ehdr.as_mut_slice(), 0)?;
     if ehdr.e_ident[..4] != *b"\x7fELF" || ehdr.e_ident[4] != 2 || ehdr.e_ident[5] != 1 {
         return Err(ExecError::NotElf);
     }
@@ -128,11 +118,13 @@ pub fn parse(src: &dyn Source) -> Result<Image, ExecError> {
     if ehdr.e_phnum > 512 {
         return Err(ExecError::Malformed("too many program headers"));
     }
-    let mut phdrs = vec![Elf64_Phdr::default(); ehdr.e_phnum as usize];
-    for (i, ph) in phdrs.iter_mut().enumerate() {
-        let off = ehdr.e_phoff + (i * std::mem::size_of::<Elf64_Phdr>()) as u64;
-        src.read_exact_at(ph.as_mut_slice(), off)?;
-    }
+    let size = std::mem::size_of::<Elf64_Phdr>();
+    let mut raw = vec![0u8; size * ehdr.e_phnum as usize];
+    read_exact_at(src, &mut raw, ehdr.e_phoff)?;
+    let phdrs: Vec<Elf64_Phdr> = raw
+        .chunks_exact(size)
+        .map(|c| *Elf64_Phdr::from_slice(c).expect("exact size"))
+        .collect();
     let mut interp = None;
     for ph in &phdrs {
         match ph.p_type {
@@ -151,7 +143,7 @@ pub fn parse(src: &dyn Source) -> Result<Image, ExecError> {
                     return Err(ExecError::Malformed("interpreter path"));
                 }
                 let mut b = vec![0u8; ph.p_filesz as usize];
-                src.read_exact_at(&mut b, ph.p_offset)?;
+                read_exact_at(src, &mut b, ph.p_offset)?;
                 let s = b.split(|&c| c == 0).next().unwrap_or_default();
                 interp = Some(String::from_utf8_lossy(s).into_owned());
             }
@@ -183,60 +175,69 @@ fn prot_of(flags: u32) -> u32 {
 }
 
 impl Image {
-    /// Maps the image into `space` (which the caller has emptied) and copies its contents.
+    /// Bytes of address space the image spans once loaded.
+    pub fn span(&self) -> u64 {
+        let loads = self.phdrs.iter().filter(|p| p.p_type == PT_LOAD);
+        let lo = loads
+            .clone()
+            .map(|p| page_down(p.p_vaddr))
+            .min()
+            .unwrap_or(0);
+        let hi = loads
+            .map(|p| page_up(p.p_vaddr + p.p_memsz))
+            .max()
+            .unwrap_or(0);
+        hi - lo
+    }
+
+    /// Whether it must be placed by the loader (`ET_DYN`: a PIE or a shared object).
+    pub fn relocatable(&self) -> bool {
+        self.ehdr.e_type == ET_DYN
+    }
+
+    /// Maps the image into `space` — at `base` if it is relocatable — as file mappings whose
+    /// pages are read when first touched, plus anonymous memory for each segment's zero part.
     pub fn load(
         &self,
         space: &mut AddressSpace,
-        src: &dyn Source,
+        file: &Arc<File>,
         name: &str,
+        base: u64,
     ) -> Result<Loaded, ExecError> {
-        if let Some(i) = &self.interp {
-            return Err(ExecError::Dynamic(i.clone()));
-        }
         let loads: Vec<&Elf64_Phdr> = self.phdrs.iter().filter(|p| p.p_type == PT_LOAD).collect();
-        let bias = if self.ehdr.e_type == ET_DYN {
-            PIE_BASE - page_down(loads.iter().map(|p| p.p_vaddr).min().unwrap_or(0))
+        let bias = if self.relocatable() {
+            base - page_down(loads.iter().map(|p| p.p_vaddr).min().unwrap_or(0))
         } else {
             0
         };
-        let kind = VmaKind::Image(Arc::from(name));
-        let oom = |_: Fault| ExecError::Oom;
+        let name: Arc<str> = Arc::from(name);
         let mut end = 0;
         for ph in &loads {
             let va = bias + ph.p_vaddr;
-            let (start, stop) = (page_down(va), page_up(va + ph.p_memsz));
             let prot = prot_of(ph.p_flags);
-            // A page shared with the previous segment keeps what that segment put there.
-            let mut shared = None;
-            if space.vma(start).is_some() {
-                let mut page = vec![0u8; PAGE_SIZE as usize];
-                if let Some(phys) = space.frame_of(start) {
-                    space.ram.read(phys, &mut page);
-                }
-                shared = Some(page);
+            let file_end = page_up(va + ph.p_filesz);
+            if ph.p_filesz > 0 {
+                let start = page_down(va);
+                let kind = VmaKind::File(FileMap {
+                    file: file.clone(),
+                    name: name.clone(),
+                    offset: ph.p_offset - (va - start),
+                    limit: ph.p_offset + ph.p_filesz,
+                });
+                space.map(start, file_end, prot, kind);
+                // Every page fault costs a VM exit: map what is cheap to map now.
+                space
+                    .prefault_file(start, file_end, EAGER_COPY_LIMIT)
+                    .map_err(|_| ExecError::Oom)?;
             }
-            space.map(start, stop, prot, kind.clone());
-            space.populate_range(start, stop, prot).map_err(oom)?;
-            if let Some(page) = shared {
-                let phys = space.frame_of(start).expect("populated");
-                space.ram.write(phys, &page);
-            }
-            // Copy the file's bytes straight into the frames, one read per run of contiguous
-            // frames (fresh frames usually are).
-            let mut done = 0u64;
-            while done < ph.p_filesz {
-                let at = va + done;
-                let mut n = (page_down(at) + PAGE_SIZE - at).min(ph.p_filesz - done);
-                let phys = space.frame_of(page_down(at)).expect("populated") + (at % PAGE_SIZE);
-                while done + n < ph.p_filesz && space.frame_of(at + n) == Some(phys + n) {
-                    n += PAGE_SIZE.min(ph.p_filesz - done - n);
-                }
-                let p = space.ram.host_ptr(phys, n).expect("frame in guest memory");
-                // SAFETY: `p` addresses `n` bytes of contiguous guest frames; the guest is not
-                // running while mvm loads an image, so nothing else accesses them.
-                let dst = unsafe { std::slice::from_raw_parts_mut(p, n as usize) };
-                src.read_exact_at(dst, ph.p_offset + done)?;
-                done += n;
+            let zero_start = if ph.p_filesz > 0 {
+                file_end
+            } else {
+                page_down(va)
+            };
+            let stop = page_up(va + ph.p_memsz);
+            if stop > zero_start {
+                space.map(zero_start, stop, prot, VmaKind::Anon);
             }
             end = end.max(stop);
         }
@@ -260,6 +261,7 @@ impl Image {
             phdr: if phdr == 0 { 0 } else { bias + phdr },
             phnum: self.ehdr.e_phnum as u64,
             end,
+            bias,
         })
     }
 }

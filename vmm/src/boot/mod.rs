@@ -10,6 +10,24 @@ pub mod stack;
 /// The guest-init image, built by `build.rs` from `guest-init/`.
 pub static GUEST_INIT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/guest-init"));
 
+/// A sealed memfd holding `bytes`, so that an embedded image loads like any executable file.
+pub fn embedded_file(bytes: &[u8]) -> Result<std::fs::File, i32> {
+    use std::io::Write;
+    use std::os::fd::FromRawFd;
+    // SAFETY: memfd_create with a static name; the result is checked.
+    let fd = unsafe { libc::memfd_create(c"mvm-image".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO));
+    }
+    // SAFETY: `fd` was just created and is owned by nobody else.
+    let mut f = unsafe { std::fs::File::from_raw_fd(fd) };
+    f.write_all(bytes)
+        .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+    Ok(f)
+}
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 

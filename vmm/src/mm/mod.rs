@@ -14,6 +14,9 @@
 pub mod uaccess;
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
 
 use crate::layout::{MMAP_BASE, MMAP_MIN, PAGE_SIZE, USER_TOP};
 use crate::vstate::memory::{FrameUse, GuestRam};
@@ -51,8 +54,22 @@ pub const PROT_WRITE: Prot = 2;
 /// `PROT_EXEC`.
 pub const PROT_EXEC: Prot = 4;
 
-/// What a mapping holds (for `/proc/self/maps` and the heap).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A file a mapping reads its pages from, lazily, page by page as they are first touched (a
+/// private copy: `MAP_PRIVATE`, or `MAP_SHARED` without write access).
+#[derive(Debug, Clone)]
+pub struct FileMap {
+    /// The open file.
+    pub file: Arc<File>,
+    /// Its path as the program knows it (for `/proc/self/maps`).
+    pub name: Arc<str>,
+    /// File offset of the mapping's first byte.
+    pub offset: u64,
+    /// File offset from which the mapping reads zeros (an ELF segment's `p_offset + p_filesz`).
+    pub limit: u64,
+}
+
+/// What a mapping holds.
+#[derive(Debug, Clone)]
 pub enum VmaKind {
     /// Anonymous memory.
     Anon,
@@ -60,8 +77,32 @@ pub enum VmaKind {
     Heap,
     /// The main thread's stack.
     Stack,
-    /// A segment of an executable image.
-    Image(std::sync::Arc<str>),
+    /// Pages of a file.
+    File(FileMap),
+}
+
+impl VmaKind {
+    /// Whether a mapping of this kind may be merged with a neighbour of `other` kind (files are
+    /// never merged: their offsets would have to line up).
+    fn merges_with(&self, other: &VmaKind) -> bool {
+        matches!(
+            (self, other),
+            (VmaKind::Anon, VmaKind::Anon)
+                | (VmaKind::Heap, VmaKind::Heap)
+                | (VmaKind::Stack, VmaKind::Stack)
+        )
+    }
+
+    /// This kind as seen from `delta` bytes into the mapping (a file mapping's offset moves).
+    pub fn advanced(&self, delta: u64) -> VmaKind {
+        match self {
+            VmaKind::File(f) => VmaKind::File(FileMap {
+                offset: f.offset + delta,
+                ..f.clone()
+            }),
+            k => k.clone(),
+        }
+    }
 }
 
 /// One mapping: `[start, end)` with one protection.
@@ -78,6 +119,10 @@ pub struct Vma {
 /// How many pages a fault on anonymous memory fills at once (aligned, inside the mapping): each
 /// fault costs a VM exit, so a little memory is traded for fewer exits, as Linux's fault-around.
 const FAULT_AROUND_PAGES: u64 = 16;
+
+/// The same for file mappings (executables, libraries): their pages are read from the host's
+/// page cache, and programs touch their code in scattered places, so a larger block pays.
+const FILE_FAULT_AROUND_PAGES: u64 = 64;
 
 /// A program's address space.
 #[derive(Debug)]
@@ -202,8 +247,39 @@ impl AddressSpace {
     /// the host (it is not reused before `settle`, so nothing new lands in it before it is wiped).
     fn free_pte(&mut self, slot: u64, e: u64) {
         self.ram.write_u64(slot, 0);
-        self.ram.uncount();
-        self.freed.push(e & pte::ADDR);
+        if self.ram.is_pool(e & pte::ADDR) {
+            self.ram.uncount();
+            self.freed.push(e & pte::ADDR);
+        } else if e & pte::P != 0 {
+            // A file window's page is the host's: just make KVM forget this mapping of it.
+            self.stale.push(e & pte::ADDR);
+        }
+    }
+
+    /// The entry bits for `frame` mapped with `prot`: a file window's page is never writable
+    /// (a write to it faults, and the fault gives the page a private copy).
+    fn bits_for(&self, frame: u64, prot: Prot) -> u64 {
+        let prot = if self.ram.is_pool(frame) {
+            prot
+        } else {
+            prot & !PROT_WRITE
+        };
+        leaf_bits(prot)
+            | if prot & (PROT_READ | PROT_WRITE | PROT_EXEC) == 0 {
+                pte::KEEP
+            } else {
+                0
+            }
+    }
+
+    /// The window page showing the file's page at `off`, if the whole page is the file's (a page
+    /// that holds the end of an ELF segment's file data must be a copy, zeroed past it).
+    fn window_page(&mut self, f: &FileMap, off: u64) -> Option<u64> {
+        if off.checked_add(PAGE_SIZE)? > f.limit {
+            return None;
+        }
+        let w = self.ram.window_for(&f.file)?;
+        (off < w.len).then_some(w.gpa + off)
     }
 
     /// Makes every page-table change so far visible to the guest and returns unmapped memory to
@@ -255,7 +331,8 @@ impl AddressSpace {
         }
     }
 
-    /// Maps a fresh zeroed frame at `va` with `prot`; returns the frame.
+    /// Gives page `va` a frame with `prot`: the one it has, or a fresh one filled as its mapping
+    /// says (zeros, or the file's bytes for the page). Returns the frame.
     fn populate(&mut self, va: u64, prot: Prot) -> Result<u64, Fault> {
         let slot = self
             .pte_addr(va, true)
@@ -264,18 +341,64 @@ impl AddressSpace {
         let e = self.ram.read_u64(slot);
         if e & (pte::P | pte::KEEP) != 0 {
             let frame = e & pte::ADDR;
-            self.set_pte(
-                slot,
-                frame | leaf_bits(prot) | if prot == 0 { pte::KEEP } else { 0 },
-            );
+            if !self.ram.is_pool(frame) && prot & PROT_WRITE != 0 {
+                // Copy on write: the program gets its own copy of the file's page.
+                let copy = self.ram.alloc(FrameUse::User).ok_or(Fault::Oom)?;
+                let mut page = vec![0u8; PAGE_SIZE as usize];
+                self.ram.read(frame, &mut page);
+                self.ram.write(copy, &page);
+                self.set_pte(slot, copy | self.bits_for(copy, prot));
+                return Ok(copy);
+            }
+            self.set_pte(slot, frame | self.bits_for(frame, prot));
             return Ok(frame);
         }
+        let file = match self.vma(va) {
+            Some((
+                start,
+                Vma {
+                    kind: VmaKind::File(f),
+                    ..
+                },
+            )) => Some((f.clone(), f.offset + (va - start))),
+            _ => None,
+        };
+        if let Some((f, off)) = &file {
+            if prot & PROT_WRITE == 0 {
+                if let Some(gpa) = self.window_page(f, *off) {
+                    self.set_pte(slot, gpa | self.bits_for(gpa, prot));
+                    return Ok(gpa);
+                }
+            }
+        }
         let frame = self.ram.alloc(FrameUse::User).ok_or(Fault::Oom)?;
-        self.set_pte(
-            slot,
-            frame | leaf_bits(prot) | if prot == 0 { pte::KEEP } else { 0 },
-        );
+        if let Some((f, off)) = &file {
+            self.fill_from_file(frame, f, *off, PAGE_SIZE);
+        }
+        self.set_pte(slot, frame | self.bits_for(frame, prot));
         Ok(frame)
+    }
+
+    /// Copies `len` bytes of the file from `off` (zeros past `limit` or the end of the file) into
+    /// the contiguous fresh frames at `frame`, which are already zero.
+    fn fill_from_file(&self, frame: u64, f: &FileMap, off: u64, len: u64) {
+        if off >= f.limit {
+            return;
+        }
+        let n = (f.limit - off).min(len);
+        let p = self.ram.host_ptr(frame, n).expect("frame in guest memory");
+        // SAFETY: `p` addresses `n` bytes of a frame no one else uses yet: it is not mapped in
+        // the guest until the caller writes its entry.
+        let dst = unsafe { std::slice::from_raw_parts_mut(p, n as usize) };
+        let mut done = 0;
+        while done < dst.len() {
+            match f.file.read_at(&mut dst[done..], off + done as u64) {
+                Ok(0) => break,
+                Ok(k) => done += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
     }
 
     /// The frame behind page `va` whatever its protection, if it has one (for loaders).
@@ -306,7 +429,7 @@ impl AddressSpace {
                 let tail = Vma {
                     end: v.end,
                     prot: v.prot,
-                    kind: v.kind.clone(),
+                    kind: v.kind.advanced(addr - s),
                 };
                 self.vmas.get_mut(&s).expect("exists").end = addr;
                 self.vmas.insert(addr, tail);
@@ -362,13 +485,13 @@ impl AddressSpace {
         let mut start = start;
         // Merge with a neighbour of the same kind and protection, as Linux does (brk, stacks).
         if let Some((s, v)) = self.vmas.range(..start).next_back() {
-            if v.end == start && v.prot == prot && v.kind == kind {
+            if v.end == start && v.prot == prot && v.kind.merges_with(&kind) {
                 start = *s;
             }
         }
         let mut stop = end;
         if let Some(v) = self.vmas.get(&end) {
-            if v.prot == prot && v.kind == kind {
+            if v.prot == prot && v.kind.merges_with(&kind) {
                 stop = v.end;
                 self.vmas.remove(&end);
             }
@@ -414,9 +537,10 @@ impl AddressSpace {
         for (_, v) in self.vmas.range_mut(start..end) {
             v.prot = prot;
         }
-        let bits = leaf_bits(prot) | if prot == 0 { pte::KEEP } else { 0 };
         self.for_each_frame(start, end, |me, _, slot, e| {
-            me.set_pte(slot, (e & pte::ADDR) | bits)
+            let frame = e & pte::ADDR;
+            let bits = me.bits_for(frame, prot);
+            me.set_pte(slot, frame | bits)
         });
         Ok(())
     }
@@ -457,9 +581,28 @@ impl AddressSpace {
             return Err(Fault::Access);
         }
         let page = page_down(va);
+        if let Ok(Some(slot)) = self.pte_addr(page, false) {
+            let e = self.ram.read_u64(slot);
+            if e & pte::P != 0 && e == (e & pte::ADDR) | leaf_bits(prot) {
+                // The entry already allows the access: the guest faulted on a stale cached
+                // translation. Make KVM forget it rather than retry into the same fault forever.
+                self.stale.push(e & pte::ADDR);
+                return Ok(());
+            }
+        }
         self.populate(page, prot)?;
         // Fault-around: neighbours in the same aligned block that have no frame yet.
-        let block = FAULT_AROUND_PAGES * PAGE_SIZE;
+        let pages = match self.vma(va) {
+            Some((
+                _,
+                Vma {
+                    kind: VmaKind::File(_),
+                    ..
+                },
+            )) => FILE_FAULT_AROUND_PAGES,
+            _ => FAULT_AROUND_PAGES,
+        };
+        let block = pages * PAGE_SIZE;
         let lo = (page & !(block - 1)).max(start);
         let hi = ((page & !(block - 1)) + block).min(end);
         let mut va = lo;
@@ -482,13 +625,76 @@ impl AddressSpace {
     }
 
     /// Frames every page of `[start, end)` now (for images, stacks and `MAP_POPULATE`).
+    /// A file mapping's pages are read with one read per run of contiguous frames.
     pub fn populate_range(&mut self, start: u64, end: u64, prot: Prot) -> Result<(), Fault> {
+        let file = match self.vma(start) {
+            Some((
+                s,
+                Vma {
+                    kind: VmaKind::File(f),
+                    end: e,
+                    ..
+                },
+            )) if end <= *e && prot & PROT_WRITE != 0 => Some((s, f.clone())),
+            _ => None,
+        };
+        // Read-only file pages are window pages (no copy): one at a time is fine.
+        let Some((vma_start, f)) = file else {
+            let mut va = page_down(start);
+            while va < end {
+                self.populate(va, prot)?;
+                va += PAGE_SIZE;
+            }
+            return Ok(());
+        };
+        let bits = leaf_bits(prot) | if prot == 0 { pte::KEEP } else { 0 };
+        // (frame, file offset, length) runs still to read.
+        let mut runs: Vec<(u64, u64, u64)> = Vec::new();
         let mut va = page_down(start);
         while va < end {
-            self.populate(va, prot)?;
+            let slot = self
+                .pte_addr(va, true)
+                .map_err(|_| Fault::Oom)?
+                .expect("created");
+            let e = self.ram.read_u64(slot);
+            if e & (pte::P | pte::KEEP) != 0 {
+                self.set_pte(slot, (e & pte::ADDR) | bits);
+            } else {
+                let frame = self.ram.alloc(FrameUse::User).ok_or(Fault::Oom)?;
+                self.set_pte(slot, frame | bits);
+                let off = f.offset + (va - vma_start);
+                match runs.last_mut() {
+                    Some((fr, o, n)) if *fr + *n == frame && *o + *n == off => *n += PAGE_SIZE,
+                    _ => runs.push((frame, off, PAGE_SIZE)),
+                }
+            }
             va += PAGE_SIZE;
         }
+        for (frame, off, len) in runs {
+            self.fill_from_file(frame, &f, off, len);
+        }
         Ok(())
+    }
+
+    /// Maps a file mapping's pages now where that is cheap: a mapping that cannot be written
+    /// shows the file's pages themselves (page-table entries only, no copy, no later faults); a
+    /// writable one is copied now only if it is small (at most `copy_limit` bytes).
+    pub fn prefault_file(&mut self, start: u64, end: u64, copy_limit: u64) -> Result<(), Fault> {
+        let prot = match self.vma(start) {
+            Some((
+                _,
+                Vma {
+                    kind: VmaKind::File(_),
+                    prot,
+                    ..
+                },
+            )) => *prot,
+            _ => return Ok(()),
+        };
+        if prot == 0 || (prot & PROT_WRITE != 0 && end - start > copy_limit) {
+            return Ok(());
+        }
+        self.populate_range(start, end, prot)
     }
 
     /// Removes every mapping (for `execve`).

@@ -1,9 +1,12 @@
 //! Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise — all in terms of
 //! `AddressSpace`, which keeps Linux's semantics (hints, `MAP_FIXED`, free reservations).
 
-use super::{err, Args, SysResult};
+use super::{err, Args, SysError, SysResult};
 use crate::layout::{PAGE_SIZE, USER_TOP};
-use crate::mm::{page_up, VmaKind, PROT_EXEC, PROT_READ, PROT_WRITE};
+use std::os::fd::FromRawFd;
+use std::sync::Arc;
+
+use crate::mm::{page_up, FileMap, VmaKind, PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::task::Task;
 
 const MAP_SHARED: u64 = 0x01;
@@ -41,6 +44,50 @@ fn range(addr: u64, len: u64) -> Result<(u64, u64), super::SysError> {
     }
 }
 
+/// The mapping of `fd` from `off`: the file's pages are read when first touched, into memory
+/// private to the program. A shared mapping is served the same way, so it may not be writable.
+fn file_mapping(
+    task: &mut Task,
+    fd: u64,
+    off: u64,
+    prot: u32,
+    shared: bool,
+) -> Result<VmaKind, SysError> {
+    let h = task.fds.get(fd)?;
+    if !aligned(off) || (off as i64) < 0 {
+        return err(libc::EINVAL);
+    }
+    // SAFETY: plain host calls on a descriptor mvm serves.
+    let mode = unsafe { libc::fcntl(h, libc::F_GETFL) } & libc::O_ACCMODE;
+    if mode == libc::O_WRONLY {
+        return err(libc::EACCES);
+    }
+    if shared && prot & PROT_WRITE != 0 {
+        return err(if mode == libc::O_RDONLY {
+            libc::EACCES
+        } else {
+            libc::ENODEV
+        });
+    }
+    // SAFETY: as above; the duplicate keeps the file for the mapping after the program closes it.
+    let dup = unsafe { libc::fcntl(h, libc::F_DUPFD_CLOEXEC, 0) };
+    if dup < 0 {
+        return err(libc::ENFILE);
+    }
+    // SAFETY: `dup` is a fresh descriptor owned by nobody else.
+    let file = unsafe { std::fs::File::from_raw_fd(dup) };
+    let md = file.metadata().map_err(|_| SysError::Errno(libc::EACCES))?;
+    if !md.is_file() {
+        return err(libc::ENODEV);
+    }
+    Ok(VmaKind::File(FileMap {
+        file: Arc::new(file),
+        name: Arc::from(task.fds.file(fd)?.path.clone().unwrap_or_default()),
+        offset: off,
+        limit: u64::MAX,
+    }))
+}
+
 /// brk(2).
 pub fn brk(task: &mut Task, a: Args) -> SysResult {
     let mm = &mut task.mm;
@@ -63,7 +110,7 @@ pub fn brk(task: &mut Task, a: Args) -> SysResult {
 
 /// mmap(2): anonymous memory.
 pub fn mmap(task: &mut Task, a: Args) -> SysResult {
-    let [addr, len, prot, flags, fd, _off] = a;
+    let [addr, len, prot, flags, fd, off] = a;
     let Some(prot) = prot_ok(prot) else {
         return err(libc::EINVAL);
     };
@@ -75,10 +122,11 @@ pub fn mmap(task: &mut Task, a: Args) -> SysResult {
     if len == 0 || len > USER_TOP {
         return err(libc::ENOMEM);
     }
-    if flags & MAP_ANONYMOUS == 0 {
-        task.fds.get(fd)?;
-        return err(libc::ENODEV);
-    }
+    let vma_kind = if flags & MAP_ANONYMOUS == 0 {
+        file_mapping(task, fd, off, prot, kind != MAP_PRIVATE)?
+    } else {
+        VmaKind::Anon
+    };
     let mm = &mut task.mm;
     let start = if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
         if !aligned(addr) {
@@ -103,7 +151,13 @@ pub fn mmap(task: &mut Task, a: Args) -> SysResult {
             None => return err(libc::ENOMEM),
         }
     };
-    mm.map(start, start + len, prot, VmaKind::Anon);
+    mm.map(start, start + len, prot, vma_kind);
+    // Read-only file mappings (libraries' code) show the file's pages at once; small writable
+    // ones are copied now. Either saves page-fault exits.
+    if mm.prefault_file(start, start + len, 64 << 10).is_err() {
+        mm.unmap(start, start + len);
+        return err(libc::ENOMEM);
+    }
     if flags & MAP_POPULATE != 0
         && prot != 0
         && mm.populate_range(start, start + len, prot).is_err()
@@ -186,13 +240,14 @@ pub fn mremap(task: &mut Task, a: Args) -> SysResult {
         return err(libc::EINVAL);
     }
     let mm = &mut task.mm;
-    let Some((_, vma)) = mm.vma(old) else {
+    let Some((vma_start, vma)) = mm.vma(old) else {
         return err(libc::EFAULT);
     };
     if old + old_len > vma.end {
         return err(libc::EFAULT);
     }
-    let (prot, kind) = (vma.prot, vma.kind.clone());
+    // A file mapping's offset follows the part being remapped.
+    let (prot, kind) = (vma.prot, vma.kind.advanced(old - vma_start));
     if flags & MREMAP_FIXED == 0 {
         if new_len <= old_len {
             mm.unmap(old + new_len, old + old_len);
@@ -204,7 +259,7 @@ pub fn mremap(task: &mut Task, a: Args) -> SysResult {
                 .vmas()
                 .any(|(s, v)| s < grow_end && v.end > old + old_len)
         {
-            mm.map(old + old_len, grow_end, prot, kind);
+            mm.map(old + old_len, grow_end, prot, kind.advanced(old_len));
             return Ok(old);
         }
         if flags & MREMAP_MAYMOVE == 0 {

@@ -2,7 +2,6 @@
 //! The program is pid 1 (and tid 1) in its VM, as in a container; its user and group are mvm's.
 
 use super::{err, host, Args, SysError, SysResult};
-use crate::boot::elf;
 use crate::layout::USER_TOP;
 use crate::sys::fs::MAX_FDS;
 use crate::task::{ExitReason, Task};
@@ -263,18 +262,22 @@ pub fn futex(task: &mut Task, a: Args) -> SysResult {
 /// execve(2): replaces the program; the path is resolved in the program's filesystem view.
 pub fn execve(task: &mut Task, a: Args) -> SysResult {
     let path = task.mm.read_cstr(a[0])?;
-    let argv = task.mm.read_cstr_array(a[1])?;
-    let envp = task.mm.read_cstr_array(a[2])?;
+    // Linux bounds the arguments and environment together by a quarter of the stack limit.
+    let mut budget = 2 << 20;
+    let argv = task.mm.read_cstr_array(a[1], &mut budget)?;
+    let envp = task.mm.read_cstr_array(a[2], &mut budget)?;
+    let (Some(argv), Some(envp)) = (argv, envp) else {
+        return err(libc::E2BIG);
+    };
     let (file, path) = task
         .fs
         .open_exec(&task.cwd, &String::from_utf8_lossy(&path))
         .map_err(SysError::Errno)?;
-    let image = elf::parse(&file).map_err(|e| SysError::Errno(e.errno()))?;
-    if image.interp.is_some() {
-        return err(libc::ENOEXEC);
-    }
+    let prepared = task
+        .prepare_exec(file, path.clone())
+        .map_err(|e| SysError::Errno(e.errno()))?;
     // Past this point the old image is gone: a failure kills the program, as on Linux.
-    match task.exec_image(&image, &file, &path, &argv, &envp) {
+    match task.exec_image(&prepared, &argv, &envp) {
         Ok((entry, sp)) => Err(SysError::Exec { entry, sp }),
         Err(e) => Err(SysError::Exit(ExitReason::Signaled {
             sig: libc::SIGKILL,
