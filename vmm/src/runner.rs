@@ -226,8 +226,17 @@ extern "C" fn kick_handler(_: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc
     }
 }
 
-/// Signals mvm turns into the program's end (their default action would leave the VM behind).
-const STOP_SIGNALS: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+/// Signals mvm passes on to the program (their default action on mvm would leave the VM
+/// behind): each is queued for the program, which handles, ignores or dies of it.
+const STOP_SIGNALS: [libc::c_int; 7] = [
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGWINCH,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+];
 
 /// The control loop's one subscriber.
 struct Controller {
@@ -240,10 +249,9 @@ struct Controller {
 }
 
 impl Controller {
+    /// Sets `why` (`STOP_TIMEOUT`, or `1 << sig` for a signal for the program) and kicks.
     fn request_stop(&mut self, why: u32) {
-        let _ = self
-            .stop
-            .compare_exchange(0, why, Ordering::AcqRel, Ordering::Acquire);
+        self.stop.fetch_or(why, Ordering::AcqRel);
         self.kick();
     }
 
@@ -265,7 +273,7 @@ impl MutEventSubscriber for Controller {
             // SAFETY: reading one record into `info`.
             if unsafe { libc::read(fd, &mut info as *mut _ as *mut libc::c_void, n) } == n as isize
             {
-                self.request_stop(info.ssi_signo);
+                self.request_stop(1 << info.ssi_signo);
             }
         } else if let Some(t) = self.timer.as_mut().filter(|t| t.as_raw_fd() == fd) {
             // Consume the expiration: the timerfd stays readable (and epoll busy) until read.
@@ -382,8 +390,9 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
     em.add_subscriber(controller.clone());
     let mut last_kick = Instant::now();
     loop {
+        // While stopping, or until the vCPU thread takes the signals for the program, kick
+        // again now and then: a kick can land between two host calls.
         let stopping = stop.load(Ordering::Acquire) != 0;
-        // While stopping, kick again now and then: a kick can land between two host calls.
         let _ = em.run_with_timeout(if stopping { 20 } else { -1 });
         let c = controller.lock().expect("controller");
         if c.finished {

@@ -8,6 +8,7 @@ pub mod path;
 pub mod poll;
 pub mod process;
 pub mod procfs;
+pub mod sigframe;
 pub mod signal;
 pub mod table;
 pub mod time;

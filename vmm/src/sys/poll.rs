@@ -58,15 +58,20 @@ pub fn poll(task: &mut Task, a: Args) -> SysResult {
     poll_guest(task, a[0], a[1], a[2] as i32)
 }
 
-/// ppoll(2). The signal mask argument has no effect until handlers run.
+/// ppoll(2).
 pub fn ppoll(task: &mut Task, a: Args) -> SysResult {
     let t = timeout_of(task, a[2])?;
+    super::signal::call_mask(task, a[3], a[4])?;
     poll_guest(task, a[0], a[1], t)
 }
 
 /// pselect6(2), by way of the host's poll.
 pub fn pselect6(task: &mut Task, a: Args) -> SysResult {
     let timeout = timeout_of(task, a[4])?;
+    if a[5] != 0 {
+        let m: [u64; 2] = task.mm.read_obj(a[5])?;
+        super::signal::call_mask(task, m[0], m[1])?;
+    }
     select_ms(task, a, timeout)
 }
 

@@ -55,8 +55,9 @@ table! {
     10 mprotect mem::mprotect, Full "xix" "";
     11 munmap mem::munmap, Full "xi" "";
     12 brk mem::brk, Full "x" "";
-    13 rt_sigaction signal::rt_sigaction, Partial "ixxi" "handlers are recorded, not yet run";
+    13 rt_sigaction signal::rt_sigaction, Full "ixxi" "";
     14 rt_sigprocmask signal::rt_sigprocmask, Full "ixxi" "";
+    15 rt_sigreturn signal::rt_sigreturn, Partial "" "64-bit frames only (cs/ss are forced to the 64-bit user selectors); a bad frame kills with SIGSEGV even when a SIGSEGV handler is set";
     16 ioctl fs::ioctl, Partial "fxx" "FIONREAD, FIONBIO, FIOCLEX, FIONCLEX, TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, TIOCGPGRP; others ENOTTY";
     17 pread64 fs::pread64, Full "fBii" "";
     18 pwrite64 fs::pwrite64, Full "fbii" "";
@@ -72,7 +73,7 @@ table! {
     39 getpid process::getpid, Full "" "";
     59 execve process::execve, Partial "sxx" "static executables only until dynamic loading lands";
     60 exit process::exit, Full "i" "";
-    62 kill signal::kill, Partial "ii" "to the program itself, default actions";
+    62 kill signal::kill, Partial "ii" "to the program itself (pid 1, 0, -1); there is no other process";
     63 uname process::uname, Full "x" "";
     72 fcntl fs::fcntl, Partial "fix" "F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD(_CLOEXEC), record locks (F_GETLK, F_SETLK(W), F_OFD_*) on the host file, F_GET/SETPIPE_SZ, F_ADD/GET_SEALS; no F_SETOWN, leases or notify";
     79 getcwd path::getcwd, Full "xi" "";
@@ -89,10 +90,13 @@ table! {
     120 getresgid process::getresgid, Full "xxx" "";
     121 getpgid process::getpgid, Full "i" "";
     124 getsid process::getpgid, Full "i" "";
+    127 rt_sigpending signal::rt_sigpending, Full "xi" "";
+    128 rt_sigtimedwait signal::rt_sigtimedwait, Partial "xxxi" "standard signals only (no queued real-time signals with si_value)";
+    130 rt_sigsuspend signal::rt_sigsuspend, Full "xi" "";
     131 sigaltstack signal::sigaltstack, Full "xx" "";
     158 arch_prctl process::arch_prctl, Partial "ix" "ARCH_SET_FS, ARCH_GET_FS, ARCH_SET_GS, ARCH_GET_GS";
     186 gettid process::getpid, Full "" "";
-    200 tkill signal::tkill, Partial "ii" "to the program itself, default actions";
+    200 tkill signal::tkill, Partial "ii" "to the program's one thread";
     201 time time::time, Full "x" "";
     202 futex process::futex, Partial "xiixxi" "one thread: WAIT checks the value and sleeps until a timeout or signal; WAKE wakes nobody";
     204 sched_getaffinity process::sched_getaffinity, Full "iix" "";
@@ -101,9 +105,9 @@ table! {
     229 clock_getres time::clock_getres, Full "ix" "";
     230 clock_nanosleep time::clock_nanosleep, Full "iixx" "";
     231 exit_group process::exit, Full "i" "";
-    234 tgkill signal::tgkill, Partial "iii" "to the program itself, default actions";
-    270 pselect6 poll::pselect6, Partial "ixxxxx" "the signal mask argument has no effect yet";
-    271 ppoll poll::ppoll, Partial "xixxi" "the signal mask argument has no effect yet";
+    234 tgkill signal::tgkill, Partial "iii" "to the program's one thread";
+    270 pselect6 poll::pselect6, Full "ixxxxx" "";
+    271 ppoll poll::ppoll, Full "xixxi" "";
     273 set_robust_list process::set_robust_list, Full "xi" "";
     292 dup3 fs::dup3, Full "ffi" "";
     262 newfstatat path::newfstatat, Full "fsxx" "";

@@ -2,7 +2,7 @@
 //! every VM exit into what the guest asked for (a syscall, an exception) or what went wrong.
 
 use kvm_bindings::{
-    kvm_fpu, kvm_msr_entry, kvm_regs, kvm_segment, kvm_sregs, kvm_xcrs, CpuId, Msrs,
+    kvm_fpu, kvm_msr_entry, kvm_regs, kvm_segment, kvm_sregs, kvm_xcrs, kvm_xsave, CpuId, Msrs,
 };
 use kvm_ioctls::{SyncReg, VcpuExit, VcpuFd};
 
@@ -407,6 +407,38 @@ impl Vcpu {
             .set_msrs(&msrs)
             .map_err(|e| VmError::Kvm("SET_MSRS", e))?;
         Ok(())
+    }
+
+    /// The privilege level the vCPU stopped in (0 in the kernel's stubs, 3 in the program).
+    pub fn cpl(&self) -> u8 {
+        (self.fd.sync_regs().sregs.cs.selector & 3) as u8
+    }
+
+    /// The FPU/SSE/AVX state (`KVM_GET_XSAVE`, standard XSAVE layout): for signal frames only.
+    pub fn xsave(&self) -> Result<kvm_xsave, VmError> {
+        self.fd
+            .get_xsave()
+            .map_err(|e| VmError::Kvm("GET_XSAVE", e))
+    }
+
+    /// Loads the FPU/SSE/AVX state (`KVM_SET_XSAVE`); KVM checks the header and MXCSR.
+    pub fn set_xsave(&mut self, x: &kvm_xsave) -> Result<(), VmError> {
+        // SAFETY: `x` is a whole `kvm_xsave`; KVM reads no more than that.
+        unsafe { self.fd.set_xsave(x) }.map_err(|e| VmError::Kvm("SET_XSAVE", e))
+    }
+
+    /// XCR0: the state components the guest's XSAVE covers.
+    pub fn xcr0(&self) -> u64 {
+        self.fd
+            .get_xcrs()
+            .ok()
+            .and_then(|x| {
+                x.xcrs[..x.nr_xcrs as usize]
+                    .iter()
+                    .find(|c| c.xcr == 0)
+                    .map(|c| c.value)
+            })
+            .unwrap_or(0b11)
     }
 
     /// Makes the next (or current) `KVM_RUN` return at once; used by the kick signal's handler.
