@@ -787,3 +787,89 @@ pub fn stat_empty_dir(task: &mut Task) -> Result<libc::stat, SysError> {
     st.st_mode = libc::S_IFDIR | 0o555;
     Ok(st)
 }
+
+// ---- extended attributes -------------------------------------------------------------------
+
+/// The view shows no extended attributes (and so no ACLs or file capabilities): every file
+/// exists as natively, but reads find no attribute (ENODATA, as a file without any on ext4),
+/// lists are empty, and setting or removing one is not supported (ENOTSUP).
+fn xattr_name(task: &mut Task, at: u64) -> Result<(), SysError> {
+    let name = task.mm.read_cstr(at)?;
+    if name.is_empty() || name.len() > 255 {
+        return err(libc::ERANGE);
+    }
+    Ok(())
+}
+
+/// The object an xattr call names: its path (following symlinks unless `l*`) or its fd.
+fn xattr_target(task: &mut Task, a: &Args, by: u8) -> Result<(), SysError> {
+    match by {
+        b'f' => task.fds.get(a[0]).map(|_| ()),
+        _ => {
+            let r = resolve_path(task, libc::AT_FDCWD as u64, a[0], by == b'p')?;
+            stat_of(task, &r).map(|_| ())
+        }
+    }
+}
+
+fn getxattr_by(task: &mut Task, a: Args, by: u8) -> SysResult {
+    xattr_target(task, &a, by)?;
+    xattr_name(task, a[1])?;
+    err(libc::ENODATA)
+}
+
+fn listxattr_by(task: &mut Task, a: Args, by: u8) -> SysResult {
+    xattr_target(task, &a, by)?;
+    Ok(0)
+}
+
+fn setxattr_by(task: &mut Task, a: Args, by: u8) -> SysResult {
+    xattr_target(task, &a, by)?;
+    xattr_name(task, a[1])?;
+    err(libc::ENOTSUP)
+}
+
+/// getxattr(2).
+pub fn getxattr(task: &mut Task, a: Args) -> SysResult {
+    getxattr_by(task, a, b'p')
+}
+
+/// lgetxattr(2).
+pub fn lgetxattr(task: &mut Task, a: Args) -> SysResult {
+    getxattr_by(task, a, b'l')
+}
+
+/// fgetxattr(2).
+pub fn fgetxattr(task: &mut Task, a: Args) -> SysResult {
+    getxattr_by(task, a, b'f')
+}
+
+/// listxattr(2).
+pub fn listxattr(task: &mut Task, a: Args) -> SysResult {
+    listxattr_by(task, a, b'p')
+}
+
+/// llistxattr(2).
+pub fn llistxattr(task: &mut Task, a: Args) -> SysResult {
+    listxattr_by(task, a, b'l')
+}
+
+/// flistxattr(2).
+pub fn flistxattr(task: &mut Task, a: Args) -> SysResult {
+    listxattr_by(task, a, b'f')
+}
+
+/// setxattr(2) and removexattr(2).
+pub fn setxattr(task: &mut Task, a: Args) -> SysResult {
+    setxattr_by(task, a, b'p')
+}
+
+/// lsetxattr(2) and lremovexattr(2).
+pub fn lsetxattr(task: &mut Task, a: Args) -> SysResult {
+    setxattr_by(task, a, b'l')
+}
+
+/// fsetxattr(2) and fremovexattr(2).
+pub fn fsetxattr(task: &mut Task, a: Args) -> SysResult {
+    setxattr_by(task, a, b'f')
+}

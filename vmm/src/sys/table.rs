@@ -169,6 +169,19 @@ table! {
     437 openat2 path::openat2, Partial "fsxi" "RESOLVE_NO_SYMLINKS applies to the last component only; RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS and RESOLVE_CACHED are accepted, not enforced";
     439 faccessat2 path::faccessat2, Full "fsix" "";
     452 fchmodat2 path::fchmodat2, Full "fsxx" "";
+    188 setxattr path::setxattr, Partial "ssxii" "no extended attributes in the view: ENOTSUP";
+    189 lsetxattr path::lsetxattr, Partial "ssxii" "no extended attributes in the view: ENOTSUP";
+    190 fsetxattr path::fsetxattr, Partial "fsxii" "no extended attributes in the view: ENOTSUP";
+    191 getxattr path::getxattr, Partial "ssxi" "no extended attributes in the view: ENODATA for every name";
+    192 lgetxattr path::lgetxattr, Partial "ssxi" "no extended attributes in the view: ENODATA for every name";
+    193 fgetxattr path::fgetxattr, Partial "fsxi" "no extended attributes in the view: ENODATA for every name";
+    194 listxattr path::listxattr, Partial "sxi" "no extended attributes in the view: the list is empty";
+    195 llistxattr path::llistxattr, Partial "sxi" "no extended attributes in the view: the list is empty";
+    196 flistxattr path::flistxattr, Partial "fxi" "no extended attributes in the view: the list is empty";
+    197 removexattr path::setxattr, Partial "ss" "no extended attributes in the view: ENOTSUP";
+    198 lremovexattr path::lsetxattr, Partial "ss" "no extended attributes in the view: ENOTSUP";
+    199 fremovexattr path::fsetxattr, Partial "fs" "no extended attributes in the view: ENOTSUP";
+    99 sysinfo process::sysinfo, Partial "x" "memory is the VM's (--memory); uptime and load are the host's; one process";
 }
 
 /// The entry for `nr`, if served.

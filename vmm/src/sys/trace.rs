@@ -93,6 +93,7 @@ fn errno_name(e: i32) -> &'static str {
         libc::ENXIO => "ENXIO",
         libc::E2BIG => "E2BIG",
         libc::EILSEQ => "EILSEQ",
+        libc::ENODATA => "ENODATA",
         _ => "E?",
     }
 }
