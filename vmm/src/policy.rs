@@ -316,7 +316,14 @@ impl FsView {
                     }
                 }
                 for d in extra_dirs {
-                    mkdir(d)?;
+                    // A directory under /tmp goes into the private /tmp, which hides the root's.
+                    match d.strip_prefix("/tmp/") {
+                        Some(rest) => {
+                            let p = tmp.join(rest);
+                            std::fs::create_dir_all(&p).map_err(io(&p))?;
+                        }
+                        None => mkdir(d)?,
+                    }
                 }
                 v.add("/", Some(host_dir(&root)?), false, MountKind::Dir);
                 v.hide_secrets();
