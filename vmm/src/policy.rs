@@ -316,14 +316,7 @@ impl FsView {
                     }
                 }
                 for d in extra_dirs {
-                    // A directory under /tmp goes into the private /tmp, which hides the root's.
-                    match d.strip_prefix("/tmp/") {
-                        Some(rest) => {
-                            let p = tmp.join(rest);
-                            std::fs::create_dir_all(&p).map_err(io(&p))?;
-                        }
-                        None => mkdir(d)?,
-                    }
+                    mkdir(d)?;
                 }
                 v.add("/", Some(host_dir(&root)?), false, MountKind::Dir);
                 v.hide_secrets();
