@@ -365,8 +365,8 @@ fn cwd_is_inherited_from_mvm() {
     let prog = program("env");
     // A directory the default view shows (the checkout may be under /tmp, which it does not).
     let dir = Path::new("/usr/share");
-    let vm = Run::mvm_run(&[], &prog, &[]).cwd(&dir).run();
-    let native = Run::native(&prog, &[]).cwd(&dir).run();
+    let vm = Run::mvm_run(&[], &prog, &[]).cwd(dir).run();
+    let native = Run::native(&prog, &[]).cwd(dir).run();
     assert_same(&vm, &native);
     assert_eq!(vm.stdout_str(), format!("cwd={}\n", dir.display()));
 }
