@@ -559,6 +559,12 @@ impl FsView {
             if last && !follow {
                 break;
             }
+            // A directory on the way to a deeper mount (a volume under /tmp, say) exists in the
+            // view even where the enclosing mount has no such directory.
+            let prefix = format!("{guest}/");
+            if !last && self.mounts.iter().any(|mt| mt.guest.starts_with(&prefix)) {
+                continue;
+            }
             let fd = match self.open_in(m, &rel, libc::O_PATH | libc::O_NOFOLLOW, 0) {
                 Ok(fd) => fd,
                 Err(libc::ENOENT) if last => break,
