@@ -702,6 +702,14 @@ fn clocks_are_read_without_exits() {
     );
 }
 
+#[test]
+fn large_pages_split_zero_unmap_and_reuse() {
+    // Anonymous memory covering aligned 2 MiB blocks gets large pages; holes, read-only pages,
+    // MADV_DONTNEED and unmap/remap inside them must behave exactly as with 4 KiB pages.
+    let out = compare(&program("large_pages"), &[], None);
+    assert_eq!(out.stdout_str(), "ok\n", "{}", out.describe());
+}
+
 // ---- mvm's own errors --------------------------------------------------------------------------
 
 #[test]

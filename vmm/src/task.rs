@@ -212,6 +212,9 @@ impl Task {
                 self.clock.refresh(&self.mm, v, false);
             }
             self.vm.ensure(&self.mm.ram)?;
+            if self.mm.take_flush() {
+                self.vm.flush_shadow()?;
+            }
             let entered = std::time::Instant::now();
             let exit = self.vcpu.run()?;
             self.guest_time += entered.elapsed();

@@ -268,6 +268,32 @@ impl GuestRam {
         Some(f)
     }
 
+    /// Allocates a zeroed, 2 MiB-aligned run of 512 user frames for a large page, or `None` when
+    /// `--memory` or guest memory would be exceeded. (Its frames are later freed one by one.)
+    pub fn alloc_large(&mut self) -> Option<u64> {
+        const LARGE: u64 = 2 << 20;
+        let start = (self.next + LARGE - 1) & !(LARGE - 1);
+        if self.user_frames + 512 > self.user_limit || start + LARGE > self.size {
+            return None;
+        }
+        // The gap below an aligned run is not wasted: its frames go on the free list.
+        let mut f = self.next;
+        while f < start {
+            self.free.push(f);
+            f += PAGE_SIZE;
+        }
+        self.next = start + LARGE;
+        self.user_frames += 512;
+        Some(start)
+    }
+
+    /// Zeroes frames that stay mapped (`MADV_DONTNEED` on part of a large page): their memory
+    /// goes back to the host and KVM forgets their mappings; they read as zero next time.
+    pub fn zero(&self, frames: &mut Vec<u64>) {
+        self.madvise_runs(frames, libc::MADV_REMOVE);
+        frames.clear();
+    }
+
     /// Returns user frames to the host: their contents are dropped and every guest mapping of
     /// them is forgotten by KVM. The caller has already removed them from the page tables and
     /// stopped counting them (`uncount`). Contiguous frames go in one `madvise`.

@@ -29,6 +29,8 @@ pub struct Vm {
     slots: u32,
     /// File windows (`GuestRam::windows`) registered so far.
     windows: usize,
+    /// Every memory slot, for `flush_shadow`.
+    regions: Vec<kvm_userspace_memory_region>,
 }
 
 /// The first memory slot's size; each later slot doubles what is registered. KVM keeps ~2 KiB
@@ -56,6 +58,7 @@ impl Vm {
             registered: 0,
             slots: 0,
             windows: 0,
+            regions: Vec::new(),
         };
         vm.ensure(ram)?;
         Ok(vm)
@@ -77,6 +80,7 @@ impl Vm {
             // `Task` declares the VM before the address space, so the VM is dropped first).
             unsafe { self.fd.set_user_memory_region(region) }
                 .map_err(|e| VmError::Kvm("SET_USER_MEMORY_REGION", e))?;
+            self.regions.push(region);
             self.registered = end;
             self.slots += 1;
         }
@@ -91,8 +95,30 @@ impl Vm {
             // SAFETY: the window's mapping lives as long as `ram`, which outlives the VM.
             unsafe { self.fd.set_user_memory_region(region) }
                 .map_err(|e| VmError::Kvm("SET_USER_MEMORY_REGION (file window)", e))?;
+            self.regions.push(region);
             self.slots += 1;
             self.windows += 1;
+        }
+        Ok(())
+    }
+
+    /// Makes KVM drop every shadow page table, by deleting and re-adding every memory slot: the
+    /// one host-side way to make it forget a guest page-directory entry that changed (see
+    /// `mm::LARGE`). Costly (each page is shadowed again when next touched), so rare.
+    pub fn flush_shadow(&mut self) -> Result<(), VmError> {
+        for r in &self.regions {
+            let gone = kvm_userspace_memory_region {
+                memory_size: 0,
+                ..*r
+            };
+            // SAFETY: deleting a slot this VM registered.
+            unsafe { self.fd.set_user_memory_region(gone) }
+                .map_err(|e| VmError::Kvm("SET_USER_MEMORY_REGION (delete)", e))?;
+        }
+        for r in &self.regions {
+            // SAFETY: the same regions as before, whose memory still lives (see `ensure`).
+            unsafe { self.fd.set_user_memory_region(*r) }
+                .map_err(|e| VmError::Kvm("SET_USER_MEMORY_REGION (re-add)", e))?;
         }
         Ok(())
     }
