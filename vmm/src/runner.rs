@@ -422,6 +422,10 @@ type VcpuResult = Result<(ExitReason, Timings, Duration, u64, u64, Duration), Ru
 fn run_vcpu(spec: &RunSpec, program: &Path, cwd: &str, stop: StopFlag, view: FsView) -> VcpuResult {
     let (mut task, timings) = boot::build(spec, program, cwd, stop)?;
     task.fs = view;
+    // From here on this thread serves the program: it may reach only what the view shows.
+    task.fs
+        .confine_thread()
+        .map_err(|e| RunError::Host("landlock", std::io::Error::other(e)))?;
     IMMEDIATE_EXIT.with(|c| c.set(task.vcpu.immediate_exit_ptr()));
     let start = Instant::now();
     let reason = task.run();
