@@ -736,56 +736,6 @@ pub fn readlink_fd(fd: RawFd) -> Result<String, i32> {
     String::from_utf8(buf).map_err(|_| libc::ENOENT)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_confined_thread_reaches_the_view_and_nothing_else() {
-        let base = std::env::temp_dir().join(format!("mvm-landlock-{}", std::process::id()));
-        let (root, run) = (base.join("root"), base.join("run"));
-        std::fs::create_dir_all(&root).unwrap();
-        std::fs::create_dir_all(&run).unwrap();
-        std::fs::write(root.join("inside"), b"yes").unwrap();
-        let view = FsView::build(Some(&root), &[], &run, &[]).unwrap();
-        let (inside, outside) = std::thread::spawn(move || {
-            let enforced = view.confine_thread().unwrap();
-            let r = view.resolve("/", "/inside", true).unwrap();
-            let inside = view.open(&r, libc::O_RDONLY, 0).is_ok();
-            let outside = std::fs::read("/etc/hostname");
-            assert!(enforced, "Landlock is not fully enforced on this kernel");
-            (inside, outside.map_err(|e| e.kind()))
-        })
-        .join()
-        .unwrap();
-        assert!(inside, "the view's own files stay reachable");
-        assert_eq!(outside, Err(std::io::ErrorKind::PermissionDenied));
-        // This thread was not confined.
-        assert!(std::fs::read("/etc/hostname").is_ok());
-        std::fs::remove_dir_all(&base).unwrap();
-    }
-
-    #[test]
-    fn secrets() {
-        assert!(secret("/etc/shadow"));
-        assert!(secret("/etc/sudoers.d/x"));
-        assert!(secret("/etc/ssh/ssh_host_rsa_key"));
-        assert!(!secret("/etc/ssh/ssh_host_rsa_key.pub"));
-        assert!(!secret("/etc/passwd"));
-        assert!(!secret("/etc/shadowx"));
-        assert!(secret("/etc/ssl/private/a.pem"));
-    }
-
-    #[test]
-    fn volumes() {
-        assert!(Volume::parse("/nonexistent-xyz:/data").is_err());
-        assert!(Volume::parse("/tmp:data").is_err());
-        assert!(Volume::parse("/tmp:/data:rx").is_err());
-        let v = Volume::parse("/tmp:/data/:rw").unwrap();
-        assert_eq!((v.guest.as_str(), v.rw), ("/data", true));
-    }
-}
-
 /// Host paths the syscall server opens by name for synthesized files (`sys::procfs`), beyond
 /// the mounts: read-write devices and read-only procfs.
 const HOST_DEVICES: &[&str] = &[
@@ -851,5 +801,55 @@ impl FsView {
         }
         let status = rs.restrict_self().map_err(err)?;
         Ok(status.ruleset == RulesetStatus::FullyEnforced)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_confined_thread_reaches_the_view_and_nothing_else() {
+        let base = std::env::temp_dir().join(format!("mvm-landlock-{}", std::process::id()));
+        let (root, run) = (base.join("root"), base.join("run"));
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(&run).unwrap();
+        std::fs::write(root.join("inside"), b"yes").unwrap();
+        let view = FsView::build(Some(&root), &[], &run, &[]).unwrap();
+        let (inside, outside) = std::thread::spawn(move || {
+            let enforced = view.confine_thread().unwrap();
+            let r = view.resolve("/", "/inside", true).unwrap();
+            let inside = view.open(&r, libc::O_RDONLY, 0).is_ok();
+            let outside = std::fs::read("/etc/hostname");
+            assert!(enforced, "Landlock is not fully enforced on this kernel");
+            (inside, outside.map_err(|e| e.kind()))
+        })
+        .join()
+        .unwrap();
+        assert!(inside, "the view's own files stay reachable");
+        assert_eq!(outside, Err(std::io::ErrorKind::PermissionDenied));
+        // This thread was not confined.
+        assert!(std::fs::read("/etc/hostname").is_ok());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn secrets() {
+        assert!(secret("/etc/shadow"));
+        assert!(secret("/etc/sudoers.d/x"));
+        assert!(secret("/etc/ssh/ssh_host_rsa_key"));
+        assert!(!secret("/etc/ssh/ssh_host_rsa_key.pub"));
+        assert!(!secret("/etc/passwd"));
+        assert!(!secret("/etc/shadowx"));
+        assert!(secret("/etc/ssl/private/a.pem"));
+    }
+
+    #[test]
+    fn volumes() {
+        assert!(Volume::parse("/nonexistent-xyz:/data").is_err());
+        assert!(Volume::parse("/tmp:data").is_err());
+        assert!(Volume::parse("/tmp:/data:rx").is_err());
+        let v = Volume::parse("/tmp:/data/:rw").unwrap();
+        assert_eq!((v.guest.as_str(), v.rw), ("/data", true));
     }
 }
