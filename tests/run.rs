@@ -6,8 +6,8 @@
 mod common;
 
 use common::{
-    first_difference, processes_in_group, program, pseudo_random_bytes, scratch, stray_children,
-    Outcome, Run, BUSYBOX,
+    first_difference, mvm_bin, processes_in_group, program, pseudo_random_bytes, scratch,
+    stray_children, Outcome, Run, BUSYBOX,
 };
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
@@ -363,9 +363,10 @@ fn whole_environment_passes_unchanged() {
 #[test]
 fn cwd_is_inherited_from_mvm() {
     let prog = program("env");
-    let dir = scratch("cwd_inherited").canonicalize().unwrap();
-    let vm = Run::mvm_run(&[], &prog, &[]).cwd(&dir).run();
-    let native = Run::native(&prog, &[]).cwd(&dir).run();
+    // A directory the default view shows (the checkout may be under /tmp, which it does not).
+    let dir = Path::new("/usr/share");
+    let vm = Run::mvm_run(&[], &prog, &[]).cwd(dir).run();
+    let native = Run::native(&prog, &[]).cwd(dir).run();
     assert_same(&vm, &native);
     assert_eq!(vm.stdout_str(), format!("cwd={}\n", dir.display()));
 }
@@ -654,7 +655,80 @@ fn sigint_ends_a_program_blocked_reading_stdin() {
     signal_ends(run, "", libc::SIGINT, 130);
 }
 
+#[test]
+fn kernel_pages_are_out_of_reach() {
+    let prog = program("kernel_probe");
+    // The kernel's code is readable (PVM needs ring-0 code on a user-readable page): the entry
+    // starts `out 0xe0, al` (e6 e0).
+    let out = Run::mvm_run(&[], &prog, &["read-code"]).run();
+    out.assert_code(0);
+    assert_eq!(
+        out.stdout_str(),
+        "code starts e6 e0\nsurvived read-code\n",
+        "{}",
+        out.describe()
+    );
+    for what in ["write-code", "read-gdt", "read-stack"] {
+        let out = Run::mvm_run(&[], &prog, &[what]).run();
+        out.assert_code(139);
+        assert!(
+            out.stderr_str().contains("killed by SIGSEGV"),
+            "{}",
+            out.describe()
+        );
+        assert!(!out.stdout_str().contains("survived"), "{}", out.describe());
+    }
+}
+
+#[test]
+fn clocks_are_read_without_exits() {
+    // The vDSO answers clock_gettime, gettimeofday and time in the guest: right, monotonic, and
+    // without a syscall (the program's own explicit syscalls are the only clock_gettime exits).
+    let prog = program("vdso_clock");
+    let out = compare(&prog, &[], None);
+    assert_eq!(out.stdout_str(), "ok\n", "{}", out.describe());
+    let traced = Run::mvm_run(&["--trace"], &prog, &[]).run();
+    traced.assert_code(0);
+    let calls = traced
+        .stderr_str()
+        .lines()
+        .filter(|l| l.starts_with("clock_gettime("))
+        .count();
+    assert_eq!(
+        calls,
+        12,
+        "only the explicit syscalls exit\n{}",
+        traced.describe()
+    );
+}
+
+#[test]
+fn large_pages_split_zero_unmap_and_reuse() {
+    // Anonymous memory covering aligned 2 MiB blocks gets large pages; holes, read-only pages,
+    // MADV_DONTNEED and unmap/remap inside them must behave exactly as with 4 KiB pages.
+    let out = compare(&program("large_pages"), &[], None);
+    assert_eq!(out.stdout_str(), "ok\n", "{}", out.describe());
+}
+
 // ---- mvm's own errors --------------------------------------------------------------------------
+
+#[test]
+fn missing_kvm_gives_125() {
+    // /dev/kvm hidden in a private mount namespace: one clear line, mvm's own status.
+    let script = format!(
+        "mount -t tmpfs none /dev && exec {} run {}",
+        mvm_bin().display(),
+        program("hello").display()
+    );
+    let out = Run::native("/usr/bin/unshare", &["-m", "sh", "-c", &script]).run();
+    out.assert_code(125);
+    assert!(
+        out.stderr_str().starts_with("mvm: cannot open /dev/kvm"),
+        "{}",
+        out.describe()
+    );
+    assert_eq!(out.stderr_str().lines().count(), 1, "{}", out.describe());
+}
 
 #[test]
 fn bad_flags_give_125() {

@@ -1,39 +1,53 @@
-//! Builds the two guest images mvm embeds: the tiny ring-0 kernel (`images/kernel`) and
-//! `guest-init`. Both are freestanding (`no_std`, no libc, `panic = abort`), so they are compiled
-//! here with `rustc` and their own flags rather than as workspace members, which share the
-//! workspace's profile and would be built with unwinding.
+//! Builds the guest images mvm embeds: the tiny ring-0 kernel (`images/kernel`), `guest-init`,
+//! and the vDSO (`images/vdso`). All are freestanding (`no_std`, no libc, `panic = abort`), so
+//! they are compiled here with `rustc` and their own flags rather than as workspace members,
+//! which share the workspace's profile and would be built with unwinding.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn rustc(src: &Path, out: &Path, extra: &[String]) {
+/// What kind of image: a static executable, or a shared object that needs no relocation.
+enum Kind {
+    Static,
+    Dso,
+}
+
+fn rustc(src: &Path, out: &Path, kind: Kind, script: Option<&Path>) {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let status = Command::new(rustc)
-        .args([
-            "--edition",
-            "2021",
-            "--crate-type",
-            "bin",
-            "--target",
-            "x86_64-unknown-linux-gnu",
-        ])
+    let mut cmd = Command::new(rustc);
+    cmd.args(["--edition", "2021", "--target", "x86_64-unknown-linux-gnu"])
+        .args(["-C", "panic=abort", "-C", "debuginfo=0"])
         .args([
             "-C",
-            "panic=abort",
-            "-C",
-            "opt-level=s",
-            "-C",
-            "relocation-model=static",
-        ])
-        .args(["-C", "target-feature=+crt-static", "-C", "debuginfo=0"])
-        .args(["-C", "link-arg=-nostdlib", "-C", "link-arg=-nostartfiles"])
-        .args([
-            "-C",
-            "link-arg=-static",
+            "link-arg=-nostdlib",
             "-C",
             "link-arg=-Wl,--build-id=none",
-        ])
-        .args(extra)
+        ]);
+    match kind {
+        Kind::Static => cmd
+            .args(["--crate-type", "bin", "-C", "opt-level=s"])
+            .args([
+                "-C",
+                "relocation-model=static",
+                "-C",
+                "target-feature=+crt-static",
+            ])
+            .args(["-C", "link-arg=-nostartfiles", "-C", "link-arg=-static"]),
+        Kind::Dso => cmd
+            .args(["--crate-type", "cdylib", "-C", "opt-level=2"])
+            .args([
+                "-C",
+                "relocation-model=pic",
+                "-C",
+                "link-arg=-Wl,--hash-style=both",
+            ])
+            .args(["-C", "link-arg=-Wl,-soname,linux-vdso.so.1"]),
+    };
+    if let Some(s) = script {
+        cmd.arg("-C")
+            .arg(format!("link-arg=-Wl,-T,{}", s.display()));
+    }
+    let status = cmd
         .arg("-o")
         .arg(out)
         .arg(src)
@@ -45,20 +59,31 @@ fn rustc(src: &Path, out: &Path, extra: &[String]) {
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("..");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
-    let kernel_dir = root.join("images/kernel");
-    let init_src = root.join("guest-init/src/main.rs");
+    let kernel = root.join("images/kernel");
+    let vdso = root.join("images/vdso");
+    let init = root.join("guest-init/src/main.rs");
     for p in [
-        kernel_dir.join("kernel.rs"),
-        kernel_dir.join("kernel.ld"),
-        init_src.clone(),
+        kernel.join("kernel.rs"),
+        kernel.join("kernel.ld"),
+        vdso.join("vdso.rs"),
+        vdso.join("vdso.ld"),
+        init.clone(),
     ] {
         println!("cargo:rerun-if-changed={}", p.display());
     }
-    let ld = format!("link-arg=-Wl,-T,{}", kernel_dir.join("kernel.ld").display());
+    let ld = kernel.join("kernel.ld");
     rustc(
-        &kernel_dir.join("kernel.rs"),
+        &kernel.join("kernel.rs"),
         &out.join("kernel.elf"),
-        &["-C".into(), ld],
+        Kind::Static,
+        Some(&ld),
     );
-    rustc(&init_src, &out.join("guest-init"), &[]);
+    rustc(&init, &out.join("guest-init"), Kind::Static, None);
+    let ld = vdso.join("vdso.ld");
+    rustc(
+        &vdso.join("vdso.rs"),
+        &out.join("vdso.so"),
+        Kind::Dso,
+        Some(&ld),
+    );
 }

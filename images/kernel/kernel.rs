@@ -5,6 +5,9 @@
 //! identifies the entry by the exit's RIP, serves the syscall or the exception, and leaves RSP
 //! pointing at an `iretq` frame it wrote) followed by `iretq` (`sysretq` faults under PVM).
 //!
+//! Under this host's PVM a ring-3 `syscall` reaches the syscall entry still in ring 3, where the
+//! `out` raises #GP; the #GP entry (ring 0) then exits, and mvm serves it as the syscall.
+//!
 //! The layout is fixed and mirrored by `vmm/src/layout.rs`; `vmm/src/boot/kernel.rs` checks it
 //! at load time:
 //! - `+0x000` syscall entry (LSTAR),

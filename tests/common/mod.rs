@@ -267,7 +267,10 @@ impl Run {
     }
 
     fn new(mut cmd: Command) -> Run {
-        cmd.stdin(Stdio::null())
+        // Every run starts in `/`, which every view shows: the checkout may live anywhere, even
+        // under /tmp, which a run's view replaces with a private, empty /tmp.
+        cmd.current_dir("/")
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);

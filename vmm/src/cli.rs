@@ -39,6 +39,12 @@ pub struct RunArgs {
     /// The program's working directory.
     #[arg(short = 'w', long = "workdir", value_name = "DIR")]
     pub workdir: Option<String>,
+    /// A host directory to be the program's / (read-only, with a private writable /tmp).
+    #[arg(long, value_name = "DIR")]
+    pub rootfs: Option<std::path::PathBuf>,
+    /// Bind a host directory into the program's view, read-only unless :rw.
+    #[arg(short = 'v', long = "volume", value_name = "HOST:GUEST[:ro|:rw]")]
+    pub volume: Vec<String>,
     /// End the program after DURATION (e.g. 500ms, 10s, 2m); mvm then exits with 124.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<std::time::Duration>,
@@ -99,12 +105,31 @@ impl RunArgs {
             }
             w => w,
         };
+        let rootfs = match self.rootfs {
+            Some(r) => match std::fs::canonicalize(&r) {
+                Ok(p) if p.is_dir() => Some(p),
+                Ok(_) => return Err(format!("--rootfs {}: not a directory", r.display())),
+                Err(e) => {
+                    let e = e.to_string();
+                    let e = e.split(" (os error").next().unwrap_or_default();
+                    return Err(format!("--rootfs {}: {}", r.display(), e.to_lowercase()));
+                }
+            },
+            None => None,
+        };
+        let volumes = self
+            .volume
+            .iter()
+            .map(|v| crate::policy::Volume::parse(v))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut command = self.command.into_iter();
         Ok(RunSpec {
             program: command.next().expect("clap requires PROGRAM"),
             args: command.collect(),
             env,
             workdir,
+            rootfs,
+            volumes,
             memory: if self.memory == 0 {
                 DEFAULT_MEMORY
             } else {

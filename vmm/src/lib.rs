@@ -13,4 +13,5 @@ pub mod runner;
 pub mod spec;
 pub mod sys;
 pub mod task;
+pub mod vdso;
 pub mod vstate;

@@ -1,40 +1,855 @@
 //! What a run may touch, decided and enforced in one place: the program's filesystem view (its
 //! root and mounts). Every path the program names reaches the host only through `FsView`.
 //!
-//! Stage 1: the view is the host's own tree, for `execve` only (the program cannot open files
-//! yet). The confined view (`--rootfs`, `-v`, the default read-only system tree, a private `/tmp`,
-//! resolution with `openat2(RESOLVE_IN_ROOT)`) replaces the internals here.
+//! The view is a list of mounts, each a guest path and a host directory (or one file) opened
+//! once; a guest path goes to the mount with the longest matching prefix. Resolution walks the
+//! path at the guest level: `.`/`..` are applied to guest paths (so `..` at a mount's root leaves
+//! the mount, as a bind mount does) and each symlink met on the way is read and substituted,
+//! absolute targets starting again from the guest's `/` — so a symlink may point across mounts.
+//! Every host call that names a path is `openat2` on a mount's root fd with `RESOLVE_IN_ROOT |
+//! RESOLVE_NO_SYMLINKS` (which implies `RESOLVE_NO_MAGICLINKS`), given a path with no `..` and no
+//! symlinks: a concurrent rename or symlink swap makes the call fail (ELOOP, ENOENT), never
+//! reach outside the mount. Calls on the entry itself (unlink, mkdir, rename…) get the parent
+//! directory's fd and a single name. A path that is not valid UTF-8 is ENOENT (a limitation).
+//!
+//! Views: `--rootfs DIR` is the guest's `/` (read-only); without it the guest's `/` is a
+//! synthetic directory holding mount points and the host's top-level symlinks (`/bin -> usr/bin`),
+//! with the host's system tree read-only (`/usr`, `/bin`, `/sbin`, `/lib*`, `/etc` without
+//! secrets), the program itself at its own path, and nothing else. Both views add a private,
+//! empty, writable `/tmp`, `-v HOST:GUEST[:ro|:rw]` binds, and the synthesized `/proc` and `/dev`
+//! (served by `sys::procfs`).
 
+use std::collections::HashSet;
+use std::ffi::{CStr, CString};
 use std::fs::File;
-use std::os::unix::fs::PermissionsExt;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
 use crate::sys::fs::normalize;
 
+/// What a mount serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MountKind {
+    /// A host directory.
+    Dir,
+    /// One host file (the program itself).
+    File,
+    /// The synthesized `/proc`.
+    Proc,
+    /// The synthesized `/dev`.
+    Dev,
+}
+
+/// One mount of the view.
+#[derive(Debug)]
+pub struct Mount {
+    /// Guest path: `/` or `/a/b` (normalized, no trailing slash).
+    pub guest: String,
+    /// The host directory or file, opened `O_PATH` (none for synthesized mounts).
+    root: Option<OwnedFd>,
+    /// Writable.
+    pub rw: bool,
+    /// What it serves.
+    pub kind: MountKind,
+    /// Host inodes `(dev, ino)` never served from this mount (secrets, and their hard links).
+    hidden: HashSet<(u64, u64)>,
+}
+
+/// A `-v HOST:GUEST[:ro|:rw]` bind mount.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Volume {
+    /// Host directory (absolute).
+    pub host: PathBuf,
+    /// Guest path (absolute, normalized).
+    pub guest: String,
+    /// Read-write (`:rw`); read-only otherwise.
+    pub rw: bool,
+}
+
+impl Volume {
+    /// Parses `HOST:GUEST[:ro|:rw]`; HOST must be an existing directory (or file).
+    pub fn parse(s: &str) -> Result<Volume, String> {
+        let parts: Vec<&str> = s.split(':').collect();
+        let (host, guest, rw) = match parts.as_slice() {
+            [h, g] => (*h, *g, false),
+            [h, g, "ro"] => (*h, *g, false),
+            [h, g, "rw"] => (*h, *g, true),
+            _ => return Err(format!("invalid -v '{s}': expected HOST:GUEST[:ro|:rw]")),
+        };
+        if host.is_empty() || !guest.starts_with('/') {
+            return Err(format!(
+                "invalid -v '{s}': HOST must be given and GUEST must be absolute"
+            ));
+        }
+        let host = std::fs::canonicalize(host)
+            .map_err(|e| format!("invalid -v '{s}': {host}: {}", io_text(&e)))?;
+        Ok(Volume {
+            host,
+            guest: normalize("/", guest),
+            rw,
+        })
+    }
+}
+
+fn io_text(e: &std::io::Error) -> String {
+    e.to_string()
+        .split(" (os error")
+        .next()
+        .unwrap_or_default()
+        .to_lowercase()
+}
+
+/// A guest path resolved to a mount: where an operation on it goes.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The guest path, absolute, without `.`, `..` or symlinks (the last component excepted when
+    /// not followed).
+    pub guest: String,
+    /// Index of its mount.
+    pub mount: usize,
+    /// Path inside the mount: `.` for the mount's root.
+    pub rel: String,
+    /// Whether a symlink in the last component is to be followed (synthesized links).
+    pub follow: bool,
+}
+
 /// The program's filesystem view.
 #[derive(Debug, Default)]
-pub struct FsView {}
+pub struct FsView {
+    /// Longest guest path first.
+    mounts: Vec<Mount>,
+    /// Hide the host's secrets under `/etc` (the default view).
+    secrets: bool,
+    /// An empty directory that stands in for synthesized directories.
+    empty: Option<OwnedFd>,
+    /// The program's file mode creation mask.
+    pub umask: u32,
+}
+
+const RESOLVE: u64 = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_SYMLINKS;
+const MAX_LINKS: usize = 40;
+
+/// `openat2(dir, path, flags, mode, resolve)` with `O_CLOEXEC`.
+fn openat2(dir: RawFd, path: &CStr, flags: i32, mode: u32, resolve: u64) -> Result<OwnedFd, i32> {
+    // The kernel's `struct open_how` (libc's is non-exhaustive): flags, mode, resolve.
+    let how: [u64; 3] = [
+        (flags | libc::O_CLOEXEC) as u64,
+        if flags & (libc::O_CREAT | libc::O_TMPFILE) != 0 {
+            mode as u64
+        } else {
+            0
+        },
+        resolve,
+    ];
+    loop {
+        // SAFETY: `how` and `path` are valid for the call; the result is a new fd we own.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                dir,
+                path.as_ptr(),
+                how.as_ptr(),
+                std::mem::size_of_val(&how),
+            )
+        };
+        if r >= 0 {
+            // SAFETY: a fresh descriptor from the kernel.
+            return Ok(unsafe { OwnedFd::from_raw_fd(r as RawFd) });
+        }
+        let e = errno();
+        if e != libc::EAGAIN && e != libc::EINTR {
+            return Err(e);
+        }
+    }
+}
+
+/// The calling thread's errno.
+pub fn errno() -> i32 {
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
+/// fstat(2) on a host fd.
+pub fn fstat(fd: RawFd) -> Result<libc::stat, i32> {
+    // SAFETY: plain struct filled by the host.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is valid for writing.
+    if unsafe { libc::fstat(fd, &mut st) } < 0 {
+        return Err(errno());
+    }
+    Ok(st)
+}
+
+fn cstring(s: &str) -> Result<CString, i32> {
+    CString::new(s).map_err(|_| libc::EINVAL)
+}
+
+fn host_dir(path: &Path) -> Result<OwnedFd, String> {
+    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| "bad path".to_string())?;
+    // SAFETY: `c` is a valid C string; the result is a new fd we own.
+    let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(format!(
+            "{}: {}",
+            path.display(),
+            io_text(&std::io::Error::last_os_error())
+        ));
+    }
+    // SAFETY: a fresh descriptor.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Whether `guest` names one of the host's secrets in the default view.
+fn secret(guest: &str) -> bool {
+    const HIDDEN: [&str; 8] = [
+        "/etc/shadow",
+        "/etc/shadow-",
+        "/etc/gshadow",
+        "/etc/gshadow-",
+        "/etc/sudoers",
+        "/etc/sudoers.d",
+        "/etc/security/opasswd",
+        "/etc/.pwd.lock",
+    ];
+    if HIDDEN
+        .iter()
+        .any(|h| guest == *h || guest.strip_prefix(h).is_some_and(|r| r.starts_with('/')))
+    {
+        return true;
+    }
+    if let Some(name) = guest.strip_prefix("/etc/ssh/") {
+        return !name.contains('/') && name.contains("key") && !name.ends_with(".pub");
+    }
+    guest.starts_with("/etc/ssl/private/")
+}
+
+/// Components of a guest path.
+fn components(p: &str) -> impl DoubleEndedIterator<Item = &str> {
+    p.split('/').filter(|c| !c.is_empty())
+}
+
+/// The host's system tree that the default view shows read-only.
+const SYSTEM_DIRS: [&str; 8] = [
+    "usr", "bin", "sbin", "lib", "lib64", "lib32", "libx32", "etc",
+];
 
 impl FsView {
-    /// The host's tree as it is (stage 1).
+    /// An empty view: nothing is reachable until the runner installs the run's view.
     pub fn host() -> Self {
-        FsView {}
+        FsView::default()
+    }
+
+    /// The view of one run. `run_dir` is the run's private directory (its `tmp/` becomes the
+    /// guest's `/tmp`, its `root/` the default view's `/`); `extra_dirs` are guest directories to
+    /// create in the default view's synthetic root (the working directory).
+    pub fn build(
+        rootfs: Option<&Path>,
+        volumes: &[Volume],
+        run_dir: &Path,
+        extra_dirs: &[&str],
+    ) -> Result<FsView, String> {
+        let mut v = FsView {
+            secrets: rootfs.is_none(),
+            // SAFETY: a plain query of the process umask, put back at once.
+            umask: unsafe {
+                let m = libc::umask(0o022);
+                libc::umask(m);
+                m
+            },
+            ..Default::default()
+        };
+        let io = |what: &Path| {
+            let what = what.to_path_buf();
+            move |e: std::io::Error| format!("{}: {}", what.display(), io_text(&e))
+        };
+        let empty = run_dir.join("empty");
+        std::fs::create_dir_all(&empty).map_err(io(&empty))?;
+        v.empty = Some(host_dir(&empty)?);
+        let tmp = run_dir.join("tmp");
+        std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+        std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o1777))
+            .map_err(io(&tmp))?;
+        match rootfs {
+            Some(r) => v.add(
+                "/",
+                Some(host_dir(r).map_err(|e| format!("--rootfs {e}"))?),
+                false,
+                MountKind::Dir,
+            ),
+            None => {
+                let root = run_dir.join("root");
+                let mkdir = |g: &str| {
+                    let p = root.join(g.trim_start_matches('/'));
+                    std::fs::create_dir_all(&p).map_err(io(&p))
+                };
+                mkdir("/")?;
+                for d in ["proc", "dev", "tmp"] {
+                    mkdir(d)?;
+                }
+                for d in SYSTEM_DIRS {
+                    let host = Path::new("/").join(d);
+                    let Ok(md) = std::fs::symlink_metadata(&host) else {
+                        continue;
+                    };
+                    if md.file_type().is_symlink() {
+                        let target = std::fs::read_link(&host).map_err(io(&host))?;
+                        std::os::unix::fs::symlink(target, root.join(d)).map_err(io(&host))?;
+                    } else if md.is_dir() {
+                        mkdir(d)?;
+                        v.add(
+                            &format!("/{d}"),
+                            Some(host_dir(&host)?),
+                            false,
+                            MountKind::Dir,
+                        );
+                    }
+                }
+                for vol in volumes {
+                    if vol.host.is_dir() {
+                        mkdir(&vol.guest)?;
+                    } else if let Some(parent) = Path::new(&vol.guest).parent() {
+                        mkdir(&parent.to_string_lossy())?;
+                        let f = root.join(vol.guest.trim_start_matches('/'));
+                        let _ = File::create(&f);
+                    }
+                }
+                for d in extra_dirs {
+                    mkdir(d)?;
+                }
+                v.add("/", Some(host_dir(&root)?), false, MountKind::Dir);
+                v.hide_secrets();
+            }
+        }
+        v.add("/tmp", Some(host_dir(&tmp)?), true, MountKind::Dir);
+        v.add("/proc", None, false, MountKind::Proc);
+        v.add("/dev", None, false, MountKind::Dev);
+        for vol in volumes {
+            let kind = if vol.host.is_dir() {
+                MountKind::Dir
+            } else {
+                MountKind::File
+            };
+            v.add(&vol.guest, Some(host_dir(&vol.host)?), vol.rw, kind);
+        }
+        Ok(v)
+    }
+
+    fn add(&mut self, guest: &str, root: Option<OwnedFd>, rw: bool, kind: MountKind) {
+        self.mounts.retain(|m| m.guest != guest);
+        self.mounts.push(Mount {
+            guest: guest.to_string(),
+            root,
+            rw,
+            kind,
+            hidden: HashSet::new(),
+        });
+        self.mounts
+            .sort_by_key(|m| std::cmp::Reverse(m.guest.len()));
+    }
+
+    /// Records the inodes of the host's secrets so a hard link to one is refused too.
+    fn hide_secrets(&mut self) {
+        let mut ids = HashSet::new();
+        let mut note = |p: &Path| {
+            if let Ok(md) = std::fs::symlink_metadata(p) {
+                use std::os::unix::fs::MetadataExt;
+                ids.insert((md.dev(), md.ino()));
+            }
+        };
+        for p in [
+            "/etc/shadow",
+            "/etc/shadow-",
+            "/etc/gshadow",
+            "/etc/gshadow-",
+            "/etc/sudoers",
+        ] {
+            note(Path::new(p));
+        }
+        for dir in ["/etc/ssh", "/etc/ssl/private", "/etc/sudoers.d"] {
+            if let Ok(rd) = std::fs::read_dir(dir) {
+                for e in rd.flatten() {
+                    let g = e.path();
+                    if secret(&g.to_string_lossy()) {
+                        note(&g);
+                    }
+                }
+            }
+        }
+        if let Some(m) = self.mounts.iter_mut().find(|m| m.guest == "/etc") {
+            m.hidden = ids;
+        }
+    }
+
+    /// Makes the host file `host` (absolute) visible, read-only, at its own path (the program
+    /// itself), unless the view already shows it there.
+    pub fn expose_file(&mut self, host: &Path, run_dir: &Path) -> Result<(), String> {
+        let guest = host.to_string_lossy().into_owned();
+        if let (Ok((f, _)), Ok(md)) = (self.open_exec("/", &guest), std::fs::metadata(host)) {
+            use std::os::unix::fs::MetadataExt;
+            if f.metadata()
+                .is_ok_and(|m| m.ino() == md.ino() && m.dev() == md.dev())
+            {
+                return Ok(());
+            }
+        }
+        if !self.secrets {
+            // --rootfs: the mount point is not created in the user's tree; the mount works anyway.
+        } else if let Some(parent) = host.parent() {
+            let p = run_dir
+                .join("root")
+                .join(parent.strip_prefix("/").unwrap_or(parent));
+            let _ = std::fs::create_dir_all(p);
+        }
+        self.add(&guest, Some(host_dir(host)?), false, MountKind::File);
+        Ok(())
+    }
+
+    /// The mount of `r`.
+    pub fn mount(&self, r: &Resolved) -> &Mount {
+        &self.mounts[r.mount]
+    }
+
+    /// An fd of an empty directory, standing in for synthesized directories.
+    pub fn empty_dir(&self) -> Result<OwnedFd, i32> {
+        let e = self.empty.as_ref().ok_or(libc::ENOENT)?;
+        openat2(
+            e.as_raw_fd(),
+            c".",
+            libc::O_RDONLY | libc::O_DIRECTORY,
+            0,
+            RESOLVE,
+        )
+    }
+
+    fn mount_of(&self, guest: &str) -> Option<(usize, String)> {
+        for (i, m) in self.mounts.iter().enumerate() {
+            let rest = if m.guest == "/" {
+                Some(guest.trim_start_matches('/'))
+            } else {
+                guest
+                    .strip_prefix(m.guest.as_str())
+                    .filter(|r| r.is_empty() || r.starts_with('/'))
+                    .map(|r| r.trim_start_matches('/'))
+            };
+            if let Some(r) = rest {
+                let rel = if r.is_empty() { "." } else { r };
+                return Some((i, rel.to_string()));
+            }
+        }
+        None
+    }
+
+    /// Opens `rel` inside mount `m` (no `..`, no symlinks) with host `flags`.
+    fn open_in(&self, m: usize, rel: &str, flags: i32, mode: u32) -> Result<OwnedFd, i32> {
+        let mount = &self.mounts[m];
+        let root = mount.root.as_ref().ok_or(libc::ENOENT)?;
+        let fd = if mount.kind == MountKind::File {
+            if rel != "." {
+                return Err(libc::ENOTDIR);
+            }
+            if flags & libc::O_DIRECTORY != 0 {
+                return Err(libc::ENOTDIR);
+            }
+            // Reopen the file through mvm's own descriptor of it (not a guest path).
+            let p = cstring(&format!("/proc/self/fd/{}", root.as_raw_fd()))?;
+            let flags = flags & !(libc::O_NOFOLLOW | libc::O_CREAT | libc::O_EXCL);
+            openat2(libc::AT_FDCWD, &p, flags, 0, 0)?
+        } else {
+            openat2(root.as_raw_fd(), &cstring(rel)?, flags, mode, RESOLVE)?
+        };
+        if !mount.hidden.is_empty() {
+            let st = fstat(fd.as_raw_fd())?;
+            if mount.hidden.contains(&(st.st_dev, st.st_ino)) {
+                return Err(libc::ENOENT);
+            }
+        }
+        Ok(fd)
+    }
+
+    /// Resolves `path` (absolute, or relative to the guest directory `base`) in the view.
+    /// `follow`: follow a symlink in the last component. The result may not exist (its parent
+    /// does); it is never a secret.
+    pub fn resolve(&self, base: &str, path: &str, follow: bool) -> Result<Resolved, i32> {
+        if path.is_empty() {
+            return Err(libc::ENOENT);
+        }
+        if path.len() >= libc::PATH_MAX as usize {
+            return Err(libc::ENAMETOOLONG);
+        }
+        let dir_only = path.ends_with('/') || path.ends_with("/.") || path.ends_with("/..");
+        let follow = follow || dir_only;
+        // Fast path: no `..`, so the lexical path is the real one unless a symlink is met.
+        let r = if !components(path).any(|c| c == "..") {
+            let guest = normalize(base, path);
+            self.fast(&guest, follow)
+        } else {
+            None
+        };
+        let mut r = r.unwrap_or_else(|| self.walk(base, path, follow))?;
+        r.follow = follow;
+        Ok(r)
+    }
+
+    fn fast(&self, guest: &str, follow: bool) -> Option<Result<Resolved, i32>> {
+        if self.secrets && secret(guest) {
+            return Some(Err(libc::ENOENT));
+        }
+        let (m, rel) = self.mount_of(guest)?;
+        let r = Resolved {
+            guest: guest.to_string(),
+            mount: m,
+            rel,
+            follow,
+        };
+        if !matches!(self.mounts[m].kind, MountKind::Dir | MountKind::File) {
+            return Some(Ok(r));
+        }
+        match self.open_in(m, &r.rel, libc::O_PATH | libc::O_NOFOLLOW, 0) {
+            Ok(fd) => {
+                let link = fstat(fd.as_raw_fd())
+                    .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFLNK);
+                (!link || !follow).then_some(Ok(r))
+            }
+            Err(_) => None,
+        }
+    }
+
+    fn walk(&self, base: &str, path: &str, follow: bool) -> Result<Resolved, i32> {
+        let mut done: Vec<String> = if path.starts_with('/') {
+            Vec::new()
+        } else {
+            components(base).map(str::to_string).collect()
+        };
+        let mut todo: std::collections::VecDeque<String> =
+            components(path).map(str::to_string).collect();
+        let mut links = 0;
+        while let Some(c) = todo.pop_front() {
+            match c.as_str() {
+                "." => continue,
+                ".." => {
+                    done.pop();
+                    continue;
+                }
+                _ => done.push(c),
+            }
+            let guest = format!("/{}", done.join("/"));
+            if self.secrets && secret(&guest) {
+                return Err(libc::ENOENT);
+            }
+            let (m, rel) = self.mount_of(&guest).ok_or(libc::ENOENT)?;
+            if !matches!(self.mounts[m].kind, MountKind::Dir | MountKind::File) {
+                // Synthesized: the rest of the path is the synthesizer's.
+                let mut g = guest;
+                for t in todo.iter().filter(|t| *t != ".") {
+                    g.push('/');
+                    g.push_str(t);
+                }
+                let g = normalize("/", &g);
+                let (m, rel) = self.mount_of(&g).ok_or(libc::ENOENT)?;
+                return Ok(Resolved {
+                    guest: g,
+                    mount: m,
+                    rel,
+                    follow,
+                });
+            }
+            let last = todo.iter().all(|t| t == ".");
+            if last && !follow {
+                break;
+            }
+            // A directory on the way to a deeper mount (a volume under /tmp, say) exists in the
+            // view even where the enclosing mount has no such directory.
+            let prefix = format!("{guest}/");
+            if !last && self.mounts.iter().any(|mt| mt.guest.starts_with(&prefix)) {
+                continue;
+            }
+            let fd = match self.open_in(m, &rel, libc::O_PATH | libc::O_NOFOLLOW, 0) {
+                Ok(fd) => fd,
+                Err(libc::ENOENT) if last => break,
+                Err(e) => return Err(e),
+            };
+            let st = fstat(fd.as_raw_fd())?;
+            match st.st_mode & libc::S_IFMT {
+                libc::S_IFLNK => {
+                    links += 1;
+                    if links > MAX_LINKS {
+                        return Err(libc::ELOOP);
+                    }
+                    let target = readlink_fd(fd.as_raw_fd())?;
+                    done.pop();
+                    if target.starts_with('/') {
+                        done.clear();
+                    }
+                    for t in components(&target).rev() {
+                        todo.push_front(t.to_string());
+                    }
+                }
+                libc::S_IFDIR => {}
+                _ if !last => return Err(libc::ENOTDIR),
+                _ => {}
+            }
+        }
+        let guest = format!("/{}", done.join("/"));
+        let (mount, rel) = self.mount_of(&guest).ok_or(libc::ENOENT)?;
+        Ok(Resolved {
+            guest,
+            mount,
+            rel,
+            follow,
+        })
+    }
+
+    /// Whether `r` lies in a synthesized mount (and which).
+    pub fn synthesized(&self, r: &Resolved) -> Option<MountKind> {
+        let k = self.mounts[r.mount].kind;
+        matches!(k, MountKind::Proc | MountKind::Dev).then_some(k)
+    }
+
+    /// EROFS unless `r`'s mount is writable.
+    pub fn check_writable(&self, r: &Resolved) -> Result<(), i32> {
+        if self.mounts[r.mount].rw {
+            Ok(())
+        } else {
+            Err(libc::EROFS)
+        }
+    }
+
+    /// Opens `r` with the guest's open flags (`O_CLOEXEC` is always set on the host side).
+    /// Mutating opens of a read-only mount fail with EROFS, as Linux checks them.
+    pub fn open(&self, r: &Resolved, flags: i32, mode: u32) -> Result<OwnedFd, i32> {
+        if self.synthesized(r).is_some() {
+            return Err(libc::ENOENT);
+        }
+        let keep = libc::O_ACCMODE
+            | libc::O_CREAT
+            | libc::O_EXCL
+            | libc::O_TRUNC
+            | libc::O_APPEND
+            | libc::O_NONBLOCK
+            | libc::O_DIRECTORY
+            | libc::O_NOFOLLOW
+            | libc::O_DSYNC
+            | libc::O_SYNC
+            | libc::O_PATH
+            | libc::O_TMPFILE
+            | libc::O_NOCTTY
+            | libc::O_NOATIME;
+        let flags = flags & keep;
+        let mode = mode & 0o7777 & !self.umask;
+        let writes = flags & libc::O_ACCMODE != libc::O_RDONLY
+            || flags & libc::O_TRUNC != 0
+            || flags & libc::O_TMPFILE == libc::O_TMPFILE;
+        if !self.mounts[r.mount].rw && flags & libc::O_PATH == 0 {
+            if writes {
+                // Opening a directory for writing is EISDIR even on a read-only mount.
+                if let Ok(fd) = self.open_in(r.mount, &r.rel, libc::O_PATH, 0) {
+                    if fstat(fd.as_raw_fd())
+                        .is_ok_and(|s| s.st_mode & libc::S_IFMT == libc::S_IFDIR)
+                        && flags & libc::O_TMPFILE != libc::O_TMPFILE
+                    {
+                        return Err(libc::EISDIR);
+                    }
+                }
+                return Err(libc::EROFS);
+            }
+            if flags & libc::O_CREAT != 0 {
+                // Creating is refused; opening what exists is not (EEXIST with O_EXCL).
+                return match self.open_in(
+                    r.mount,
+                    &r.rel,
+                    flags & !(libc::O_CREAT | libc::O_EXCL),
+                    0,
+                ) {
+                    Ok(_) if flags & libc::O_EXCL != 0 => Err(libc::EEXIST),
+                    Ok(fd) => Ok(fd),
+                    Err(libc::ENOENT) => Err(libc::EROFS),
+                    Err(e) => Err(e),
+                };
+            }
+        }
+        self.open_in(r.mount, &r.rel, flags, mode)
+    }
+
+    /// An `O_PATH` fd of `r` itself (a symlink stays a symlink).
+    pub fn path_fd(&self, r: &Resolved) -> Result<OwnedFd, i32> {
+        if self.synthesized(r).is_some() {
+            return Err(libc::ENOENT);
+        }
+        self.open_in(r.mount, &r.rel, libc::O_PATH | libc::O_NOFOLLOW, 0)
+    }
+
+    /// The parent directory of `r` (an `O_PATH` fd) and `r`'s name in it, for calls on the entry
+    /// itself. `write`: the call changes the mount (EROFS on a read-only one). A mount's root has
+    /// no parent in its mount: EBUSY.
+    pub fn parent(&self, r: &Resolved, write: bool) -> Result<(OwnedFd, CString), i32> {
+        if self.synthesized(r).is_some() {
+            return Err(if write { libc::EROFS } else { libc::ENOENT });
+        }
+        if r.rel == "." {
+            return Err(libc::EBUSY);
+        }
+        if write {
+            self.check_writable(r)?;
+        }
+        let (dir, name) = match r.rel.rfind('/') {
+            Some(i) => (&r.rel[..i], &r.rel[i + 1..]),
+            None => (".", r.rel.as_str()),
+        };
+        let fd = self.open_in(r.mount, dir, libc::O_PATH | libc::O_DIRECTORY, 0)?;
+        Ok((fd, cstring(name)?))
+    }
+
+    /// Whether a directory entry `name` in guest directory `dir` is hidden from listings.
+    pub fn hidden_entry(&self, dir: &str, name: &[u8]) -> bool {
+        if !self.secrets || !dir.starts_with("/etc") {
+            return false;
+        }
+        let name = String::from_utf8_lossy(name);
+        secret(&format!("{}/{}", dir.trim_end_matches('/'), name))
     }
 
     /// Opens `path` (absolute, or relative to `cwd`, as the program names it) for `execve`:
     /// ENOENT, EACCES (not a regular file, or no execute permission), or the file and its
-    /// normalized path.
+    /// normalized guest path.
     pub fn open_exec(&self, cwd: &str, path: &str) -> Result<(File, String), i32> {
-        if path.is_empty() {
-            return Err(libc::ENOENT);
-        }
-        let path = normalize(cwd, path);
-        let f = File::open(&path).map_err(|e| e.raw_os_error().unwrap_or(libc::ENOENT))?;
-        let md = f
-            .metadata()
-            .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
-        if !md.is_file() || md.permissions().mode() & 0o111 == 0 {
+        let r = self.resolve(cwd, path, true)?;
+        let fd = self.open(&r, libc::O_RDONLY, 0)?;
+        let st = fstat(fd.as_raw_fd())?;
+        if st.st_mode & libc::S_IFMT != libc::S_IFREG || st.st_mode & 0o111 == 0 {
             return Err(libc::EACCES);
         }
-        Ok((f, path))
+        Ok((File::from(fd), r.guest))
+    }
+}
+
+/// readlink(2) of an `O_PATH | O_NOFOLLOW` fd of a symlink.
+pub fn readlink_fd(fd: RawFd) -> Result<String, i32> {
+    let mut buf = vec![0u8; libc::PATH_MAX as usize];
+    // SAFETY: `buf` is valid for `len` bytes; empty path with an O_PATH fd reads the link itself.
+    let n = unsafe { libc::readlinkat(fd, c"".as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 0 {
+        return Err(errno());
+    }
+    buf.truncate(n as usize);
+    String::from_utf8(buf).map_err(|_| libc::ENOENT)
+}
+
+/// Host paths the syscall server opens by name for synthesized files (`sys::procfs`), beyond
+/// the mounts: read-write devices and read-only procfs.
+const HOST_DEVICES: &[&str] = &[
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+    "/dev/tty",
+];
+const HOST_READ_ONLY: &[&str] = &["/proc"];
+
+impl FsView {
+    /// Confines the calling thread (the vCPU thread, which serves the program's syscalls) with
+    /// Landlock to what this view can reach: each mount's host directory or file (read-only
+    /// unless the mount is writable), the devices and procfs that synthesized files come from,
+    /// nothing else. A second wall behind the path resolution above: a bug there cannot reach
+    /// the rest of the host. Best effort: returns whether the kernel enforces it fully.
+    pub fn confine_thread(&self) -> Result<bool, String> {
+        use landlock::{
+            Access, AccessFs, PathBeneath, PathFd, Ruleset, RulesetAttr, RulesetCreatedAttr,
+            RulesetStatus, ABI,
+        };
+        let abi = ABI::V3;
+        let read = AccessFs::from_read(abi);
+        let all = AccessFs::from_all(abi);
+        let err = |e: landlock::RulesetError| e.to_string();
+        let mut rs = Ruleset::default()
+            .handle_access(all)
+            .map_err(err)?
+            .create()
+            .map_err(err)?;
+        for m in &self.mounts {
+            let Some(root) = &m.root else { continue };
+            let fd = root.try_clone().map_err(|e| e.to_string())?;
+            // A file mount (the program itself) takes only file rights.
+            let is_dir =
+                fstat(fd.as_raw_fd()).is_ok_and(|s| s.st_mode & libc::S_IFMT == libc::S_IFDIR);
+            let mut access = if m.rw { all } else { read };
+            if !is_dir {
+                access &= AccessFs::from_file(abi);
+            }
+            rs = rs.add_rule(PathBeneath::new(fd, access)).map_err(err)?;
+        }
+        if let Some(empty) = &self.empty {
+            let fd = empty.try_clone().map_err(|e| e.to_string())?;
+            rs = rs.add_rule(PathBeneath::new(fd, read)).map_err(err)?;
+        }
+        for (paths, access) in [
+            (HOST_DEVICES, AccessFs::from_file(abi)),
+            (HOST_READ_ONLY, read),
+        ] {
+            for p in paths {
+                if let Ok(fd) = PathFd::new(p) {
+                    let access = if p.starts_with("/dev/") {
+                        access & !AccessFs::Execute
+                    } else {
+                        access
+                    };
+                    rs = rs.add_rule(PathBeneath::new(fd, access)).map_err(err)?;
+                }
+            }
+        }
+        let status = rs.restrict_self().map_err(err)?;
+        Ok(status.ruleset == RulesetStatus::FullyEnforced)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_confined_thread_reaches_the_view_and_nothing_else() {
+        let base = std::env::temp_dir().join(format!("mvm-landlock-{}", std::process::id()));
+        let (root, run) = (base.join("root"), base.join("run"));
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(&run).unwrap();
+        std::fs::write(root.join("inside"), b"yes").unwrap();
+        let view = FsView::build(Some(&root), &[], &run, &[]).unwrap();
+        let (inside, outside) = std::thread::spawn(move || {
+            let enforced = view.confine_thread().unwrap();
+            let r = view.resolve("/", "/inside", true).unwrap();
+            let inside = view.open(&r, libc::O_RDONLY, 0).is_ok();
+            let outside = std::fs::read("/etc/hostname");
+            assert!(enforced, "Landlock is not fully enforced on this kernel");
+            (inside, outside.map_err(|e| e.kind()))
+        })
+        .join()
+        .unwrap();
+        assert!(inside, "the view's own files stay reachable");
+        assert_eq!(outside, Err(std::io::ErrorKind::PermissionDenied));
+        // This thread was not confined.
+        assert!(std::fs::read("/etc/hostname").is_ok());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn secrets() {
+        assert!(secret("/etc/shadow"));
+        assert!(secret("/etc/sudoers.d/x"));
+        assert!(secret("/etc/ssh/ssh_host_rsa_key"));
+        assert!(!secret("/etc/ssh/ssh_host_rsa_key.pub"));
+        assert!(!secret("/etc/passwd"));
+        assert!(!secret("/etc/shadowx"));
+        assert!(secret("/etc/ssl/private/a.pem"));
+    }
+
+    #[test]
+    fn volumes() {
+        assert!(Volume::parse("/nonexistent-xyz:/data").is_err());
+        assert!(Volume::parse("/tmp:data").is_err());
+        assert!(Volume::parse("/tmp:/data:rx").is_err());
+        let v = Volume::parse("/tmp:/data/:rw").unwrap();
+        assert_eq!((v.guest.as_str(), v.rw), ("/data", true));
     }
 }

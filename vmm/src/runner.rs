@@ -70,44 +70,145 @@ fn describe(errno: i32) -> String {
     }
 }
 
-/// Finds the program as `execvp` would (a name without `/` is looked up in the program's
-/// `PATH`) and checks that it can run here.
-pub fn resolve(spec: &RunSpec) -> Result<PathBuf, RunError> {
+/// Checks that the host file `path` (named by the user, not the program) is an executable file.
+fn host_executable(path: &Path) -> Result<std::fs::File, i32> {
+    use std::os::unix::fs::PermissionsExt;
+    let f = std::fs::File::open(path).map_err(|e| e.raw_os_error().unwrap_or(libc::ENOENT))?;
+    let md = f
+        .metadata()
+        .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+    if !md.is_file() || md.permissions().mode() & 0o111 == 0 {
+        return Err(libc::EACCES);
+    }
+    Ok(f)
+}
+
+/// Finds the program as `execvp` would and checks that it can run here; returns its path in the
+/// program's view. A name without `/` is looked up in the program's `PATH` inside the view; a
+/// path is the host's (made visible, read-only, at its own absolute path), except that an
+/// absolute path with `--rootfs` names a file inside the root.
+pub fn resolve(spec: &RunSpec, view: &mut FsView, run_dir: &Path) -> Result<PathBuf, RunError> {
     let name = spec.program.to_string_lossy().into_owned();
     let bytes = spec.program.as_bytes();
-    let candidates: Vec<PathBuf> = if bytes.contains(&b'/') {
-        vec![std::env::current_dir()
-            .unwrap_or_else(|_| "/".into())
-            .join(&spec.program)]
-    } else if bytes.is_empty() {
-        vec![]
-    } else {
-        let path = spec
-            .env
-            .iter()
-            .find_map(|e| e.as_bytes().strip_prefix(b"PATH="))
-            .map(|p| OsStr::from_bytes(p).to_os_string())
-            .unwrap_or_else(|| DEFAULT_PATH.into());
-        std::env::split_paths(&path)
-            .map(|d| d.join(&spec.program))
-            .collect()
-    };
+    let host_path = bytes.contains(&b'/') && !(spec.rootfs.is_some() && bytes.starts_with(b"/"));
     let mut denied = None;
-    for c in candidates {
-        match FsView::host().open_exec("/", &c.to_string_lossy()) {
-            Ok((f, _)) => {
-                return match elf::parse(&f) {
-                    Ok(_) => Ok(c),
-                    Err(e) => Err(RunError::CannotExecute(name, e.to_string())),
-                };
+    if host_path {
+        let abs = std::env::current_dir()
+            .unwrap_or_else(|_| "/".into())
+            .join(&spec.program);
+        let abs = PathBuf::from(crate::sys::fs::normalize("/", &abs.to_string_lossy()));
+        match host_executable(&abs) {
+            Ok(f) => {
+                check_image(&name, &f)?;
+                view.expose_file(&abs, run_dir).map_err(|e| {
+                    RunError::Host("exposing the program", std::io::Error::other(e))
+                })?;
+                return Ok(abs);
             }
             Err(libc::ENOENT) | Err(libc::ENOTDIR) => {}
             Err(e) => denied = Some(e),
+        }
+    } else {
+        let candidates: Vec<String> = if bytes.contains(&b'/') {
+            vec![name.clone()]
+        } else if bytes.is_empty() {
+            vec![]
+        } else {
+            let path = spec
+                .env
+                .iter()
+                .find_map(|e| e.as_bytes().strip_prefix(b"PATH="))
+                .map(|p| OsStr::from_bytes(p).to_os_string())
+                .unwrap_or_else(|| DEFAULT_PATH.into());
+            std::env::split_paths(&path)
+                .filter(|d| d.is_absolute())
+                .map(|d| d.join(&spec.program).to_string_lossy().into_owned())
+                .collect()
+        };
+        for c in candidates {
+            match view.open_exec("/", &c) {
+                Ok((f, guest)) => {
+                    check_image(&name, &f)?;
+                    return Ok(PathBuf::from(guest));
+                }
+                Err(libc::ENOENT) | Err(libc::ENOTDIR) => {}
+                Err(e) => denied = Some(e),
+            }
         }
     }
     match denied {
         Some(e) => Err(RunError::CannotExecute(name, describe(e))),
         None => Err(RunError::NotFound(name)),
+    }
+}
+
+fn check_image(name: &str, f: &std::fs::File) -> Result<(), RunError> {
+    match elf::parse(f) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(RunError::CannotExecute(name.to_string(), e.to_string())),
+    }
+}
+
+/// The run's private host directory (the program's `/tmp`, the default view's root): created
+/// per run, removed when the run ends, however it ends.
+pub struct RunDir(PathBuf);
+
+impl RunDir {
+    /// Creates `$XDG_RUNTIME_DIR/mvm-<pid>-<n>` (or under `/tmp`), mode 0700.
+    pub fn create() -> Result<RunDir, RunError> {
+        use std::os::unix::fs::DirBuilderExt;
+        let base = std::env::var_os("XDG_RUNTIME_DIR")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute() && p.is_dir())
+            .unwrap_or_else(|| PathBuf::from("/tmp"));
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        for i in 0..100u32 {
+            let p = base.join(format!(
+                "mvm-{}-{:x}",
+                std::process::id(),
+                nanos.wrapping_add(i)
+            ));
+            match std::fs::DirBuilder::new().mode(0o700).create(&p) {
+                Ok(()) => return Ok(RunDir(p)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(RunError::Host("creating the run directory", e)),
+            }
+        }
+        Err(RunError::Host(
+            "creating the run directory",
+            std::io::Error::from_raw_os_error(libc::EEXIST),
+        ))
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        if std::fs::remove_dir_all(&self.0).is_ok() {
+            return;
+        }
+        // The program may have left directories without write or search permission.
+        fn open_up(p: &Path) {
+            use std::os::unix::fs::PermissionsExt;
+            if let Ok(md) = std::fs::symlink_metadata(p) {
+                if md.is_dir() {
+                    let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o700));
+                    if let Ok(rd) = std::fs::read_dir(p) {
+                        for e in rd.flatten() {
+                            open_up(&e.path());
+                        }
+                    }
+                }
+            }
+        }
+        open_up(&self.0);
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -125,8 +226,17 @@ extern "C" fn kick_handler(_: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc
     }
 }
 
-/// Signals mvm turns into the program's end (their default action would leave the VM behind).
-const STOP_SIGNALS: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+/// Signals mvm passes on to the program (their default action on mvm would leave the VM
+/// behind): each is queued for the program, which handles, ignores or dies of it.
+const STOP_SIGNALS: [libc::c_int; 7] = [
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGWINCH,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+];
 
 /// The control loop's one subscriber.
 struct Controller {
@@ -139,10 +249,9 @@ struct Controller {
 }
 
 impl Controller {
+    /// Sets `why` (`STOP_TIMEOUT`, or `1 << sig` for a signal for the program) and kicks.
     fn request_stop(&mut self, why: u32) {
-        let _ = self
-            .stop
-            .compare_exchange(0, why, Ordering::AcqRel, Ordering::Acquire);
+        self.stop.fetch_or(why, Ordering::AcqRel);
         self.kick();
     }
 
@@ -164,7 +273,7 @@ impl MutEventSubscriber for Controller {
             // SAFETY: reading one record into `info`.
             if unsafe { libc::read(fd, &mut info as *mut _ as *mut libc::c_void, n) } == n as isize
             {
-                self.request_stop(info.ssi_signo);
+                self.request_stop(1 << info.ssi_signo);
             }
         } else if let Some(t) = self.timer.as_mut().filter(|t| t.as_raw_fd() == fd) {
             // Consume the expiration: the timerfd stays readable (and epoll busy) until read.
@@ -205,15 +314,38 @@ fn block_stop_signals() -> Result<OwnedFd, RunError> {
 /// Runs `spec` to its end.
 pub fn run(spec: RunSpec) -> Result<Report, RunError> {
     let t0 = Instant::now();
-    let program = resolve(&spec)?;
-    let resolve_time = t0.elapsed();
-    let cwd = match &spec.workdir {
-        Some(w) => w.clone(),
-        None => std::env::current_dir()
-            .ok()
-            .and_then(|p| p.to_str().map(str::to_owned))
-            .unwrap_or_else(|| "/".into()),
+    let run_dir = RunDir::create()?;
+    let host_cwd = std::env::current_dir()
+        .ok()
+        .and_then(|p| p.to_str().map(str::to_owned))
+        .unwrap_or_else(|| "/".into());
+    let cwd = match (&spec.workdir, &spec.rootfs) {
+        (Some(w), _) => w.clone(),
+        (None, Some(_)) => "/".into(),
+        (None, None) => host_cwd,
     };
+    // mvm's own working directory is shown (empty) in the default view; `-w` must exist.
+    let shown: Vec<&str> = match spec.workdir {
+        None => vec![cwd.as_str()],
+        Some(_) => vec![],
+    };
+    let mut view = FsView::build(
+        spec.rootfs.as_deref(),
+        &spec.volumes,
+        run_dir.path(),
+        &shown,
+    )
+    .map_err(|e| RunError::Host("building the filesystem view", std::io::Error::other(e)))?;
+    let program = resolve(&spec, &mut view, run_dir.path())?;
+    let cwd = if spec.workdir.is_none() && view.resolve("/", &cwd, true).is_err() {
+        "/".into()
+    } else {
+        cwd
+    };
+    // The program's umask is applied by the view; the host's must not apply a second time.
+    // SAFETY: plain call; mvm creates no other files after this point.
+    unsafe { libc::umask(0) };
+    let resolve_time = t0.elapsed();
 
     let signals = block_stop_signals()?;
     let host = |what| move |e| RunError::Host(what, e);
@@ -230,7 +362,7 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
         .name("vcpu0".into())
         .stack_size(256 << 10)
         .spawn(move || {
-            let result = run_vcpu(&spec, &program, &cwd, thread_stop);
+            let result = run_vcpu(&spec, &program, &cwd, thread_stop, view);
             let _ = tx.send(result);
             let _ = thread_done.write(1);
         })
@@ -258,8 +390,9 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
     em.add_subscriber(controller.clone());
     let mut last_kick = Instant::now();
     loop {
+        // While stopping, or until the vCPU thread takes the signals for the program, kick
+        // again now and then: a kick can land between two host calls.
         let stopping = stop.load(Ordering::Acquire) != 0;
-        // While stopping, kick again now and then: a kick can land between two host calls.
         let _ = em.run_with_timeout(if stopping { 20 } else { -1 });
         let c = controller.lock().expect("controller");
         if c.finished {
@@ -286,8 +419,13 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
 
 type VcpuResult = Result<(ExitReason, Timings, Duration, u64, u64, Duration), RunError>;
 
-fn run_vcpu(spec: &RunSpec, program: &Path, cwd: &str, stop: StopFlag) -> VcpuResult {
+fn run_vcpu(spec: &RunSpec, program: &Path, cwd: &str, stop: StopFlag, view: FsView) -> VcpuResult {
     let (mut task, timings) = boot::build(spec, program, cwd, stop)?;
+    task.fs = view;
+    // From here on this thread serves the program: it may reach only what the view shows.
+    task.fs
+        .confine_thread()
+        .map_err(|e| RunError::Host("landlock", std::io::Error::other(e)))?;
     IMMEDIATE_EXIT.with(|c| c.set(task.vcpu.immediate_exit_ptr()));
     let start = Instant::now();
     let reason = task.run();

@@ -2,9 +2,12 @@
 //! other part of mvm reads a `RunSpec`.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+pub use crate::policy::Volume;
 
 /// Default `--memory`: what the program may keep resident (it may reserve far more).
 pub const DEFAULT_MEMORY: u64 = 512 << 20;
@@ -18,8 +21,14 @@ pub struct RunSpec {
     pub args: Vec<OsString>,
     /// Its environment, `KEY=VALUE` strings, in order.
     pub env: Vec<OsString>,
-    /// Its working directory (absolute); `None` is mvm's own.
+    /// Its working directory (absolute); `None` is mvm's own (`/` with a `rootfs`).
     pub workdir: Option<String>,
+    /// A host directory to be the program's `/` (read-only); `None`: the host's system tree.
+    #[serde(default)]
+    pub rootfs: Option<PathBuf>,
+    /// Host directories bound into the program's view.
+    #[serde(default)]
+    pub volumes: Vec<Volume>,
     /// Most memory the program may have resident, in bytes.
     pub memory: u64,
     /// End the program after this long.

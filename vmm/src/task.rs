@@ -12,6 +12,7 @@ use crate::layout::{
 };
 use crate::mm::{AddressSpace, Fault};
 use crate::sys::fs::FdTable;
+use crate::sys::sigframe::{code, SigInfo};
 use crate::sys::signal::{self, SignalState};
 use crate::sys::{self, SysError};
 use crate::vstate::vcpu::{has_error_code, GuestExit, IretFrame, Vcpu};
@@ -39,10 +40,11 @@ pub enum ExitReason {
 
 /// What mvm asks of a running vCPU from another thread.
 pub const STOP_NONE: u32 = 0;
-/// Stop for `--timeout`.
-pub const STOP_TIMEOUT: u32 = 1 << 16;
+/// Stop for `--timeout` (bit 0: no signal has number 0).
+pub const STOP_TIMEOUT: u32 = 1;
 
-/// A flag the control loop sets to stop the program: `STOP_TIMEOUT` or a signal number.
+/// The word the control loop shares with the vCPU thread: `STOP_TIMEOUT`, and bit N for each
+/// signal N sent to mvm and not yet taken for the program (`sys::signal::take_host`).
 pub type StopFlag = Arc<AtomicU32>;
 
 /// An executable ready to replace the program: checked, opened, with its interpreter.
@@ -73,6 +75,12 @@ pub struct Task {
     pub exe: String,
     /// What the auxiliary vector reports.
     pub aux: AuxInfo,
+    /// The vDSO image (a memfd), mapped into every program.
+    pub vdso_file: Arc<File>,
+    /// Where the current program's vDSO is.
+    pub vdso: Option<crate::vdso::Mapped>,
+    /// The vDSO's clock data.
+    pub clock: crate::vdso::Clock,
     /// `set_tid_address`.
     pub clear_child_tid: u64,
     /// Resource limits that `prlimit64` has set: (resource, soft, hard).
@@ -134,6 +142,10 @@ impl Task {
                 (l.entry, l.bias)
             }
         };
+        let vdso = crate::vdso::map(&mut self.mm, &self.vdso_file).map_err(|_| ExecError::Oom)?;
+        self.clock.refresh(&self.mm, &vdso, true);
+        self.vdso = Some(vdso);
+        self.aux.vdso = vdso.base;
         let sp = stack::build(
             &mut self.mm,
             &main,
@@ -171,7 +183,7 @@ impl Task {
     }
 
     /// Writes `frame` on the ring-0 stack and points the vCPU at the kernel's `iretq`.
-    fn resume_user(&mut self, frame: IretFrame) {
+    pub(crate) fn resume_user(&mut self, frame: IretFrame) {
         let at = KSTACK_TOP_PHYS - 40;
         let words = [frame.rip, frame.cs, frame.rflags, frame.rsp, frame.ss];
         let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
@@ -183,10 +195,9 @@ impl Task {
 
     /// Whether the control loop asked the program to stop.
     pub fn stop_requested(&self) -> Option<ExitReason> {
-        match self.stop.load(Ordering::Acquire) {
+        match self.stop.load(Ordering::Acquire) & STOP_TIMEOUT {
             STOP_NONE => None,
-            STOP_TIMEOUT => Some(ExitReason::Timeout),
-            sig => Some(ExitReason::Stopped(sig as i32)),
+            _ => Some(ExitReason::Timeout),
         }
     }
 
@@ -197,6 +208,13 @@ impl Task {
                 return Ok(r);
             }
             self.mm.settle();
+            if let Some(v) = &self.vdso {
+                self.clock.refresh(&self.mm, v, false);
+            }
+            self.vm.ensure(&self.mm.ram)?;
+            if self.mm.take_flush() {
+                self.vm.flush_shadow()?;
+            }
             let entered = std::time::Instant::now();
             let exit = self.vcpu.run()?;
             self.guest_time += entered.elapsed();
@@ -219,7 +237,7 @@ impl Task {
                 }
                 GuestExit::Broken(why) => Some(ExitReason::Broken(why.to_string())),
             };
-            if let Some(r) = end {
+            if let Some(r) = end.or_else(|| signal::deliver_pending(self)) {
                 return Ok(r);
             }
         }
@@ -233,8 +251,16 @@ impl Task {
         // `syscall` left the return address in rcx and the flags in r11 (they stay there, as on
         // Linux).
         let back = IretFrame::user(r.rcx, user_rsp, r.r11);
+        self.sig.syscall_rsp = user_rsp;
         let ret = match sys::dispatch(self, r.rax, args) {
             Ok(v) => v,
+            Err(SysError::Errno(libc::EINTR)) if signal::on_eintr(self, r.rax, &args) => {
+                // Restarted: the program executes its `syscall` again (after a handler, if one
+                // runs first).
+                self.vcpu.regs_mut().rax = r.rax;
+                self.resume_user(IretFrame::user(r.rcx.wrapping_sub(2), user_rsp, r.r11));
+                return None;
+            }
             Err(SysError::Errno(e)) => (-(e as i64)) as u64,
             Err(SysError::Exit(reason)) => return Some(reason),
             Err(SysError::Exec { entry, sp }) => {
@@ -243,7 +269,8 @@ impl Task {
             }
         };
         self.vcpu.regs_mut().rax = ret;
-        self.resume_user(back);
+        let to = self.take_sigreturn().unwrap_or(back);
+        self.resume_user(to);
         None
     }
 
@@ -283,9 +310,11 @@ impl Task {
             )));
         }
         if vector == 13 && frame.rip == SYSCALL_ENTRY {
-            // Under PVM the syscall entry runs in the guest's supervisor mode natively, where the
-            // `out` faults instead of exiting; the #GP reaches the kernel's #GP entry, which exits.
-            // Either way it is the program's syscall, made with its stack at `frame.rsp`.
+            // Under this host's PVM, `syscall` jumps to LSTAR but stays in ring 3 (measured: CS
+            // 0x33, the program's stack and page permissions), where the entry's `out` raises #GP;
+            // the #GP reaches the kernel's #GP entry in ring 0, which exits. It is the program's
+            // syscall, made with its stack at `frame.rsp`. (A program that jumps to LSTAR itself
+            // gets nothing more than a syscall.) On hardware KVM the `out` exits directly.
             return self.serve_syscall(frame.rsp);
         }
         if vector == 14 {
@@ -305,27 +334,65 @@ impl Task {
                         ),
                     })
                 }
-                Err(_) => {
-                    return Some(signal::fatal(
-                        libc::SIGSEGV,
-                        format!("page fault at {addr:#x}, rip {:#x}", frame.rip),
-                    ))
+                Err(f) => {
+                    let si_code = if f == Fault::Access {
+                        code::SEGV_ACCERR
+                    } else {
+                        code::SEGV_MAPERR
+                    };
+                    let detail = format!("page fault at {addr:#x}, rip {:#x}", frame.rip);
+                    let info = SigInfo {
+                        signo: libc::SIGSEGV,
+                        code: si_code,
+                        addr,
+                        ..Default::default()
+                    };
+                    let trap = signal::Trap {
+                        trapno: 14,
+                        err: code,
+                        cr2: addr,
+                    };
+                    return signal::force(self, frame, info, trap, detail);
                 }
             }
         }
-        let (sig, what) = match vector {
-            0 => (libc::SIGFPE, "divide error"),
-            1 | 3 => (libc::SIGTRAP, "breakpoint"),
-            4 | 5 => (libc::SIGSEGV, "bound/overflow trap"),
-            6 => (libc::SIGILL, "invalid opcode"),
-            7 => (libc::SIGILL, "device not available"),
-            12 => (libc::SIGBUS, "stack fault"),
-            13 => (libc::SIGSEGV, "general protection fault"),
-            16 => (libc::SIGFPE, "x87 floating-point exception"),
-            17 => (libc::SIGBUS, "alignment check"),
-            19 => (libc::SIGFPE, "SIMD floating-point exception"),
-            _ => (libc::SIGSEGV, "unexpected exception"),
+        let (sig, si_code, what) = match vector {
+            0 => (libc::SIGFPE, code::FPE_INTDIV, "divide error"),
+            1 | 3 => (libc::SIGTRAP, code::SI_KERNEL, "breakpoint"),
+            4 | 5 => (libc::SIGSEGV, code::SI_KERNEL, "bound/overflow trap"),
+            6 => (libc::SIGILL, code::ILL_ILLOPN, "invalid opcode"),
+            7 => (libc::SIGILL, code::ILL_ILLOPN, "device not available"),
+            12 => (libc::SIGBUS, code::SI_KERNEL, "stack fault"),
+            13 => (libc::SIGSEGV, code::SI_KERNEL, "general protection fault"),
+            16 => (
+                libc::SIGFPE,
+                code::FPE_FLTINV,
+                "x87 floating-point exception",
+            ),
+            17 => (libc::SIGBUS, code::BUS_ADRALN, "alignment check"),
+            19 => (
+                libc::SIGFPE,
+                code::FPE_FLTINV,
+                "SIMD floating-point exception",
+            ),
+            _ => (libc::SIGSEGV, code::SI_KERNEL, "unexpected exception"),
         };
-        Some(signal::fatal(sig, format!("{what}, rip {:#x}", frame.rip)))
+        let info = SigInfo {
+            signo: sig,
+            code: si_code,
+            addr: if si_code == code::SI_KERNEL {
+                0
+            } else {
+                frame.rip
+            },
+            ..Default::default()
+        };
+        let trap = signal::Trap {
+            trapno: vector as u64,
+            err: code,
+            cr2: 0,
+        };
+        let detail = format!("{what}, rip {:#x}", frame.rip);
+        signal::force(self, frame, info, trap, detail)
     }
 }

@@ -15,8 +15,9 @@ use crate::mm::{
     page_down, page_up, AddressSpace, FileMap, VmaKind, PROT_EXEC, PROT_READ, PROT_WRITE,
 };
 
-/// Images with at most this many bytes in their files' segments are loaded eagerly.
-const EAGER_LOAD_LIMIT: u64 = 1 << 20;
+/// Writable segments of at most this many bytes are copied in at exec (read-only ones are
+/// always mapped at exec: they cost no copy, see `AddressSpace::prefault_file`).
+const EAGER_COPY_LIMIT: u64 = 256 << 10;
 
 const PT_LOAD: u32 = 1;
 const PT_INTERP: u32 = 3;
@@ -210,9 +211,6 @@ impl Image {
             0
         };
         let name: Arc<str> = Arc::from(name);
-        // A small image is read in whole now: each page fault costs a VM exit, and a small
-        // program touches most of its pages anyway. A large one is read as it is touched.
-        let eager = loads.iter().map(|p| p.p_filesz).sum::<u64>() <= EAGER_LOAD_LIMIT;
         let mut end = 0;
         for ph in &loads {
             let va = bias + ph.p_vaddr;
@@ -227,11 +225,10 @@ impl Image {
                     limit: ph.p_offset + ph.p_filesz,
                 });
                 space.map(start, file_end, prot, kind);
-                if eager {
-                    space
-                        .populate_range(start, file_end, prot)
-                        .map_err(|_| ExecError::Oom)?;
-                }
+                // Every page fault costs a VM exit: map what is cheap to map now.
+                space
+                    .prefault_file(start, file_end, EAGER_COPY_LIMIT)
+                    .map_err(|_| ExecError::Oom)?;
             }
             let zero_start = if ph.p_filesz > 0 {
                 file_end

@@ -100,6 +100,7 @@ pub fn build(
     let cpuid = vm.supported_cpuid()?;
     t.lap("CPUID", &mut lap);
     let vcpu = Vcpu::new(&vm, 0, &cpuid, mm.cr3())?;
+    let (tsc_khz, tsc_offset) = (vcpu.tsc_khz(), vcpu.tsc_offset());
     t.lap("vCPU", &mut lap);
 
     let hwcap = cpuid
@@ -119,7 +120,15 @@ pub fn build(
         fs: crate::policy::FsView::host(),
         trace: spec.trace,
         exe: String::new(),
-        aux: stack::AuxInfo { hwcap, uid, gid },
+        aux: stack::AuxInfo {
+            hwcap,
+            uid,
+            gid,
+            vdso: 0,
+        },
+        vdso_file: crate::vdso::file().map_err(elf::ExecError::Io)?,
+        vdso: None,
+        clock: crate::vdso::Clock::new(tsc_khz, tsc_offset),
         clear_child_tid: 0,
         rlimits: Vec::new(),
         stop,

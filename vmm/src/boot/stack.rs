@@ -25,6 +25,7 @@ const AT_SECURE: u64 = 23;
 const AT_RANDOM: u64 = 25;
 const AT_HWCAP2: u64 = 26;
 const AT_EXECFN: u64 = 31;
+const AT_SYSINFO_EHDR: u64 = 33;
 
 /// What the auxiliary vector says about the machine and the user.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +36,8 @@ pub struct AuxInfo {
     pub uid: u32,
     /// Group id.
     pub gid: u32,
+    /// Where the vDSO is (`AT_SYSINFO_EHDR`), or 0.
+    pub vdso: u64,
 }
 
 /// Maps the stack, writes the strings and vectors, and returns the initial stack pointer.
@@ -79,7 +82,7 @@ pub fn build(
     getrandom(&mut rnd);
     space.write(random, &rnd)?;
 
-    let auxv: [(u64, u64); 18] = [
+    let mut auxv: Vec<(u64, u64)> = vec![
         (AT_PHDR, image.phdr),
         (AT_PHENT, 56),
         (AT_PHNUM, image.phnum),
@@ -99,6 +102,9 @@ pub fn build(
         (AT_RANDOM, random),
         (AT_EXECFN, execfn_p),
     ];
+    if aux.vdso != 0 {
+        auxv.push((AT_SYSINFO_EHDR, aux.vdso));
+    }
     let words = 1 + arg_p.len() + 1 + env_p.len() + 1 + 2 * (auxv.len() + 1);
     sp -= 8 * words as u64;
     sp &= !15;

@@ -139,6 +139,44 @@ pub struct AddressSpace {
     stale: Vec<u64>,
     /// Frames unmapped: they go back to the host before the guest runs.
     freed: Vec<u64>,
+    /// Frames of large pages zeroed in place (`MADV_DONTNEED` on part of one).
+    zeroed: Vec<u64>,
+    /// Page-directory entries that have held a 2 MiB page since KVM last dropped all its shadow
+    /// page tables (see `LARGE`).
+    tainted: std::collections::HashSet<u64>,
+    /// Whether KVM must drop all its shadow page tables before the guest runs again.
+    flush: bool,
+    /// How many times that was asked for.
+    flushes: u32,
+}
+
+/// A 2 MiB page. mvm maps anonymous read-write memory with them where a whole aligned block lies
+/// in one mapping: under shadow paging, touching memory behind one costs ~3 µs a 4 KiB page
+/// instead of ~20 µs (plus a fault exit per 16 pages). The catch, measured on this host's KVM: a
+/// guest large page is shadowed by a "direct" shadow page keyed by its first frame, linked from
+/// the shadow of the page directory, and nothing mvm can do from the host unlinks it short of
+/// dropping every shadow page table (re-registering the memory slots). So a page-directory entry
+/// that ever held a large page is "tainted": changing it (splitting it for a partial `munmap` or
+/// `mprotect`, or reusing the slot after an unmap) asks for that full flush before the guest
+/// runs again. `MADV_DONTNEED` on a large page zeroes its frames in place instead. A program
+/// that needs more than `MAX_FLUSHES` flushes gets 4 KiB pages from then on.
+pub const LARGE: u64 = 2 << 20;
+
+/// See `LARGE`.
+const MAX_FLUSHES: u32 = 2;
+
+/// The frame address in a 2 MiB page-directory entry.
+const LARGE_ADDR: u64 = 0x000f_ffff_ffe0_0000;
+
+/// What `for_each_frame` does with a large page.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OnLarge {
+    /// Split it into 4 KiB entries first.
+    Split,
+    /// Hand a wholly covered one to the callback as one entry (with `PS`); split others.
+    Whole,
+    /// Zero the covered part of it in place; the callback does not see it.
+    Zero,
 }
 
 /// Rounds up to a page.
@@ -188,6 +226,10 @@ impl AddressSpace {
             brk: 0,
             stale: Vec::new(),
             freed: Vec::new(),
+            zeroed: Vec::new(),
+            tainted: Default::default(),
+            flush: false,
+            flushes: 0,
         })
     }
 
@@ -196,15 +238,14 @@ impl AddressSpace {
         self.pml4
     }
 
-    /// The physical address of the entry for `va` at the last level, creating tables if `create`.
-    /// `Err(())` when a table cannot be allocated.
-    fn pte_addr(&mut self, va: u64, create: bool) -> Result<Option<u64>, ()> {
+    /// The physical address of the page-directory entry for `va`, creating the tables above it
+    /// if `create`. `Err(())` when a table cannot be allocated.
+    fn pd_slot(&mut self, va: u64, create: bool) -> Result<Option<u64>, ()> {
         let mut table = self.pml4;
-        for shift in [39u32, 30, 21] {
+        for shift in [39u32, 30] {
             let slot = table + ((va >> shift) & 511) * 8;
             let e = self.ram.read_u64(slot);
             if e & pte::P != 0 {
-                debug_assert!(e & pte::PS == 0, "mvm maps user memory with 4 KiB pages");
                 table = e & pte::ADDR;
                 continue;
             }
@@ -216,7 +257,114 @@ impl AddressSpace {
                 .write_u64(slot, t | pte::P | pte::RW | pte::US | pte::A);
             table = t;
         }
-        Ok(Some(table + ((va >> 12) & 511) * 8))
+        Ok(Some(table + ((va >> 21) & 511) * 8))
+    }
+
+    /// The physical address of the entry for `va` at the last level, creating tables if `create`
+    /// (and splitting a large page in the way). `Ok(None)` without `create` when there is no
+    /// such entry (nothing mapped, or a large page). `Err(())` when a table cannot be allocated.
+    fn pte_addr(&mut self, va: u64, create: bool) -> Result<Option<u64>, ()> {
+        let Some(pd) = self.pd_slot(va, create)? else {
+            return Ok(None);
+        };
+        let mut e = self.ram.read_u64(pd);
+        if e & pte::P != 0 && e & pte::PS != 0 {
+            if !create {
+                return Ok(None);
+            }
+            self.split_large(pd)?;
+            e = self.ram.read_u64(pd);
+        }
+        if e & pte::P == 0 {
+            if !create {
+                return Ok(None);
+            }
+            if self.tainted.contains(&pd) {
+                self.flush = true;
+            }
+            let t = self.ram.alloc(FrameUse::Table).ok_or(())?;
+            e = t | pte::P | pte::RW | pte::US | pte::A;
+            self.ram.write_u64(pd, e);
+        }
+        Ok(Some((e & pte::ADDR) + ((va >> 12) & 511) * 8))
+    }
+
+    /// The large page mapping `va`, if any: (page-directory entry slot, entry).
+    fn large_at(&mut self, va: u64) -> Option<(u64, u64)> {
+        let pd = self.pd_slot(va, false).ok()??;
+        let e = self.ram.read_u64(pd);
+        (e & pte::P != 0 && e & pte::PS != 0).then_some((pd, e))
+    }
+
+    /// Replaces the large page at page-directory slot `pd` by a table of 512 entries for the
+    /// same frames and permissions, and asks for the full flush (see `LARGE`).
+    fn split_large(&mut self, pd: u64) -> Result<(), ()> {
+        let e = self.ram.read_u64(pd);
+        let t = self.ram.alloc(FrameUse::Table).ok_or(())?;
+        let bits = e & (pte::P | pte::RW | pte::US | pte::A | pte::D | pte::NX);
+        for i in 0..512 {
+            self.ram
+                .write_u64(t + 8 * i, ((e & LARGE_ADDR) + i * PAGE_SIZE) | bits);
+        }
+        self.ram
+            .write_u64(pd, t | pte::P | pte::RW | pte::US | pte::A);
+        self.flush = true;
+        Ok(())
+    }
+
+    /// Maps the whole aligned 2 MiB block around `va` with a large page if it fits: anonymous
+    /// read-write memory whose mapping covers the block, nothing mapped there yet, and memory
+    /// left. Returns whether it did.
+    fn try_large(&mut self, va: u64, start: u64, end: u64, prot: Prot, kind: &VmaKind) -> bool {
+        let block = va & !(LARGE - 1);
+        if self.flushes >= MAX_FLUSHES
+            || !matches!(kind, VmaKind::Anon | VmaKind::Heap)
+            || prot != PROT_READ | PROT_WRITE
+            || block < start
+            || block + LARGE > end
+        {
+            return false;
+        }
+        let Ok(Some(pd)) = self.pd_slot(va, true) else {
+            return false;
+        };
+        if self.ram.read_u64(pd) & pte::P != 0 {
+            return false;
+        }
+        let Some(chunk) = self.ram.alloc_large() else {
+            return false;
+        };
+        if !self.tainted.insert(pd) {
+            self.flush = true;
+        }
+        let e = chunk | pte::P | pte::RW | pte::US | pte::A | pte::D | pte::PS | pte::NX;
+        self.ram.write_u64(pd, e);
+        true
+    }
+
+    /// How many full flushes large pages have cost so far.
+    pub fn flushes(&self) -> u32 {
+        self.flushes
+    }
+
+    /// Whether KVM must drop all its shadow page tables before the guest runs again (and counts
+    /// it); the caller does it. Clears the taints.
+    pub fn take_flush(&mut self) -> bool {
+        if !self.flush {
+            return false;
+        }
+        self.flush = false;
+        self.flushes += 1;
+        self.tainted.clear();
+        true
+    }
+
+    /// The last-level entry for `va`, creating tables as needed (`Oom` when they cannot be).
+    fn slot(&mut self, va: u64) -> Result<u64, Fault> {
+        Ok(self
+            .pte_addr(va, true)
+            .map_err(|_| Fault::Oom)?
+            .expect("created"))
     }
 
     /// Maps a kernel page (supervisor-only unless `user`), used once at boot.
@@ -247,8 +395,39 @@ impl AddressSpace {
     /// the host (it is not reused before `settle`, so nothing new lands in it before it is wiped).
     fn free_pte(&mut self, slot: u64, e: u64) {
         self.ram.write_u64(slot, 0);
-        self.ram.uncount();
-        self.freed.push(e & pte::ADDR);
+        if self.ram.is_pool(e & pte::ADDR) {
+            self.ram.uncount();
+            self.freed.push(e & pte::ADDR);
+        } else if e & pte::P != 0 {
+            // A file window's page is the host's: just make KVM forget this mapping of it.
+            self.stale.push(e & pte::ADDR);
+        }
+    }
+
+    /// The entry bits for `frame` mapped with `prot`: a file window's page is never writable
+    /// (a write to it faults, and the fault gives the page a private copy).
+    fn bits_for(&self, frame: u64, prot: Prot) -> u64 {
+        let prot = if self.ram.is_pool(frame) {
+            prot
+        } else {
+            prot & !PROT_WRITE
+        };
+        leaf_bits(prot)
+            | if prot & (PROT_READ | PROT_WRITE | PROT_EXEC) == 0 {
+                pte::KEEP
+            } else {
+                0
+            }
+    }
+
+    /// The window page showing the file's page at `off`, if the whole page is the file's (a page
+    /// that holds the end of an ELF segment's file data must be a copy, zeroed past it).
+    fn window_page(&mut self, f: &FileMap, off: u64) -> Option<u64> {
+        if off.checked_add(PAGE_SIZE)? > f.limit {
+            return None;
+        }
+        let w = self.ram.window_for(&f.file)?;
+        (off < w.len).then_some(w.gpa + off)
     }
 
     /// Makes every page-table change so far visible to the guest and returns unmapped memory to
@@ -265,60 +444,127 @@ impl AddressSpace {
         if !self.stale.is_empty() {
             self.ram.invalidate(&mut self.stale);
         }
+        if !self.zeroed.is_empty() {
+            self.ram.zero(&mut self.zeroed);
+        }
     }
 
-    /// Calls `f(va, slot, entry)` for every last-level entry that holds a frame in `[start, end)`.
+    /// Calls `f(va, slot, entry)` for every last-level entry that holds a frame in `[start, end)`;
+    /// large pages are handled as `on_large` says.
     fn for_each_frame(
         &mut self,
         start: u64,
         end: u64,
+        on_large: OnLarge,
         mut f: impl FnMut(&mut Self, u64, u64, u64),
     ) {
         let mut va = start;
         while va < end {
             // Skip whole empty tables quickly.
-            let mut table = self.pml4;
-            let mut skip = 0;
-            for shift in [39u32, 30, 21] {
-                let e = self.ram.read_u64(table + ((va >> shift) & 511) * 8);
-                if e & pte::P == 0 {
-                    skip = 1u64 << shift;
-                    break;
+            let pd = match self.pd_slot(va, false) {
+                Ok(Some(pd)) => pd,
+                _ => {
+                    // An upper table is missing: skip to the next 1 GiB or 512 GiB boundary.
+                    let skip = if self.pml4_entry(va) & pte::P == 0 {
+                        1u64 << 39
+                    } else {
+                        1u64 << 30
+                    };
+                    va = (va & !(skip - 1)) + skip;
+                    continue;
                 }
-                table = e & pte::ADDR;
-            }
-            if skip != 0 {
-                va = (va & !(skip - 1)) + skip;
+            };
+            let de = self.ram.read_u64(pd);
+            if de & pte::P == 0 {
+                va = (va & !(LARGE - 1)) + LARGE;
                 continue;
             }
-            let slot = table + ((va >> 12) & 511) * 8;
-            let e = self.ram.read_u64(slot);
-            if e & (pte::P | pte::KEEP) != 0 {
-                f(self, va, slot, e);
+            if de & pte::PS != 0 {
+                let block = va & !(LARGE - 1);
+                let whole = block >= start && block + LARGE <= end;
+                match on_large {
+                    OnLarge::Whole if whole => {
+                        f(self, block, pd, de);
+                        va = block + LARGE;
+                        continue;
+                    }
+                    OnLarge::Zero => {
+                        let stop = (block + LARGE).min(end);
+                        let mut p = va;
+                        while p < stop {
+                            self.zeroed.push((de & LARGE_ADDR) + (p - block));
+                            p += PAGE_SIZE;
+                        }
+                        va = stop;
+                        continue;
+                    }
+                    _ => {
+                        if self.split_large(pd).is_err() {
+                            va = block + LARGE;
+                            continue;
+                        }
+                    }
+                }
             }
-            va += PAGE_SIZE;
+            let table = self.ram.read_u64(pd) & pte::ADDR;
+            let stop = ((va & !(LARGE - 1)) + LARGE).min(end);
+            while va < stop {
+                let slot = table + ((va >> 12) & 511) * 8;
+                let e = self.ram.read_u64(slot);
+                if e & (pte::P | pte::KEEP) != 0 {
+                    f(self, va, slot, e);
+                }
+                va += PAGE_SIZE;
+            }
         }
+    }
+
+    fn pml4_entry(&self, va: u64) -> u64 {
+        self.ram.read_u64(self.pml4 + ((va >> 39) & 511) * 8)
     }
 
     /// Gives page `va` a frame with `prot`: the one it has, or a fresh one filled as its mapping
     /// says (zeros, or the file's bytes for the page). Returns the frame.
     fn populate(&mut self, va: u64, prot: Prot) -> Result<u64, Fault> {
-        let slot = self
-            .pte_addr(va, true)
-            .map_err(|_| Fault::Oom)?
-            .expect("created");
-        let bits = leaf_bits(prot) | if prot == 0 { pte::KEEP } else { 0 };
+        let slot = self.slot(va)?;
         let e = self.ram.read_u64(slot);
         if e & (pte::P | pte::KEEP) != 0 {
             let frame = e & pte::ADDR;
-            self.set_pte(slot, frame | bits);
+            if !self.ram.is_pool(frame) && prot & PROT_WRITE != 0 {
+                // Copy on write: the program gets its own copy of the file's page.
+                let copy = self.ram.alloc(FrameUse::User).ok_or(Fault::Oom)?;
+                let mut page = vec![0u8; PAGE_SIZE as usize];
+                self.ram.read(frame, &mut page);
+                self.ram.write(copy, &page);
+                self.set_pte(slot, copy | self.bits_for(copy, prot));
+                return Ok(copy);
+            }
+            self.set_pte(slot, frame | self.bits_for(frame, prot));
             return Ok(frame);
         }
-        let frame = self.ram.alloc(FrameUse::User).ok_or(Fault::Oom)?;
-        if let Some((start, VmaKind::File(f))) = self.vma(va).map(|(s, v)| (s, v.kind.clone())) {
-            self.fill_from_file(frame, &f, f.offset + (va - start), PAGE_SIZE);
+        let file = match self.vma(va) {
+            Some((
+                start,
+                Vma {
+                    kind: VmaKind::File(f),
+                    ..
+                },
+            )) => Some((f.clone(), f.offset + (va - start))),
+            _ => None,
+        };
+        if let Some((f, off)) = &file {
+            if prot & PROT_WRITE == 0 {
+                if let Some(gpa) = self.window_page(f, *off) {
+                    self.set_pte(slot, gpa | self.bits_for(gpa, prot));
+                    return Ok(gpa);
+                }
+            }
         }
-        self.set_pte(slot, frame | bits);
+        let frame = self.ram.alloc(FrameUse::User).ok_or(Fault::Oom)?;
+        if let Some((f, off)) = &file {
+            self.fill_from_file(frame, f, *off, PAGE_SIZE);
+        }
+        self.set_pte(slot, frame | self.bits_for(frame, prot));
         Ok(frame)
     }
 
@@ -346,6 +592,9 @@ impl AddressSpace {
 
     /// The frame behind page `va` whatever its protection, if it has one (for loaders).
     pub fn frame_of(&mut self, va: u64) -> Option<u64> {
+        if let Some((_, e)) = self.large_at(va) {
+            return Some((e & LARGE_ADDR) + (page_down(va) & (LARGE - 1)));
+        }
         let slot = self.pte_addr(va, false).ok()??;
         let e = self.ram.read_u64(slot);
         (e & (pte::P | pte::KEEP) != 0).then_some(e & pte::ADDR)
@@ -452,7 +701,7 @@ impl AddressSpace {
     /// Gives back the frames of `[start, end)` but keeps the mappings: the next access reads zeros
     /// (`MADV_DONTNEED` on private anonymous memory).
     pub fn discard(&mut self, start: u64, end: u64) {
-        self.for_each_frame(start, end, |me, _, slot, e| {
+        self.for_each_frame(start, end, OnLarge::Zero, |me, _, slot, e| {
             me.free_pte(slot, e);
         });
     }
@@ -465,8 +714,17 @@ impl AddressSpace {
         for s in doomed {
             self.vmas.remove(&s);
         }
-        self.for_each_frame(start, end, |me, _, slot, e| {
-            me.free_pte(slot, e);
+        self.for_each_frame(start, end, OnLarge::Whole, |me, _, slot, e| {
+            if e & pte::PS != 0 {
+                // A whole large page: its 512 frames go back, its slot stays tainted.
+                me.ram.write_u64(slot, 0);
+                for i in 0..512 {
+                    me.ram.uncount();
+                    me.freed.push((e & LARGE_ADDR) + i * PAGE_SIZE);
+                }
+            } else {
+                me.free_pte(slot, e);
+            }
         });
     }
 
@@ -480,9 +738,10 @@ impl AddressSpace {
         for (_, v) in self.vmas.range_mut(start..end) {
             v.prot = prot;
         }
-        let bits = leaf_bits(prot) | if prot == 0 { pte::KEEP } else { 0 };
-        self.for_each_frame(start, end, |me, _, slot, e| {
-            me.set_pte(slot, (e & pte::ADDR) | bits)
+        self.for_each_frame(start, end, OnLarge::Split, |me, _, slot, e| {
+            let frame = e & pte::ADDR;
+            let bits = me.bits_for(frame, prot);
+            me.set_pte(slot, frame | bits)
         });
         Ok(())
     }
@@ -491,15 +750,12 @@ impl AddressSpace {
     /// destination must be free of frames.
     pub fn move_pages(&mut self, old: u64, new: u64, len: u64) -> Result<(), Fault> {
         let mut moved = Vec::new();
-        self.for_each_frame(old, old + len, |me, va, slot, e| {
+        self.for_each_frame(old, old + len, OnLarge::Split, |me, va, slot, e| {
             me.set_pte(slot, 0);
             moved.push((va - old, e));
         });
         for (off, e) in moved {
-            let slot = self
-                .pte_addr(new + off, true)
-                .map_err(|_| Fault::Oom)?
-                .expect("created");
+            let slot = self.slot(new + off)?;
             self.set_pte(slot, e);
         }
         Ok(())
@@ -508,8 +764,8 @@ impl AddressSpace {
     /// Handles a page fault at `va` (`write`/`exec` say what was tried): fills it from its mapping
     /// or says why the program must get SIGSEGV.
     pub fn fault(&mut self, va: u64, write: bool, exec: bool) -> Result<(), Fault> {
-        let (start, end, prot) = match self.vma(va) {
-            Some((s, v)) => (s, v.end, v.prot),
+        let (start, end, prot, kind) = match self.vma(va) {
+            Some((s, v)) => (s, v.end, v.prot, v.kind.clone()),
             None => return Err(Fault::Unmapped),
         };
         let allowed = if write {
@@ -522,7 +778,24 @@ impl AddressSpace {
         if !allowed {
             return Err(Fault::Access);
         }
+        if self.large_at(va).is_some() {
+            // A large page (always read-write) already allows the access: a stale shadow entry.
+            self.flush = true;
+            return Ok(());
+        }
+        if self.try_large(va, start, end, prot, &kind) {
+            return Ok(());
+        }
         let page = page_down(va);
+        if let Ok(Some(slot)) = self.pte_addr(page, false) {
+            let e = self.ram.read_u64(slot);
+            if e & pte::P != 0 && e == (e & pte::ADDR) | leaf_bits(prot) {
+                // The entry already allows the access: the guest faulted on a stale cached
+                // translation. Make KVM forget it rather than retry into the same fault forever.
+                self.stale.push(e & pte::ADDR);
+                return Ok(());
+            }
+        }
         self.populate(page, prot)?;
         // Fault-around: neighbours in the same aligned block that have no frame yet.
         let pages = match self.vma(va) {
@@ -541,10 +814,7 @@ impl AddressSpace {
         let mut va = lo;
         while va < hi {
             if va != page {
-                let slot = self
-                    .pte_addr(va, true)
-                    .map_err(|_| Fault::Oom)?
-                    .expect("created");
+                let slot = self.slot(va)?;
                 if self.ram.read_u64(slot) & (pte::P | pte::KEEP) == 0 {
                     if self.ram.user_frames() + 1 >= self.ram.user_limit() {
                         break;
@@ -568,9 +838,10 @@ impl AddressSpace {
                     end: e,
                     ..
                 },
-            )) if end <= *e => Some((s, f.clone())),
+            )) if end <= *e && prot & PROT_WRITE != 0 => Some((s, f.clone())),
             _ => None,
         };
+        // Read-only file pages are window pages (no copy): one at a time is fine.
         let Some((vma_start, f)) = file else {
             let mut va = page_down(start);
             while va < end {
@@ -584,13 +855,11 @@ impl AddressSpace {
         let mut runs: Vec<(u64, u64, u64)> = Vec::new();
         let mut va = page_down(start);
         while va < end {
-            let slot = self
-                .pte_addr(va, true)
-                .map_err(|_| Fault::Oom)?
-                .expect("created");
+            let slot = self.slot(va)?;
             let e = self.ram.read_u64(slot);
             if e & (pte::P | pte::KEEP) != 0 {
-                self.set_pte(slot, (e & pte::ADDR) | bits);
+                // A page already framed (perhaps a file window's page, which must get a copy).
+                self.populate(va, prot)?;
             } else {
                 let frame = self.ram.alloc(FrameUse::User).ok_or(Fault::Oom)?;
                 self.set_pte(slot, frame | bits);
@@ -608,6 +877,27 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// Maps a file mapping's pages now where that is cheap: a mapping that cannot be written
+    /// shows the file's pages themselves (page-table entries only, no copy, no later faults); a
+    /// writable one is copied now only if it is small (at most `copy_limit` bytes).
+    pub fn prefault_file(&mut self, start: u64, end: u64, copy_limit: u64) -> Result<(), Fault> {
+        let prot = match self.vma(start) {
+            Some((
+                _,
+                Vma {
+                    kind: VmaKind::File(_),
+                    prot,
+                    ..
+                },
+            )) => *prot,
+            _ => return Ok(()),
+        };
+        if prot == 0 || (prot & PROT_WRITE != 0 && end - start > copy_limit) {
+            return Ok(());
+        }
+        self.populate_range(start, end, prot)
+    }
+
     /// Removes every mapping (for `execve`).
     pub fn clear(&mut self) {
         self.unmap(0, USER_TOP);
@@ -620,6 +910,9 @@ impl AddressSpace {
     pub fn translate(&mut self, va: u64, write: bool) -> Result<u64, Fault> {
         if va >= USER_TOP {
             return Err(Fault::Unmapped);
+        }
+        if let Some((_, e)) = self.large_at(va) {
+            return Ok((e & LARGE_ADDR) + (va & (LARGE - 1)));
         }
         if let Ok(Some(slot)) = self.pte_addr(va, false) {
             let e = self.ram.read_u64(slot);
@@ -678,6 +971,42 @@ mod tests {
         s.unmap(a, a + 32 * PAGE_SIZE);
         assert_eq!(s.ram.user_frames(), 32);
         assert!(s.protect(a, a + 64 * PAGE_SIZE, PROT_READ).is_err());
+    }
+
+    #[test]
+    fn large_pages_fit_whole_blocks_and_split_with_a_flush() {
+        let mut s = AddressSpace::new(GuestRam::new(64 << 20, 48 << 20).unwrap()).unwrap();
+        let a = 0x4000_0000; // 2 MiB aligned
+        s.map(a, a + 3 * LARGE, PROT_READ | PROT_WRITE, VmaKind::Anon);
+        s.fault(a + 5, true, false).unwrap();
+        assert_eq!(s.ram.user_frames(), 512, "one large page");
+        let p0 = s.translate(a, true).unwrap();
+        assert_eq!(
+            s.translate(a + 3 * PAGE_SIZE, true).unwrap(),
+            p0 + 3 * PAGE_SIZE
+        );
+        // Zeroing part of it keeps the mapping and needs no flush.
+        s.discard(a + PAGE_SIZE, a + 2 * PAGE_SIZE);
+        assert!(!s.take_flush());
+        assert_eq!(s.translate(a + PAGE_SIZE, false).unwrap(), p0 + PAGE_SIZE);
+        // A hole splits it: 4 KiB entries for the rest, and a full flush before the guest runs.
+        s.unmap(a + 2 * PAGE_SIZE, a + 3 * PAGE_SIZE);
+        assert!(s.take_flush());
+        assert_eq!(s.ram.user_frames(), 511);
+        assert_eq!(
+            s.translate(a + 4 * PAGE_SIZE, false).unwrap(),
+            p0 + 4 * PAGE_SIZE
+        );
+        assert_eq!(s.translate(a + 2 * PAGE_SIZE, false), Err(Fault::Unmapped));
+        // A block only partly in the mapping gets 4 KiB pages.
+        s.map(
+            a + 4 * LARGE,
+            a + 5 * LARGE - PAGE_SIZE,
+            PROT_READ | PROT_WRITE,
+            VmaKind::Anon,
+        );
+        s.fault(a + 4 * LARGE, true, false).unwrap();
+        assert_eq!(s.ram.user_frames(), 511 + FAULT_AROUND_PAGES);
     }
 
     #[test]

@@ -94,21 +94,29 @@ impl AddressSpace {
         }
     }
 
-    /// Reads a NULL-terminated array of string pointers (argv, envp).
-    pub fn read_cstr_array(&mut self, va: u64) -> Result<Vec<Vec<u8>>, Fault> {
+    /// Reads a NULL-terminated array of string pointers (argv, envp), charging each string and
+    /// pointer to `budget` (bytes): `Ok(None)` when the budget runs out (execve's E2BIG).
+    pub fn read_cstr_array(
+        &mut self,
+        va: u64,
+        budget: &mut usize,
+    ) -> Result<Option<Vec<Vec<u8>>>, Fault> {
         let mut out = Vec::new();
         if va == 0 {
-            return Ok(out);
+            return Ok(Some(out));
         }
         loop {
             let p = self.read_u64(va + 8 * out.len() as u64)?;
             if p == 0 {
-                return Ok(out);
+                return Ok(Some(out));
             }
-            out.push(self.read_cstr(p)?);
-            if out.len() > 1 << 17 {
-                return Err(Fault::Access);
+            let s = self.read_cstr(p)?;
+            let cost = s.len() + 1 + 8;
+            if cost > *budget {
+                return Ok(None);
             }
+            *budget -= cost;
+            out.push(s);
         }
     }
 

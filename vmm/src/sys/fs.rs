@@ -1,6 +1,12 @@
-//! File descriptors and the file syscalls. For now the program's files are mvm's own standard
-//! streams (fds 0, 1, 2), so pipes, redirects and terminals behave as for the program run natively;
-//! the filesystem view comes with the policy work.
+//! File descriptors and the syscalls on them: the descriptor table (shared open file
+//! descriptions, so `dup` shares offsets and flags as on Linux; fds 0-2 are mvm's own streams),
+//! the read/write family, close, dup, fcntl (record locks pass through to the host file), flock,
+//! ioctl, pipes, eventfd, memfd, fsync, ftruncate/fallocate, sendfile/copy_file_range and
+//! getdents64. Calls that name paths are in `path`.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use super::{err, host, Args, SysError, SysResult};
 use crate::task::Task;
@@ -8,11 +14,57 @@ use crate::task::Task;
 /// Most file descriptors a program may have open (`RLIMIT_NOFILE`).
 pub const MAX_FDS: usize = 1024;
 
-/// One open file description the program can reach.
+/// The host descriptor behind an open file description.
+#[derive(Debug)]
+pub enum HostFd {
+    /// One of mvm's own standard streams (never closed by the program).
+    Std(i32),
+    /// A descriptor mvm opened for the program.
+    Owned(OwnedFd),
+}
+
+/// A synthesized directory's entries (name, `d_type`).
+pub type Listing = Vec<(Vec<u8>, u8)>;
+
+/// One open file description: shared by `dup`ed descriptors, so they share the offset and
+/// status flags, as on Linux.
+#[derive(Debug)]
+pub struct OpenFile {
+    /// The host descriptor serving it.
+    pub host: HostFd,
+    /// Its guest path (for `/proc/self/fd`), or `None` to ask the host (pipes, the streams).
+    pub path: Option<String>,
+    /// Whether its mount is writable (EROFS for metadata changes otherwise).
+    pub writable: bool,
+    /// A synthesized directory's entries (name, `d_type`) and the listing position.
+    pub listing: Option<(Listing, AtomicUsize)>,
+}
+
+impl OpenFile {
+    /// A file mvm opened on the host for the program.
+    pub fn owned(fd: OwnedFd, path: Option<String>, writable: bool) -> Arc<OpenFile> {
+        Arc::new(OpenFile {
+            host: HostFd::Owned(fd),
+            path,
+            writable,
+            listing: None,
+        })
+    }
+
+    /// The host fd.
+    pub fn raw(&self) -> i32 {
+        match &self.host {
+            HostFd::Std(fd) => *fd,
+            HostFd::Owned(fd) => fd.as_raw_fd(),
+        }
+    }
+}
+
+/// One descriptor: an open file description and the descriptor's own flag.
 #[derive(Debug, Clone)]
 pub struct FdEntry {
-    /// The host descriptor serving it.
-    pub host: i32,
+    /// The open file description.
+    pub file: Arc<OpenFile>,
     /// `FD_CLOEXEC`.
     pub cloexec: bool,
 }
@@ -30,7 +82,12 @@ impl FdTable {
             fds: (0..3)
                 .map(|fd| {
                     Some(FdEntry {
-                        host: fd,
+                        file: Arc::new(OpenFile {
+                            host: HostFd::Std(fd),
+                            path: None,
+                            writable: true,
+                            listing: None,
+                        }),
                         cloexec: false,
                     })
                 })
@@ -40,8 +97,13 @@ impl FdTable {
 
     /// The host fd behind guest `fd`, or EBADF.
     pub fn get(&self, fd: u64) -> Result<i32, SysError> {
+        Ok(self.file(fd)?.raw())
+    }
+
+    /// The open file description behind guest `fd`, or EBADF.
+    pub fn file(&self, fd: u64) -> Result<Arc<OpenFile>, SysError> {
         match self.fds.get(fd as usize) {
-            Some(Some(e)) => Ok(e.host),
+            Some(Some(e)) => Ok(e.file.clone()),
             _ => err(libc::EBADF),
         }
     }
@@ -68,6 +130,22 @@ impl FdTable {
             return err(libc::EMFILE);
         }
         Ok(fd)
+    }
+
+    /// Installs `file` at the lowest free descriptor (EMFILE past `RLIMIT_NOFILE`).
+    pub fn install(&mut self, file: Arc<OpenFile>, cloexec: bool) -> SysResult {
+        let fd = self.lowest_free(0)?;
+        self.install_at(fd, FdEntry { file, cloexec });
+        Ok(fd as u64)
+    }
+
+    /// The open descriptors, lowest first.
+    pub fn open_fds(&self) -> Vec<(usize, Arc<OpenFile>)> {
+        self.fds
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.as_ref().map(|e| (i, e.file.clone())))
+            .collect()
     }
 
     /// Closes every `FD_CLOEXEC` descriptor (execve).
@@ -175,34 +253,72 @@ pub fn writev(task: &mut Task, a: Args) -> SysResult {
     vectored(task, a, true)
 }
 
-/// close(2). The host stream stays open for mvm.
+/// close(2). A standard stream stays open for mvm; a file closes with its last descriptor.
 pub fn close(task: &mut Task, a: Args) -> SysResult {
     task.fds.entry_mut(a[0])?;
     task.fds.fds[a[0] as usize] = None;
     Ok(0)
 }
 
-/// lseek(2).
-pub fn lseek(task: &mut Task, a: Args) -> SysResult {
-    let h = task.fds.get(a[0])?;
-    // SAFETY: plain host call on a descriptor mvm serves.
-    host(unsafe { libc::lseek(h, a[1] as i64, a[2] as i32) } as isize)
+/// close_range(2): closes, or with `CLOSE_RANGE_CLOEXEC` marks, `[first, last]`.
+pub fn close_range(task: &mut Task, a: Args) -> SysResult {
+    const UNSHARE: u64 = 2;
+    const CLOEXEC: u64 = 4;
+    let (first, last) = (a[0] as u32 as usize, a[1] as u32 as usize);
+    if a[2] & !(UNSHARE | CLOEXEC) != 0 || first > last {
+        return err(libc::EINVAL);
+    }
+    let end = last.min(task.fds.fds.len().saturating_sub(1));
+    for fd in first..=end {
+        if fd >= task.fds.fds.len() {
+            break;
+        }
+        if a[2] & CLOEXEC != 0 {
+            if let Some(e) = task.fds.fds[fd].as_mut() {
+                e.cloexec = true;
+            }
+        } else {
+            task.fds.fds[fd] = None;
+        }
+    }
+    Ok(0)
 }
 
-fn stat_host(task: &mut Task, h: i32, out: u64) -> SysResult {
-    // SAFETY: `st` is a plain struct filled by the host.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: `st` is valid for writing.
-    host(unsafe { libc::fstat(h, &mut st) } as isize)?;
-    // SAFETY: `libc::stat` is plain data with x86-64 Linux's layout, as the program expects.
-    let bytes = unsafe {
-        std::slice::from_raw_parts(
-            &st as *const _ as *const u8,
-            std::mem::size_of::<libc::stat>(),
-        )
-    };
-    task.mm.write(out, bytes)?;
+/// lseek(2).
+pub fn lseek(task: &mut Task, a: Args) -> SysResult {
+    let f = task.fds.file(a[0])?;
+    if let Some((_, pos)) = &f.listing {
+        if a[2] as i32 != libc::SEEK_SET || (a[1] as i64) < 0 {
+            return err(libc::EINVAL);
+        }
+        pos.store(a[1] as usize, Ordering::Relaxed);
+        return Ok(a[1]);
+    }
+    // SAFETY: plain host call on a descriptor mvm serves.
+    host(unsafe { libc::lseek(f.raw(), a[1] as i64, a[2] as i32) } as isize)
+}
+
+/// Writes a plain-data host struct into program memory.
+pub fn write_struct<T>(task: &mut Task, at: u64, v: &T) -> SysResult {
+    // SAFETY: `T` is a plain C struct with the kernel's x86-64 layout, read as bytes.
+    let bytes =
+        unsafe { std::slice::from_raw_parts(v as *const T as *const u8, std::mem::size_of::<T>()) };
+    task.mm.write(at, bytes)?;
     Ok(0)
+}
+
+/// Reads a plain-data host struct from program memory.
+pub fn read_struct<T>(task: &mut Task, at: u64) -> Result<T, SysError> {
+    let mut buf = vec![0u8; std::mem::size_of::<T>()];
+    task.mm.read(at, &mut buf)?;
+    // SAFETY: `T` is a plain C struct for which any bytes are a valid value.
+    Ok(unsafe { std::ptr::read_unaligned(buf.as_ptr() as *const T) })
+}
+
+/// fstat of host fd `h` into the program's `struct stat` at `out`.
+pub fn stat_host(task: &mut Task, h: i32, out: u64) -> SysResult {
+    let st = crate::policy::fstat(h).map_err(SysError::Errno)?;
+    write_struct(task, out, &st)
 }
 
 /// fstat(2).
@@ -211,42 +327,43 @@ pub fn fstat(task: &mut Task, a: Args) -> SysResult {
     stat_host(task, h, a[1])
 }
 
-/// newfstatat(2): only `AT_EMPTY_PATH` on an open descriptor for now.
-pub fn newfstatat(task: &mut Task, a: Args) -> SysResult {
-    let path = task.mm.read_cstr(a[1])?;
-    if path.is_empty() && a[3] & libc::AT_EMPTY_PATH as u64 != 0 {
-        let h = task.fds.get(a[0])?;
-        return stat_host(task, h, a[2]);
-    }
-    err(libc::ENOENT)
-}
-
-/// statx(2): only `AT_EMPTY_PATH` on an open descriptor for now.
-pub fn statx(task: &mut Task, a: Args) -> SysResult {
-    let path = task.mm.read_cstr(a[1])?;
-    if !(path.is_empty() && a[2] & libc::AT_EMPTY_PATH as u64 != 0) {
-        return err(libc::ENOENT);
-    }
+/// fstatfs(2).
+pub fn fstatfs(task: &mut Task, a: Args) -> SysResult {
     let h = task.fds.get(a[0])?;
     // SAFETY: plain struct filled by the host.
-    let mut stx: libc::statx = unsafe { std::mem::zeroed() };
-    // SAFETY: valid empty path and output struct.
-    let r = unsafe { libc::statx(h, c"".as_ptr(), libc::AT_EMPTY_PATH, a[3] as u32, &mut stx) };
-    host(r as isize)?;
-    // SAFETY: `statx` is plain data with the kernel's layout.
-    let bytes = unsafe {
-        std::slice::from_raw_parts(
-            &stx as *const _ as *const u8,
-            std::mem::size_of::<libc::statx>(),
-        )
-    };
-    task.mm.write(a[4], bytes)?;
-    Ok(0)
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is valid for writing.
+    host(unsafe { libc::fstatfs(h, &mut st) } as isize)?;
+    write_struct(task, a[1], &st)
 }
 
-/// ioctl(2): the terminal queries programs make on their standard streams.
+/// ioctl(2): the terminal and descriptor requests programs make.
 pub fn ioctl(task: &mut Task, a: Args) -> SysResult {
     let h = task.fds.get(a[0])?;
+    match a[1] {
+        libc::FIOCLEX | libc::FIONCLEX => {
+            task.fds.entry_mut(a[0])?.cloexec = a[1] == libc::FIOCLEX;
+            return Ok(0);
+        }
+        libc::FIONBIO => {
+            let on: i32 = read_struct(task, a[2])?;
+            // SAFETY: plain host calls on a descriptor mvm serves.
+            let fl = host(unsafe { libc::fcntl(h, libc::F_GETFL) } as isize)? as i32;
+            let fl = if on != 0 {
+                fl | libc::O_NONBLOCK
+            } else {
+                fl & !libc::O_NONBLOCK
+            };
+            // SAFETY: as above.
+            return host(unsafe { libc::fcntl(h, libc::F_SETFL, fl) } as isize).map(|_| 0);
+        }
+        libc::TCSETS | libc::TCSETSW | libc::TCSETSF => {
+            let t: libc::termios = read_struct(task, a[2])?;
+            // SAFETY: the request reads one termios.
+            return host(unsafe { libc::ioctl(h, a[1], &t) } as isize).map(|_| 0);
+        }
+        _ => {}
+    }
     let size = match a[1] {
         libc::TCGETS => std::mem::size_of::<libc::termios>(),
         libc::TIOCGWINSZ => std::mem::size_of::<libc::winsize>(),
@@ -264,19 +381,18 @@ pub fn ioctl(task: &mut Task, a: Args) -> SysResult {
 }
 
 fn dup_to(task: &mut Task, old: u64, new: usize, cloexec: bool) -> SysResult {
-    let host = task.fds.get(old)?;
+    let file = task.fds.file(old)?;
     if new >= MAX_FDS {
         return err(libc::EBADF);
     }
-    task.fds.install_at(new, FdEntry { host, cloexec });
+    task.fds.install_at(new, FdEntry { file, cloexec });
     Ok(new as u64)
 }
 
 /// dup(2).
 pub fn dup(task: &mut Task, a: Args) -> SysResult {
-    task.fds.get(a[0])?;
-    let new = task.fds.lowest_free(0)?;
-    dup_to(task, a[0], new, false)
+    let file = task.fds.file(a[0])?;
+    task.fds.install(file, false)
 }
 
 /// dup2(2).
@@ -285,7 +401,7 @@ pub fn dup2(task: &mut Task, a: Args) -> SysResult {
     if a[0] == a[1] {
         return Ok(a[1]);
     }
-    dup_to(task, a[0], a[1] as usize, false)
+    dup_to(task, a[0], a[1] as u32 as usize, false)
 }
 
 /// dup3(2).
@@ -293,13 +409,18 @@ pub fn dup3(task: &mut Task, a: Args) -> SysResult {
     if a[0] == a[1] || a[2] & !(libc::O_CLOEXEC as u64) != 0 {
         return err(libc::EINVAL);
     }
-    dup_to(task, a[0], a[1] as usize, a[2] != 0)
+    dup_to(task, a[0], a[1] as u32 as usize, a[2] != 0)
 }
+
+const F_OFD_GETLK: i32 = 36;
+const F_OFD_SETLK: i32 = 37;
+const F_OFD_SETLKW: i32 = 38;
 
 /// fcntl(2).
 pub fn fcntl(task: &mut Task, a: Args) -> SysResult {
     let h = task.fds.get(a[0])?;
-    match a[1] as i32 {
+    let cmd = a[1] as i32;
+    match cmd {
         libc::F_GETFD => Ok(task.fds.entry_mut(a[0])?.cloexec as u64),
         libc::F_SETFD => {
             task.fds.entry_mut(a[0])?.cloexec = a[2] & libc::FD_CLOEXEC as u64 != 0;
@@ -314,22 +435,296 @@ pub fn fcntl(task: &mut Task, a: Args) -> SysResult {
             host(unsafe { libc::fcntl(h, libc::F_SETFL, a[2] as i32 & keep) } as isize)
         }
         libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => {
+            if a[2] as usize >= MAX_FDS {
+                return err(libc::EINVAL);
+            }
             let new = task.fds.lowest_free(a[2] as usize)?;
-            dup_to(task, a[0], new, a[1] as i32 == libc::F_DUPFD_CLOEXEC)
+            dup_to(task, a[0], new, cmd == libc::F_DUPFD_CLOEXEC)
+        }
+        libc::F_GETLK
+        | libc::F_SETLK
+        | libc::F_SETLKW
+        | F_OFD_GETLK
+        | F_OFD_SETLK
+        | F_OFD_SETLKW => {
+            let mut fl: libc::flock = read_struct(task, a[2])?;
+            // SAFETY: the command reads and may fill one `struct flock`.
+            host(unsafe { libc::fcntl(h, cmd, &mut fl) } as isize)?;
+            if cmd == libc::F_GETLK || cmd == F_OFD_GETLK {
+                if fl.l_type != libc::F_UNLCK as i16 {
+                    // The holder is outside the VM: the program sees no pid it could name.
+                    fl.l_pid = if cmd == F_OFD_GETLK { -1 } else { 0 };
+                }
+                write_struct(task, a[2], &fl)?;
+            }
+            Ok(0)
+        }
+        libc::F_GETPIPE_SZ | libc::F_SETPIPE_SZ | libc::F_ADD_SEALS | libc::F_GET_SEALS => {
+            // SAFETY: integer argument, plain host call.
+            host(unsafe { libc::fcntl(h, cmd, a[2] as i32) } as isize)
         }
         _ => err(libc::EINVAL),
     }
 }
 
-/// getcwd(2).
-pub fn getcwd(task: &mut Task, a: Args) -> SysResult {
-    let mut s = task.cwd.clone().into_bytes();
-    s.push(0);
-    if (a[1] as usize) < s.len() {
-        return err(libc::ERANGE);
+/// flock(2).
+pub fn flock(task: &mut Task, a: Args) -> SysResult {
+    let h = task.fds.get(a[0])?;
+    // SAFETY: plain host call.
+    host(unsafe { libc::flock(h, a[1] as i32) } as isize)
+}
+
+fn own(fd: i32) -> OwnedFd {
+    // SAFETY: `fd` is a fresh descriptor from the host, owned by nobody else.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// pipe2(2): a host pipe.
+pub fn pipe2(task: &mut Task, a: Args) -> SysResult {
+    let allowed = libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_DIRECT;
+    if a[1] as i32 & !allowed != 0 {
+        return err(libc::EINVAL);
     }
-    task.mm.write(a[0], &s)?;
-    Ok(s.len() as u64)
+    let mut p = [0i32; 2];
+    let flags = (a[1] as i32 & (libc::O_NONBLOCK | libc::O_DIRECT)) | libc::O_CLOEXEC;
+    // SAFETY: `p` has room for two fds.
+    host(unsafe { libc::pipe2(p.as_mut_ptr(), flags) } as isize)?;
+    let (r, w) = (own(p[0]), own(p[1]));
+    let cloexec = a[1] as i32 & libc::O_CLOEXEC != 0;
+    if task.fds.lowest_free(0).is_ok_and(|f| f + 1 >= MAX_FDS) {
+        return err(libc::EMFILE);
+    }
+    let fr = task.fds.install(OpenFile::owned(r, None, true), cloexec)?;
+    let fw = task.fds.install(OpenFile::owned(w, None, true), cloexec)?;
+    if let Err(e) = task.mm.write_obj(a[0], &[fr as i32, fw as i32]) {
+        task.fds.fds[fr as usize] = None;
+        task.fds.fds[fw as usize] = None;
+        return Err(e.into());
+    }
+    Ok(0)
+}
+
+/// pipe(2).
+pub fn pipe(task: &mut Task, a: Args) -> SysResult {
+    pipe2(task, [a[0], 0, 0, 0, 0, 0])
+}
+
+/// eventfd2(2): a host eventfd.
+pub fn eventfd2(task: &mut Task, a: Args) -> SysResult {
+    let allowed = libc::EFD_CLOEXEC | libc::EFD_NONBLOCK | libc::EFD_SEMAPHORE;
+    if a[1] as i32 & !allowed != 0 {
+        return err(libc::EINVAL);
+    }
+    // SAFETY: plain host call.
+    let fd = host(unsafe { libc::eventfd(a[0] as u32, a[1] as i32 | libc::EFD_CLOEXEC) } as isize)?;
+    let file = OpenFile::owned(own(fd as i32), None, true);
+    task.fds.install(file, a[1] as i32 & libc::EFD_CLOEXEC != 0)
+}
+
+/// eventfd(2).
+pub fn eventfd(task: &mut Task, a: Args) -> SysResult {
+    eventfd2(task, [a[0], 0, 0, 0, 0, 0])
+}
+
+/// memfd_create(2): a host memfd.
+pub fn memfd_create(task: &mut Task, a: Args) -> SysResult {
+    let name = task.mm.read_cstr(a[0])?;
+    if name.len() > 249 {
+        return err(libc::EINVAL);
+    }
+    let allowed = libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING | libc::MFD_NOEXEC_SEAL;
+    if a[1] as u32 & !allowed != 0 {
+        return err(libc::EINVAL);
+    }
+    let c = std::ffi::CString::new(name.clone()).map_err(|_| SysError::Errno(libc::EINVAL))?;
+    // SAFETY: `c` is a valid C string.
+    let fd =
+        host(unsafe { libc::memfd_create(c.as_ptr(), a[1] as u32 | libc::MFD_CLOEXEC) } as isize)?;
+    let path = format!("/memfd:{} (deleted)", String::from_utf8_lossy(&name));
+    let file = OpenFile::owned(own(fd as i32), Some(path), true);
+    task.fds.install(file, a[1] as u32 & libc::MFD_CLOEXEC != 0)
+}
+
+/// fsync(2).
+pub fn fsync(task: &mut Task, a: Args) -> SysResult {
+    let h = task.fds.get(a[0])?;
+    // SAFETY: plain host call.
+    host(unsafe { libc::fsync(h) } as isize)
+}
+
+/// fdatasync(2).
+pub fn fdatasync(task: &mut Task, a: Args) -> SysResult {
+    let h = task.fds.get(a[0])?;
+    // SAFETY: plain host call.
+    host(unsafe { libc::fdatasync(h) } as isize)
+}
+
+/// sync_file_range(2).
+pub fn sync_file_range(task: &mut Task, a: Args) -> SysResult {
+    let h = task.fds.get(a[0])?;
+    // SAFETY: plain host call.
+    host(unsafe { libc::sync_file_range(h, a[1] as i64, a[2] as i64, a[3] as u32) } as isize)
+}
+
+/// fadvise64(2).
+pub fn fadvise64(task: &mut Task, a: Args) -> SysResult {
+    let h = task.fds.get(a[0])?;
+    // SAFETY: plain host call; it returns the error number itself.
+    let r = unsafe { libc::posix_fadvise(h, a[1] as i64, a[2] as i64, a[3] as i32) };
+    if r != 0 {
+        return err(r);
+    }
+    Ok(0)
+}
+
+/// ftruncate(2).
+pub fn ftruncate(task: &mut Task, a: Args) -> SysResult {
+    let h = task.fds.get(a[0])?;
+    if (a[1] as i64) < 0 {
+        return err(libc::EINVAL);
+    }
+    // SAFETY: plain host call.
+    host(unsafe { libc::ftruncate(h, a[1] as i64) } as isize)
+}
+
+/// fallocate(2).
+pub fn fallocate(task: &mut Task, a: Args) -> SysResult {
+    let h = task.fds.get(a[0])?;
+    // SAFETY: plain host call.
+    host(unsafe { libc::fallocate(h, a[1] as i32, a[2] as i64, a[3] as i64) } as isize)
+}
+
+fn writable_file(task: &Task, fd: u64) -> Result<i32, SysError> {
+    let f = task.fds.file(fd)?;
+    if !f.writable {
+        return err(libc::EROFS);
+    }
+    Ok(f.raw())
+}
+
+/// fchmod(2).
+pub fn fchmod(task: &mut Task, a: Args) -> SysResult {
+    let h = task.fds.get(a[0])?;
+    if crate::policy::fstat(h).is_err() {
+        return err(libc::EBADF);
+    }
+    let h = writable_file(task, a[0])?;
+    // SAFETY: plain host call.
+    host(unsafe { libc::fchmod(h, a[1] as u32 & 0o7777) } as isize)
+}
+
+/// fchown(2).
+pub fn fchown(task: &mut Task, a: Args) -> SysResult {
+    let h = writable_file(task, a[0])?;
+    // SAFETY: plain host call.
+    host(unsafe { libc::fchown(h, a[1] as u32, a[2] as u32) } as isize)
+}
+
+fn read_off(task: &mut Task, at: u64) -> Result<Option<i64>, SysError> {
+    if at == 0 {
+        return Ok(None);
+    }
+    let v: i64 = read_struct(task, at)?;
+    if v < 0 {
+        return err(libc::EINVAL);
+    }
+    Ok(Some(v))
+}
+
+/// sendfile(2): host to host.
+pub fn sendfile(task: &mut Task, a: Args) -> SysResult {
+    let (out, inp) = (task.fds.get(a[0])?, task.fds.get(a[1])?);
+    let mut off = read_off(task, a[2])?;
+    let p = off.as_mut().map_or(std::ptr::null_mut(), |o| o as *mut i64);
+    // SAFETY: `p` is null or points to `off`.
+    let r = host(unsafe { libc::sendfile(out, inp, p, a[3].min(0x7fff_f000) as usize) });
+    if let Some(o) = off {
+        task.mm.write_obj(a[2], &o)?;
+    }
+    r
+}
+
+/// copy_file_range(2): host to host.
+pub fn copy_file_range(task: &mut Task, a: Args) -> SysResult {
+    let (inp, out) = (task.fds.get(a[0])?, task.fds.get(a[2])?);
+    let mut oi = read_off(task, a[1])?;
+    let mut oo = read_off(task, a[3])?;
+    let pi = oi.as_mut().map_or(std::ptr::null_mut(), |o| o as *mut i64);
+    let po = oo.as_mut().map_or(std::ptr::null_mut(), |o| o as *mut i64);
+    // SAFETY: the offsets are null or point to locals.
+    let r = host(
+        unsafe { libc::copy_file_range(inp, pi, out, po, a[4] as usize, a[5] as u32) } as isize,
+    );
+    if let Some(o) = oi {
+        task.mm.write_obj(a[1], &o)?;
+    }
+    if let Some(o) = oo {
+        task.mm.write_obj(a[3], &o)?;
+    }
+    r
+}
+
+/// getdents64(2): the host's entries (without hidden ones), or a synthesized listing.
+pub fn getdents64(task: &mut Task, a: Args) -> SysResult {
+    let f = task.fds.file(a[0])?;
+    let cap = (a[2] as usize).min(1 << 20);
+    let mut out = Vec::with_capacity(cap);
+    let put = |out: &mut Vec<u8>, ino: u64, off: i64, ty: u8, name: &[u8]| -> bool {
+        let len = (19 + name.len() + 1).next_multiple_of(8);
+        if out.len() + len > cap {
+            return false;
+        }
+        out.extend_from_slice(&ino.to_le_bytes());
+        out.extend_from_slice(&off.to_le_bytes());
+        out.extend_from_slice(&(len as u16).to_le_bytes());
+        out.push(ty);
+        out.extend_from_slice(name);
+        out.resize(out.len() + len - 19 - name.len(), 0);
+        true
+    };
+    if let Some((entries, pos)) = &f.listing {
+        let mut i = pos.load(Ordering::Relaxed);
+        while let Some((name, ty)) = entries.get(i) {
+            if !put(&mut out, 1000 + i as u64, i as i64 + 1, *ty, name) {
+                break;
+            }
+            i += 1;
+        }
+        if out.is_empty() && i < entries.len() {
+            return err(libc::EINVAL);
+        }
+        pos.store(i, Ordering::Relaxed);
+    } else {
+        let dir = f.path.clone().unwrap_or_default();
+        let mut buf = vec![0u8; cap];
+        loop {
+            // SAFETY: `buf` is valid for `cap` bytes.
+            let n =
+                host(
+                    unsafe { libc::syscall(libc::SYS_getdents64, f.raw(), buf.as_mut_ptr(), cap) }
+                        as isize,
+                )? as usize;
+            if n == 0 {
+                break;
+            }
+            let mut at = 0;
+            while at + 19 <= n {
+                let reclen = u16::from_le_bytes([buf[at + 16], buf[at + 17]]) as usize;
+                let rec = &buf[at..at + reclen];
+                let name = &rec[19..];
+                let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+                if !task.fs.hidden_entry(&dir, name) {
+                    out.extend_from_slice(rec);
+                }
+                at += reclen;
+            }
+            if !out.is_empty() {
+                break;
+            }
+        }
+    }
+    task.mm.write(a[1], &out)?;
+    Ok(out.len() as u64)
 }
 
 /// Joins `path` onto `cwd` and removes `.`, `..` and repeated slashes.
@@ -350,17 +745,6 @@ pub fn normalize(cwd: &str, path: &str) -> String {
         }
     }
     format!("/{}", parts.join("/"))
-}
-
-/// chdir(2): records the new working directory.
-pub fn chdir(task: &mut Task, a: Args) -> SysResult {
-    let p = task.mm.read_cstr(a[0])?;
-    if p.is_empty() {
-        return err(libc::ENOENT);
-    }
-    let p = String::from_utf8(p).map_err(|_| SysError::Errno(libc::ENOENT))?;
-    task.cwd = normalize(&task.cwd, &p);
-    Ok(0)
 }
 
 #[cfg(test)]

@@ -82,7 +82,7 @@ fn file_mapping(
     }
     Ok(VmaKind::File(FileMap {
         file: Arc::new(file),
-        name: Arc::from(format!("fd:{fd}")),
+        name: Arc::from(task.fds.file(fd)?.path.clone().unwrap_or_default()),
         offset: off,
         limit: u64::MAX,
     }))
@@ -152,6 +152,12 @@ pub fn mmap(task: &mut Task, a: Args) -> SysResult {
         }
     };
     mm.map(start, start + len, prot, vma_kind);
+    // Read-only file mappings (libraries' code) show the file's pages at once; small writable
+    // ones are copied now. Either saves page-fault exits.
+    if mm.prefault_file(start, start + len, 64 << 10).is_err() {
+        mm.unmap(start, start + len);
+        return err(libc::ENOMEM);
+    }
     if flags & MAP_POPULATE != 0
         && prot != 0
         && mm.populate_range(start, start + len, prot).is_err()

@@ -4,8 +4,11 @@
 
 pub mod fs;
 pub mod mem;
+pub mod path;
 pub mod poll;
 pub mod process;
+pub mod procfs;
+pub mod sigframe;
 pub mod signal;
 pub mod table;
 pub mod time;

@@ -1,4 +1,4 @@
-//! poll, ppoll and pselect6 on the program's descriptors, served by the host's poll.
+//! poll, ppoll, select and pselect6 on the program's descriptors, served by the host's poll.
 
 use super::{err, host, Args, SysError, SysResult};
 use crate::task::Task;
@@ -58,14 +58,41 @@ pub fn poll(task: &mut Task, a: Args) -> SysResult {
     poll_guest(task, a[0], a[1], a[2] as i32)
 }
 
-/// ppoll(2). The signal mask argument has no effect until handlers run.
+/// ppoll(2).
 pub fn ppoll(task: &mut Task, a: Args) -> SysResult {
     let t = timeout_of(task, a[2])?;
+    super::signal::call_mask(task, a[3], a[4])?;
     poll_guest(task, a[0], a[1], t)
 }
 
 /// pselect6(2), by way of the host's poll.
 pub fn pselect6(task: &mut Task, a: Args) -> SysResult {
+    let timeout = timeout_of(task, a[4])?;
+    if a[5] != 0 {
+        let m: [u64; 2] = task.mm.read_obj(a[5])?;
+        super::signal::call_mask(task, m[0], m[1])?;
+    }
+    select_ms(task, a, timeout)
+}
+
+/// select(2): as pselect6, with a `timeval` (the time left is not written back).
+pub fn select(task: &mut Task, a: Args) -> SysResult {
+    let timeout = if a[4] == 0 {
+        -1
+    } else {
+        let tv: [i64; 2] = task.mm.read_obj(a[4])?;
+        if tv[0] < 0 || !(0..1_000_000).contains(&tv[1]) {
+            return err(libc::EINVAL);
+        }
+        (tv[0]
+            .saturating_mul(1000)
+            .saturating_add((tv[1] + 999) / 1000))
+        .min(i32::MAX as i64) as i32
+    };
+    select_ms(task, a, timeout)
+}
+
+fn select_ms(task: &mut Task, a: Args, timeout: i32) -> SysResult {
     let nfds = a[0] as i64;
     if !(0..=1024).contains(&nfds) {
         return err(libc::EINVAL);
@@ -83,7 +110,6 @@ pub fn pselect6(task: &mut Task, a: Args) -> SysResult {
             }
         }
     }
-    let timeout = timeout_of(task, a[4])?;
     let mut pfds = Vec::new();
     let mut which = Vec::new();
     for fd in 0..nfds as u64 {

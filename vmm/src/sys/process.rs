@@ -262,8 +262,13 @@ pub fn futex(task: &mut Task, a: Args) -> SysResult {
 /// execve(2): replaces the program; the path is resolved in the program's filesystem view.
 pub fn execve(task: &mut Task, a: Args) -> SysResult {
     let path = task.mm.read_cstr(a[0])?;
-    let argv = task.mm.read_cstr_array(a[1])?;
-    let envp = task.mm.read_cstr_array(a[2])?;
+    // Linux bounds the arguments and environment together by a quarter of the stack limit.
+    let mut budget = 2 << 20;
+    let argv = task.mm.read_cstr_array(a[1], &mut budget)?;
+    let envp = task.mm.read_cstr_array(a[2], &mut budget)?;
+    let (Some(argv), Some(envp)) = (argv, envp) else {
+        return err(libc::E2BIG);
+    };
     let (file, path) = task
         .fs
         .open_exec(&task.cwd, &String::from_utf8_lossy(&path))
@@ -279,4 +284,35 @@ pub fn execve(task: &mut Task, a: Args) -> SysResult {
             detail: format!("execve of {path} failed after the point of no return: {e}"),
         })),
     }
+}
+
+/// sysinfo(2): the VM's memory (glibc's `sysconf(_SC_PHYS_PAGES)` and qsort read it), the host's
+/// uptime and load, one process.
+pub fn sysinfo(task: &mut Task, a: Args) -> SysResult {
+    // SAFETY: plain struct filled by the host.
+    let mut si: libc::sysinfo = unsafe { std::mem::zeroed() };
+    // SAFETY: `si` is valid for writing.
+    host(unsafe { libc::sysinfo(&mut si) } as isize)?;
+    let page = 4096u64;
+    let total = task.mm.ram.user_limit() * page;
+    let used = task.mm.ram.user_frames() * page;
+    si.totalram = total;
+    si.freeram = total.saturating_sub(used);
+    si.sharedram = 0;
+    si.bufferram = 0;
+    si.totalswap = 0;
+    si.freeswap = 0;
+    si.procs = 1;
+    si.totalhigh = 0;
+    si.freehigh = 0;
+    si.mem_unit = 1;
+    // SAFETY: `sysinfo` is plain data.
+    let bytes = unsafe {
+        std::slice::from_raw_parts(
+            &si as *const _ as *const u8,
+            std::mem::size_of::<libc::sysinfo>(),
+        )
+    };
+    task.mm.write(a[0], bytes)?;
+    Ok(0)
 }

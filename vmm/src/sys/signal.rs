@@ -1,13 +1,36 @@
-//! Signals: dispositions, the mask, the alternate stack, and raising a signal at the program
-//! itself. Default actions are carried out; running handlers comes with the signals work.
+//! Signals, as Linux delivers them to a single-threaded program: dispositions, the mask, pending
+//! signals with their siginfo, the alternate stack, and delivery — running a handler on a
+//! `rt_sigframe` (see `sigframe`), ignoring, or ending the program — at every return to ring 3.
+//!
+//! Signals come from the program itself (kill, tgkill, tkill, SIGPIPE), from its faults
+//! (`force`), and from the host: the control loop sets bit N of the task's stop word for a
+//! signal N sent to mvm and kicks the vCPU thread, which takes the bits at its next exit
+//! (`take_host`). A blocking host call interrupted by the kick ends in EINTR; `on_eintr` decides,
+//! as Linux does, whether the program sees EINTR or the call is restarted.
 
+use std::sync::atomic::Ordering;
+
+use super::sigframe::{self, code, SigContext, SigInfo};
 use super::{err, Args, SysError, SysResult};
-use crate::task::{ExitReason, Task};
+use crate::layout::{kva, IRETQ, KSTACK_TOP_PHYS, USER_CS, USER_DS};
+use crate::task::{ExitReason, Task, STOP_TIMEOUT};
+use crate::vstate::vcpu::IretFrame;
 
 const SIG_DFL: u64 = 0;
 const SIG_IGN: u64 = 1;
 /// Signals `1..=NSIG`.
 pub const NSIG: usize = 64;
+
+const SA_ONSTACK: u64 = 0x0800_0000;
+const SA_RESTART: u64 = 0x1000_0000;
+const SA_NODEFER: u64 = 0x4000_0000;
+const SA_RESETHAND: u64 = 0x8000_0000;
+const SA_RESTORER: u64 = 0x0400_0000;
+
+const SS_ONSTACK: i32 = 1;
+const SS_DISABLE: i32 = 2;
+const SS_AUTODISARM: i32 = 1 << 31;
+const MINSIGSTKSZ: u64 = 2048;
 
 /// A `struct kernel_sigaction`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,10 +51,19 @@ pub struct SignalState {
     actions: [SigAction; NSIG],
     /// Blocked signals (bit `sig - 1`).
     pub mask: u64,
-    /// Raised while blocked.
+    /// Generated and not yet delivered (bit `sig - 1`).
     pub pending: u64,
+    /// The siginfo of each pending signal (standard signals do not queue: the first one counts).
+    info: [SigInfo; NSIG],
     /// `sigaltstack`: (sp, flags, size).
     pub altstack: (u64, i32, u64),
+    /// The mask to restore after `rt_sigsuspend` (or to save in the frame of the handler that
+    /// ends it).
+    saved_mask: Option<u64>,
+    /// Where `rt_sigreturn` resumes the program.
+    resume: Option<IretFrame>,
+    /// The program's stack pointer at its current syscall.
+    pub syscall_rsp: u64,
 }
 
 impl Default for SignalState {
@@ -40,7 +72,11 @@ impl Default for SignalState {
             actions: [SigAction::default(); NSIG],
             mask: 0,
             pending: 0,
-            altstack: (0, 2, 0),
+            info: [SigInfo::default(); NSIG],
+            altstack: (0, SS_DISABLE, 0),
+            saved_mask: None,
+            resume: None,
+            syscall_rsp: 0,
         }
     }
 }
@@ -48,6 +84,8 @@ impl Default for SignalState {
 fn bit(sig: i32) -> u64 {
     1u64 << (sig - 1)
 }
+
+const UNBLOCKABLE: u64 = (1 << (libc::SIGKILL - 1)) | (1 << (libc::SIGSTOP - 1));
 
 /// What a signal does when its disposition is `SIG_DFL`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,37 +112,523 @@ pub fn fatal(sig: i32, detail: String) -> ExitReason {
     ExitReason::Signaled { sig, detail }
 }
 
+/// `SIGINT`, `SIGRTMIN+3`…, as strace names signals.
+pub fn name(sig: i32) -> String {
+    const NAMES: [&str; 31] = [
+        "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
+        "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
+        "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
+    ];
+    match sig {
+        1..=31 => format!("SIG{}", NAMES[sig as usize - 1]),
+        32..=64 => format!("SIGRT_{}", sig - 32),
+        _ => sig.to_string(),
+    }
+}
+
 impl SignalState {
-    /// On execve: handled signals revert to their default; ignored ones stay ignored.
+    /// On execve: handled signals revert to their default; ignored ones stay ignored; the mask
+    /// and pending signals are kept.
     pub fn on_exec(&mut self) {
         for a in self.actions.iter_mut() {
             if a.handler != SIG_IGN {
                 *a = SigAction::default();
             }
         }
-        self.altstack = (0, 2, 0);
+        self.altstack = (0, SS_DISABLE, 0);
+        self.saved_mask = None;
+    }
+
+    fn action(&self, sig: i32) -> SigAction {
+        self.actions[sig as usize - 1]
+    }
+
+    /// Whether `sig` would be discarded if delivered now.
+    fn ignored(&self, sig: i32) -> bool {
+        if sig == libc::SIGKILL {
+            return false;
+        }
+        match self.action(sig).handler {
+            SIG_IGN => true,
+            SIG_DFL => default_action(sig) != Default_::Terminate,
+            _ => false,
+        }
+    }
+
+    /// Generates a signal: an ignored, unblocked one is discarded now (as Linux does); others
+    /// become pending with their siginfo.
+    pub fn queue(&mut self, info: SigInfo) {
+        let sig = info.signo;
+        if self.mask & bit(sig) == 0 && self.ignored(sig) {
+            return;
+        }
+        if self.pending & bit(sig) == 0 {
+            self.info[sig as usize - 1] = info;
+            self.pending |= bit(sig);
+        }
+    }
+
+    /// The pending signal to deliver first, if any is unblocked.
+    fn next(&self) -> Option<i32> {
+        let ready = self.pending & !self.mask;
+        // Synchronous signals first, as Linux dequeues them.
+        const SYNC: u64 = (1 << (libc::SIGSEGV - 1))
+            | (1 << (libc::SIGBUS - 1))
+            | (1 << (libc::SIGILL - 1))
+            | (1 << (libc::SIGTRAP - 1))
+            | (1 << (libc::SIGFPE - 1))
+            | (1 << (libc::SIGSYS - 1));
+        let pick = if ready & SYNC != 0 {
+            ready & SYNC
+        } else {
+            ready
+        };
+        (pick != 0).then(|| pick.trailing_zeros() as i32 + 1)
+    }
+
+    fn dequeue(&mut self, sig: i32) -> SigInfo {
+        self.pending &= !bit(sig);
+        self.info[sig as usize - 1]
+    }
+
+    /// `sas_ss_flags(sp)`: whether `sp` is on the alternate stack, or it is disabled.
+    fn sas_flags(&self, sp: u64) -> i32 {
+        let (base, flags, size) = self.altstack;
+        if size == 0 || flags & SS_DISABLE != 0 {
+            return SS_DISABLE;
+        }
+        if flags & SS_AUTODISARM == 0 && sp > base && sp - base <= size {
+            SS_ONSTACK
+        } else {
+            0
+        }
+    }
+
+    /// `sigaltstack` on behalf of the program (or of `rt_sigreturn`), with its stack at `sp`.
+    fn set_altstack(&mut self, sp: u64, new: (u64, i32, u64)) -> Result<(), i32> {
+        if self.sas_flags(sp) == SS_ONSTACK {
+            return Err(libc::EPERM);
+        }
+        let (ss_sp, flags, size) = new;
+        let mode = flags & !SS_AUTODISARM;
+        if mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE {
+            return Err(libc::EINVAL);
+        }
+        self.altstack = if mode == SS_DISABLE {
+            (0, SS_DISABLE, 0)
+        } else {
+            if size < MINSIGSTKSZ {
+                return Err(libc::ENOMEM);
+            }
+            (ss_sp, flags & SS_AUTODISARM, size)
+        };
+        Ok(())
+    }
+
+    fn stack_t(&self, sp: u64) -> (u64, i32, u64) {
+        let (base, flags, size) = self.altstack;
+        let auto = flags & SS_AUTODISARM;
+        (base, self.sas_flags(sp) | auto, size)
     }
 }
 
-/// Raises `sig` at the program: the default action happens now, a blocked signal waits.
+/// The program's own identity in siginfo: pid 1, its uid.
+fn from_self(task: &Task, sig: i32, code: i32) -> SigInfo {
+    SigInfo {
+        signo: sig,
+        code,
+        pid: 1,
+        uid: task.aux.uid,
+        ..Default::default()
+    }
+}
+
+/// Raises `sig` at the program (SIGPIPE on EPIPE, kill to itself): it is delivered, or acted
+/// on, when the current syscall returns.
 pub fn raise(task: &mut Task, sig: i32) -> Result<(), SysError> {
-    let s = &mut task.sig;
-    let a = s.actions[sig as usize - 1];
-    let unstoppable = sig == libc::SIGKILL || sig == libc::SIGSTOP;
-    if !unstoppable && s.mask & bit(sig) != 0 {
-        s.pending |= bit(sig);
-        return Ok(());
+    let info = from_self(task, sig, code::SI_USER);
+    task.sig.queue(info);
+    Ok(())
+}
+
+/// Takes the signals the host sent to mvm into the program's pending set.
+pub fn take_host(task: &mut Task) {
+    let word = task.stop.load(Ordering::Acquire);
+    let sigs = word & !STOP_TIMEOUT;
+    if sigs == 0 {
+        return;
     }
-    if a.handler == SIG_IGN && !unstoppable {
-        return Ok(());
+    task.stop.fetch_and(!sigs, Ordering::AcqRel);
+    for sig in 1..32 {
+        if sigs & (1 << sig) != 0 {
+            // The sender is outside the program's pid namespace: si_pid 0, as Linux reports it.
+            let info = SigInfo {
+                signo: sig,
+                code: code::SI_USER,
+                pid: 0,
+                uid: task.aux.uid,
+                addr: 0,
+                from_host: true,
+            };
+            task.sig.queue(info);
+        }
     }
-    if a.handler != SIG_DFL && !unstoppable {
-        // Handlers are recorded but not run yet: the signal is dropped, as if handled.
-        return Ok(());
+}
+
+/// Whether a blocking call must end now: mvm is stopping the program, or a signal is pending
+/// that will run a handler or end the program. Takes the host's signals first.
+pub fn interrupted(task: &mut Task) -> bool {
+    take_host(task);
+    task.stop_requested().is_some() || task.sig.next().is_some()
+}
+
+/// How a syscall interrupted by a handler ends (Linux's -ERESTARTSYS vs -ERESTARTNOHAND).
+fn restarts_with_sa_restart(nr: u64, a: &Args) -> bool {
+    match nr {
+        // poll, select, pause, nanosleep, rt_sigtimedwait, rt_sigsuspend, clock_nanosleep,
+        // epoll_wait, pselect6, ppoll, epoll_pwait, epoll_pwait2: never restarted after a handler.
+        7 | 23 | 34 | 35 | 128 | 130 | 230 | 232 | 270 | 271 | 281 | 441 => false,
+        // futex: a wait with a timeout is not restarted (restart_block), one without is.
+        202 => a[3] == 0,
+        _ => true,
     }
-    match default_action(sig) {
-        Default_::Terminate => Err(SysError::Exit(fatal(sig, String::new()))),
-        Default_::Ignore | Default_::Stop => Ok(()),
+}
+
+/// A syscall `nr` ended with EINTR: whether to restart it (the program re-executes its
+/// `syscall`) or to let the program see EINTR. Nothing to deliver (an ignored or blocked host
+/// signal woke the call): restart, as Linux never interrupts for those; a handler that will
+/// run: restart with SA_RESTART where the call allows it.
+pub fn on_eintr(task: &mut Task, nr: u64, a: &Args) -> bool {
+    if !interrupted(task) {
+        return true;
+    }
+    let Some(sig) = task.sig.next() else {
+        return false; // stopping
+    };
+    let act = task.sig.action(sig);
+    act.handler > SIG_IGN && act.flags & SA_RESTART != 0 && restarts_with_sa_restart(nr, a)
+}
+
+/// Where the program's user-mode state is right now: in the vCPU's registers (it was stopped
+/// in ring 3), or in the iret frame mvm wrote (stopped at the kernel's `iretq`). `None` while the
+/// vCPU is anywhere else in ring 0 (inside an exception entry): deliver at the next exit.
+fn user_state(task: &Task) -> Option<(bool, IretFrame)> {
+    let r = task.vcpu.regs();
+    match task.vcpu.cpl() {
+        3 => Some((true, IretFrame::user(r.rip, r.rsp, r.rflags))),
+        0 if r.rip == IRETQ && r.rsp == kva(KSTACK_TOP_PHYS - 40) => {
+            let mut raw = [0u8; 40];
+            task.mm.ram.read(KSTACK_TOP_PHYS - 40, &mut raw);
+            let w = |i: usize| u64::from_le_bytes(raw[8 * i..8 * i + 8].try_into().unwrap());
+            Some((
+                false,
+                IretFrame {
+                    rip: w(0),
+                    cs: w(1),
+                    rflags: w(2),
+                    rsp: w(3),
+                    ss: w(4),
+                },
+            ))
+        }
+        _ => None,
+    }
+}
+
+fn set_user_state(task: &mut Task, in_ring3: bool, f: IretFrame) {
+    if in_ring3 {
+        let r = task.vcpu.regs_mut();
+        (r.rip, r.rsp, r.rflags) = (f.rip, f.rsp, f.rflags);
+    } else {
+        task.resume_user(f);
+    }
+}
+
+/// Fault details for the frame of a synchronous signal.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Trap {
+    /// Exception vector.
+    pub trapno: u64,
+    /// Error code.
+    pub err: u64,
+    /// Faulting address (page faults).
+    pub cr2: u64,
+}
+
+/// Delivers the pending, unblocked signals before the program resumes: each runs its handler,
+/// is ignored, or ends the program (returned). Called after every exit; cheap when nothing is
+/// pending.
+pub fn deliver_pending(task: &mut Task) -> Option<ExitReason> {
+    let host = task.stop.load(Ordering::Relaxed) & !STOP_TIMEOUT;
+    if host == 0 && task.sig.pending & !task.sig.mask == 0 && task.sig.saved_mask.is_none() {
+        return None;
+    }
+    let (in_ring3, _) = user_state(task)?;
+    take_host(task);
+    while let Some(sig) = task.sig.next() {
+        let info = task.sig.dequeue(sig);
+        let act = task.sig.action(sig);
+        match act.handler {
+            SIG_IGN => continue,
+            SIG_DFL => match default_action(sig) {
+                Default_::Ignore | Default_::Stop if sig != libc::SIGKILL => continue,
+                _ => {
+                    if task.trace {
+                        eprintln!("--- {} {} ---", name(sig), info.describe());
+                        eprintln!("+++ killed by {} +++", name(sig));
+                    }
+                    return Some(if info.from_host {
+                        ExitReason::Stopped(sig)
+                    } else {
+                        fatal(sig, String::new())
+                    });
+                }
+            },
+            _ => {
+                if let Err(why) = setup_frame(task, in_ring3, info, Trap::default()) {
+                    return Some(fatal(libc::SIGSEGV, why));
+                }
+            }
+        }
+    }
+    if let Some(m) = task.sig.saved_mask.take() {
+        task.sig.mask = m;
+    }
+    None
+}
+
+/// A synchronous fault: the program resumes at `frame` into its handler for `info.signo`, or
+/// (no handler, or the signal blocked) ends with `detail`, as Linux's force_sig does.
+pub fn force(
+    task: &mut Task,
+    frame: IretFrame,
+    info: SigInfo,
+    trap: Trap,
+    detail: String,
+) -> Option<ExitReason> {
+    let sig = info.signo;
+    let act = task.sig.action(sig);
+    if act.handler <= SIG_IGN || task.sig.mask & bit(sig) != 0 {
+        if task.trace {
+            eprintln!("--- {} {} ---", name(sig), info.describe());
+            eprintln!("+++ killed by {} +++", name(sig));
+        }
+        return Some(fatal(sig, detail));
+    }
+    task.resume_user(frame);
+    match setup_frame(task, false, info, trap) {
+        Ok(()) => None,
+        Err(why) => {
+            if task.trace {
+                eprintln!("+++ killed by SIGSEGV +++");
+            }
+            Some(fatal(libc::SIGSEGV, format!("{detail}; {why}")))
+        }
+    }
+}
+
+fn frame_err(what: &str) -> String {
+    format!("cannot deliver a signal: {what}")
+}
+
+/// Builds the `rt_sigframe` for `info.signo` on the program's stack and points the program at
+/// its handler (Linux's `x64_setup_rt_frame` and `handle_signal`).
+fn setup_frame(task: &mut Task, in_ring3: bool, info: SigInfo, trap: Trap) -> Result<(), String> {
+    let sig = info.signo;
+    let act = task.sig.action(sig);
+    if task.trace {
+        eprintln!("--- {} {} ---", name(sig), info.describe());
+    }
+    if act.flags & SA_RESTORER == 0 {
+        return Err(frame_err("the handler has no SA_RESTORER"));
+    }
+    let (_, at) = user_state(task).ok_or_else(|| frame_err("the vCPU is in the kernel"))?;
+    let regs = task.vcpu.regs();
+
+    // The stack: below the red zone, or the top of the alternate stack.
+    let user_sp = at.rsp;
+    let nested_alt = task.sig.sas_flags(user_sp) == SS_ONSTACK;
+    let mut sp = user_sp.wrapping_sub(128);
+    let mut entering_alt = false;
+    if act.flags & SA_ONSTACK != 0 && task.sig.sas_flags(user_sp) == 0 {
+        sp = task.sig.altstack.0.wrapping_add(task.sig.altstack.2);
+        entering_alt = true;
+    }
+    let xcr0 = task.vcpu.xcr0() | 3;
+    let xsize = sigframe::xstate_size(xcr0);
+    let fp = (sp.wrapping_sub(xsize as u64 + 4)) & !63;
+    let frame = (fp.wrapping_sub(sigframe::FRAME_SIZE) & !15).wrapping_sub(8);
+    if nested_alt || entering_alt {
+        let (base, _, size) = task.sig.altstack;
+        if !(frame > base && frame - base <= size) {
+            return Err(frame_err("the alternate signal stack overflows"));
+        }
+    }
+
+    // The FPU state, then the frame.
+    let xs = task.vcpu.xsave().map_err(|e| frame_err(&e.to_string()))?;
+    let mut fpbuf = sigframe::xsave_bytes(&xs);
+    fpbuf.truncate(xsize);
+    let sw = sigframe::SW_BYTES;
+    fpbuf[sw..sw + 48].fill(0);
+    fpbuf[sw..sw + 4].copy_from_slice(&sigframe::FP_XSTATE_MAGIC1.to_le_bytes());
+    fpbuf[sw + 4..sw + 8].copy_from_slice(&(xsize as u32 + 4).to_le_bytes());
+    fpbuf[sw + 8..sw + 16].copy_from_slice(&xcr0.to_le_bytes());
+    fpbuf[sw + 16..sw + 20].copy_from_slice(&(xsize as u32).to_le_bytes());
+    fpbuf.extend_from_slice(&sigframe::FP_XSTATE_MAGIC2.to_le_bytes());
+
+    let old_mask = task.sig.saved_mask.take().unwrap_or(task.sig.mask);
+    let mut sc = SigContext::capture(&regs, at.rip, at.rsp, at.rflags);
+    sc.segs = at.cs | (USER_DS as u64) << 48;
+    sc.err = trap.err;
+    sc.trapno = trap.trapno;
+    sc.oldmask = old_mask;
+    sc.cr2 = trap.cr2;
+    sc.fpstate = fp;
+    let (ss_sp, ss_flags, ss_size) = task.sig.stack_t(user_sp);
+
+    let mut f = vec![0u8; sigframe::FRAME_SIZE as usize];
+    f[0..8].copy_from_slice(&act.restorer.to_le_bytes());
+    let uc_flags =
+        sigframe::UC_FP_XSTATE | sigframe::UC_SIGCONTEXT_SS | sigframe::UC_STRICT_RESTORE_SS;
+    f[8..16].copy_from_slice(&uc_flags.to_le_bytes());
+    f[24..32].copy_from_slice(&ss_sp.to_le_bytes());
+    f[32..36].copy_from_slice(&ss_flags.to_le_bytes());
+    f[40..48].copy_from_slice(&ss_size.to_le_bytes());
+    let mc = (sigframe::UC + sigframe::MCONTEXT) as usize;
+    f[mc..mc + 256].copy_from_slice(&sc.to_bytes());
+    f[mc + 256..mc + 264].copy_from_slice(&old_mask.to_le_bytes());
+    let si = sigframe::INFO as usize;
+    f[si..si + 128].copy_from_slice(&info.to_bytes());
+
+    task.mm
+        .write(fp, &fpbuf)
+        .map_err(|_| frame_err("the signal stack is not writable"))?;
+    task.mm
+        .write(frame, &f)
+        .map_err(|_| frame_err("the signal stack is not writable"))?;
+
+    // Enter the handler.
+    if task.sig.altstack.1 & SS_AUTODISARM != 0 {
+        task.sig.altstack = (0, SS_DISABLE, 0);
+    }
+    let mut mask = task.sig.mask | act.mask;
+    if act.flags & SA_NODEFER == 0 {
+        mask |= bit(sig);
+    }
+    task.sig.mask = mask & !UNBLOCKABLE;
+    if act.flags & SA_RESETHAND != 0 {
+        task.sig.actions[sig as usize - 1].handler = SIG_DFL;
+    }
+    task.vcpu
+        .set_xsave(&sigframe::xsave_init())
+        .map_err(|e| frame_err(&e.to_string()))?;
+    {
+        let r = task.vcpu.regs_mut();
+        r.rdi = sig as u64;
+        r.rsi = frame + sigframe::INFO;
+        r.rdx = frame + sigframe::UC;
+        r.rax = 0;
+    }
+    // DF, TF and RF are cleared for the handler.
+    let flags = at.rflags & !(0x400 | 0x100 | 0x1_0000);
+    set_user_state(task, in_ring3, IretFrame::user(act.handler, frame, flags));
+    Ok(())
+}
+
+/// rt_sigreturn(2): back from a handler to where the signal interrupted the program, with its
+/// registers, flags, mask, alternate stack and FPU state restored from the frame the handler
+/// returned over. A frame that cannot be read or does not make sense kills the program with
+/// SIGSEGV, as Linux's `badframe` does.
+pub fn rt_sigreturn(task: &mut Task, _a: Args) -> SysResult {
+    let bad = |why: &str| {
+        Err(SysError::Exit(fatal(
+            libc::SIGSEGV,
+            format!("rt_sigreturn with a bad signal frame ({why})"),
+        )))
+    };
+    let frame = task.sig.syscall_rsp.wrapping_sub(8);
+    let mut uc = [0u8; sigframe::UC_SIZE];
+    if task.mm.read(frame + sigframe::UC, &mut uc).is_err() {
+        return bad("unreadable");
+    }
+    let mc = sigframe::MCONTEXT as usize;
+    let sc = SigContext::from_bytes(&uc[mc..mc + 256]);
+    let mask = u64::from_le_bytes(uc[mc + 256..mc + 264].try_into().unwrap());
+    use sigframe::reg::*;
+    let (rip, rsp, flags) = (sc.gp[RIP], sc.gp[RSP], sc.gp[EFLAGS]);
+    // A non-canonical address would fault on the kernel's `iretq` itself.
+    if rip >= 1 << 47 || rsp >= 1 << 47 {
+        return bad("non-canonical rip or rsp");
+    }
+    // Linux restores cs (and ss, strictly) from the frame: anything but the 64-bit user
+    // selectors faults on its return (there is no 32-bit mode here).
+    let uc_flags = u64::from_le_bytes(uc[0..8].try_into().unwrap());
+    let (cs, ss) = (sc.segs & 0xffff | 3, (sc.segs >> 48) | 3);
+    if cs != USER_CS as u64
+        || (uc_flags & sigframe::UC_STRICT_RESTORE_SS != 0 && ss != USER_DS as u64)
+    {
+        return bad("not the 64-bit user cs/ss");
+    }
+    // The FPU state first: it is the part that can be refused.
+    if sc.fpstate == 0 {
+        let _ = task.vcpu.set_xsave(&sigframe::xsave_init());
+    } else {
+        if !sc.fpstate.is_multiple_of(64) {
+            return bad("misaligned fpstate");
+        }
+        let xcr0 = task.vcpu.xcr0() | 3;
+        let xsize = sigframe::xstate_size(xcr0);
+        let mut buf = vec![0u8; xsize + 4];
+        let whole = task.mm.read(sc.fpstate, &mut buf).is_ok();
+        if !whole && task.mm.read(sc.fpstate, &mut buf[..512]).is_err() {
+            return bad("unreadable fpstate");
+        }
+        let sw = sigframe::SW_BYTES;
+        let word = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+        let extended = whole
+            && word(&buf, sw) == sigframe::FP_XSTATE_MAGIC1
+            && word(&buf, sw + 16) as usize == xsize
+            && word(&buf, sw + 4) as usize == xsize + 4
+            && word(&buf, xsize) == sigframe::FP_XSTATE_MAGIC2;
+        let xfeatures = if extended {
+            u64::from_le_bytes(buf[sw + 8..sw + 16].try_into().unwrap())
+        } else {
+            3
+        };
+        buf.truncate(if extended { xsize } else { 512 });
+        buf.resize(xsize.max(576), 0);
+        // Reserved MXCSR bits, or an XSAVE header the CPU refuses (components outside XCR0, a
+        // compacted format, reserved bytes), make Linux's restore fault: a bad frame.
+        if word(&buf, 24) & !0xffff != 0 {
+            return bad("reserved MXCSR bits");
+        }
+        let bv = u64::from_le_bytes(buf[512..520].try_into().unwrap());
+        if extended && (bv & !xcr0 != 0 || buf[520..576].iter().any(|&b| b != 0)) {
+            return bad("invalid XSAVE header");
+        }
+        let bv = if extended { bv } else { 3 } & xfeatures & xcr0;
+        buf[512..576].fill(0);
+        buf[512..520].copy_from_slice(&bv.to_le_bytes());
+        if task.vcpu.set_xsave(&sigframe::xsave_from(&buf)).is_err() {
+            return bad("FPU state refused");
+        }
+    }
+    task.sig.mask = mask & !UNBLOCKABLE;
+    // uc_stack: restored as sigaltstack would, errors ignored (as Linux).
+    let ss_sp = u64::from_le_bytes(uc[16..24].try_into().unwrap());
+    let ss_flags = i32::from_le_bytes(uc[24..28].try_into().unwrap());
+    let ss_size = u64::from_le_bytes(uc[32..40].try_into().unwrap());
+    let _ = task.sig.set_altstack(rsp, (ss_sp, ss_flags, ss_size));
+    sc.restore_into(task.vcpu.regs_mut());
+    task.sig.resume = Some(IretFrame::user(rip, rsp, flags));
+    Ok(sc.gp[RAX])
+}
+
+impl Task {
+    /// Where `rt_sigreturn` asked the program to resume, if it did.
+    pub fn take_sigreturn(&mut self) -> Option<IretFrame> {
+        self.sig.resume.take()
     }
 }
 
@@ -130,102 +654,198 @@ pub fn rt_sigaction(task: &mut Task, a: Args) -> SysResult {
             handler: w[0],
             flags: w[1],
             restorer: w[2],
-            mask: w[3],
+            mask: w[3] & !UNBLOCKABLE,
         })
     } else {
         None
     };
-    let old = task.sig.actions[sig as usize - 1];
+    let old = task.sig.action(sig);
     if a[2] != 0 {
         task.mm
             .write_obj(a[2], &[old.handler, old.flags, old.restorer, old.mask])?;
     }
     if let Some(n) = new {
         task.sig.actions[sig as usize - 1] = n;
-        if n.handler == SIG_IGN || (n.handler == SIG_DFL && default_action(sig) == Default_::Ignore)
-        {
+        // A signal made ignored is discarded, even pending and blocked.
+        if task.sig.ignored(sig) {
             task.sig.pending &= !bit(sig);
         }
     }
     Ok(0)
 }
 
-/// Acts on pending signals that are no longer blocked.
-fn deliver_unblocked(task: &mut Task) -> Result<(), SysError> {
-    let ready = task.sig.pending & !task.sig.mask;
-    for sig in 1..=NSIG as i32 {
-        if ready & bit(sig) != 0 {
-            task.sig.pending &= !bit(sig);
-            raise(task, sig)?;
-        }
+fn read_sigset(task: &mut Task, at: u64, size: u64) -> Result<u64, SysError> {
+    if size != 8 {
+        return err(libc::EINVAL);
     }
-    Ok(())
+    Ok(task.mm.read_u64(at)? & !UNBLOCKABLE)
 }
 
-/// rt_sigprocmask(2).
+/// rt_sigprocmask(2). Signals it unblocks are delivered as it returns.
 pub fn rt_sigprocmask(task: &mut Task, a: Args) -> SysResult {
     if a[3] != 8 {
         return err(libc::EINVAL);
     }
     let old = task.sig.mask;
-    if a[1] != 0 {
-        let set = task.mm.read_u64(a[1])? & !(bit(libc::SIGKILL) | bit(libc::SIGSTOP));
-        task.sig.mask = match a[0] as i32 {
+    let new = if a[1] != 0 {
+        let set = read_sigset(task, a[1], a[3])?;
+        Some(match a[0] as i32 {
             libc::SIG_BLOCK => old | set,
             libc::SIG_UNBLOCK => old & !set,
             libc::SIG_SETMASK => set,
             _ => return err(libc::EINVAL),
-        };
-    }
+        })
+    } else {
+        None
+    };
     if a[2] != 0 {
         task.mm.write_obj(a[2], &old)?;
     }
-    deliver_unblocked(task)?;
+    if let Some(m) = new {
+        task.sig.mask = m;
+    }
     Ok(0)
+}
+
+/// rt_sigpending(2).
+pub fn rt_sigpending(task: &mut Task, a: Args) -> SysResult {
+    if a[1] > 8 {
+        return err(libc::EINVAL);
+    }
+    take_host(task);
+    let set = (task.sig.pending & task.sig.mask).to_le_bytes();
+    task.mm.write(a[0], &set[..a[1] as usize])?;
+    Ok(0)
+}
+
+/// Sleeps until the vCPU thread is kicked (or `deadline`); false when the deadline passed.
+fn block(deadline: Option<libc::timespec>) -> bool {
+    match deadline {
+        None => {
+            // SAFETY: plain host call; the vCPU thread's kick signal interrupts it.
+            unsafe { libc::pause() };
+            true
+        }
+        Some(ts) => {
+            // SAFETY: `ts` is a valid timespec; no remainder is asked for.
+            let r = unsafe {
+                libc::clock_nanosleep(
+                    libc::CLOCK_MONOTONIC,
+                    libc::TIMER_ABSTIME,
+                    &ts,
+                    std::ptr::null_mut(),
+                )
+            };
+            r == libc::EINTR
+        }
+    }
+}
+
+/// The signal mask argument of ppoll/pselect6 (`at`, `size`; `at` 0: none): in force until the
+/// call returns, as with rt_sigsuspend. A signal it unblocks that is already pending ends the
+/// call at once with EINTR.
+pub fn call_mask(task: &mut Task, at: u64, size: u64) -> Result<(), SysError> {
+    if at == 0 {
+        return Ok(());
+    }
+    let set = read_sigset(task, at, size)?;
+    task.sig.saved_mask = Some(task.sig.mask);
+    task.sig.mask = set;
+    if interrupted(task) {
+        return err(libc::EINTR);
+    }
+    Ok(())
+}
+
+/// rt_sigsuspend(2): waits, with the given mask, until a signal runs a handler or ends the
+/// program; the old mask comes back when the handler returns.
+pub fn rt_sigsuspend(task: &mut Task, a: Args) -> SysResult {
+    let set = read_sigset(task, a[0], a[1])?;
+    task.sig.saved_mask = Some(task.sig.mask);
+    task.sig.mask = set;
+    while !interrupted(task) {
+        block(None);
+    }
+    err(libc::EINTR)
+}
+
+/// rt_sigtimedwait(2): takes a pending signal of `set` (raised by the program itself or sent to
+/// mvm), waiting for one up to the timeout.
+pub fn rt_sigtimedwait(task: &mut Task, a: Args) -> SysResult {
+    let set = read_sigset(task, a[0], a[3])?;
+    let deadline = if a[2] != 0 {
+        let ts: [i64; 2] = task.mm.read_obj(a[2])?;
+        if ts[0] < 0 || !(0..1_000_000_000).contains(&ts[1]) {
+            return err(libc::EINVAL);
+        }
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `now` is valid for writing.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+        let ns = now.tv_nsec + ts[1];
+        Some(libc::timespec {
+            tv_sec: now.tv_sec.saturating_add(ts[0]) + ns / 1_000_000_000,
+            tv_nsec: ns % 1_000_000_000,
+        })
+    } else {
+        None
+    };
+    loop {
+        take_host(task);
+        let ready = task.sig.pending & set;
+        if ready != 0 {
+            let sig = ready.trailing_zeros() as i32 + 1;
+            let info = task.sig.dequeue(sig);
+            if a[1] != 0 {
+                task.mm.write(a[1], &info.to_bytes())?;
+            }
+            return Ok(sig as u64);
+        }
+        if interrupted(task) {
+            return err(libc::EINTR);
+        }
+        if !block(deadline) {
+            return err(libc::EAGAIN);
+        }
+    }
 }
 
 /// sigaltstack(2).
 pub fn sigaltstack(task: &mut Task, a: Args) -> SysResult {
-    let old = task.sig.altstack;
+    let sp = task.sig.syscall_rsp;
+    let old = task.sig.stack_t(sp);
     if a[0] != 0 {
-        let sp: u64 = task.mm.read_obj(a[0])?;
+        let ss_sp: u64 = task.mm.read_obj(a[0])?;
         let flags: i32 = task.mm.read_obj(a[0] + 8)?;
         let size: u64 = task.mm.read_obj(a[0] + 16)?;
-        const SS_DISABLE: i32 = 2;
-        const SS_AUTODISARM: i32 = 1 << 31;
-        if flags & !(SS_DISABLE | SS_AUTODISARM) != 0 {
-            return err(libc::EINVAL);
-        }
-        task.sig.altstack = if flags & SS_DISABLE != 0 {
-            (0, SS_DISABLE, 0)
-        } else {
-            if size < 2048 {
-                return err(libc::ENOMEM);
-            }
-            (sp, flags, size)
-        };
+        task.sig
+            .set_altstack(sp, (ss_sp, flags, size))
+            .map_err(SysError::Errno)?;
     }
     if a[1] != 0 {
         task.mm.write_obj(a[1], &old.0)?;
-        task.mm.write_obj(a[1] + 8, &(old.1 as u64))?;
+        task.mm.write_obj(a[1] + 8, &(old.1 as u32 as u64))?;
         task.mm.write_obj(a[1] + 16, &old.2)?;
     }
     Ok(0)
 }
 
-fn to_self(task: &mut Task, sig: u64) -> SysResult {
+fn to_self(task: &mut Task, sig: u64, code: i32) -> SysResult {
     if sig == 0 {
         return Ok(0);
     }
     let sig = valid(sig)?;
-    raise(task, sig)?;
+    let info = from_self(task, sig, code);
+    task.sig.queue(info);
     Ok(0)
 }
 
 /// kill(2): the program is pid 1, alone in its VM.
 pub fn kill(task: &mut Task, a: Args) -> SysResult {
     match a[0] as i32 {
-        -1..=1 => to_self(task, a[1]),
+        -1..=1 => to_self(task, a[1], code::SI_USER),
         _ => err(libc::ESRCH),
     }
 }
@@ -239,7 +859,7 @@ pub fn tgkill(task: &mut Task, a: Args) -> SysResult {
             libc::ESRCH
         });
     }
-    to_self(task, a[2])
+    to_self(task, a[2], code::SI_TKILL)
 }
 
 /// tkill(2).
@@ -251,20 +871,62 @@ pub fn tkill(task: &mut Task, a: Args) -> SysResult {
             libc::ESRCH
         });
     }
-    to_self(task, a[1])
+    to_self(task, a[1], code::SI_TKILL)
 }
 
 /// Waits until mvm's vCPU thread is kicked (a signal for the program, or mvm stopping it).
+/// Returns EINTR; a wake-up that delivers nothing restarts the call (see `on_eintr`).
 pub fn wait_for_signal(task: &mut Task) -> SysResult {
-    if task.stop_requested().is_some() {
-        return err(libc::EINTR);
+    if !interrupted(task) {
+        block(None);
     }
-    // SAFETY: plain host call; the vCPU thread's kick signal interrupts it.
-    unsafe { libc::pause() };
     err(libc::EINTR)
 }
 
-/// pause(2).
+/// pause(2): sleeps until a signal runs a handler or ends the program.
 pub fn pause(task: &mut Task, _a: Args) -> SysResult {
-    wait_for_signal(task)
+    while !interrupted(task) {
+        block(None);
+    }
+    err(libc::EINTR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ignored_signals_are_discarded_blocked_ones_wait() {
+        let mut s = SignalState::default();
+        let info = |signo| SigInfo {
+            signo,
+            ..Default::default()
+        };
+        s.queue(info(libc::SIGCHLD));
+        assert_eq!(s.pending, 0);
+        s.mask = bit(libc::SIGCHLD) | bit(libc::SIGUSR1);
+        s.queue(info(libc::SIGCHLD));
+        s.queue(info(libc::SIGUSR1));
+        assert_eq!(s.next(), None);
+        s.queue(info(libc::SIGSEGV));
+        s.queue(info(libc::SIGTERM));
+        assert_eq!(s.next(), Some(libc::SIGSEGV));
+        s.dequeue(libc::SIGSEGV);
+        assert_eq!(s.next(), Some(libc::SIGTERM));
+    }
+
+    #[test]
+    fn altstack_flags() {
+        let mut s = SignalState::default();
+        assert_eq!(s.sas_flags(0x1000), SS_DISABLE);
+        assert_eq!(s.set_altstack(0, (0x10000, 0, 100)), Err(libc::ENOMEM));
+        assert_eq!(s.set_altstack(0, (0x10000, 4, 8192)), Err(libc::EINVAL));
+        s.set_altstack(0, (0x10000, SS_ONSTACK, 8192)).unwrap();
+        assert_eq!(s.sas_flags(0x11000), SS_ONSTACK);
+        assert_eq!(s.sas_flags(0x9000), 0);
+        assert_eq!(
+            s.set_altstack(0x11000, (0, SS_DISABLE, 0)),
+            Err(libc::EPERM)
+        );
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use super::{fs, mem, poll, process, signal, time, Args, SysResult};
+use super::{fs, mem, path, poll, process, signal, time, Args, SysResult};
 use crate::task::Task;
 
 /// How completely a syscall is served.
@@ -48,16 +48,17 @@ table! {
     0 read fs::read, Full "fBi" "";
     1 write fs::write, Full "fbi" "";
     3 close fs::close, Full "f" "";
-    5 fstat fs::fstat, Partial "fx" "standard streams only until the filesystem lands";
-    7 poll poll::poll, Partial "xii" "standard streams only";
+    5 fstat fs::fstat, Full "fx" "";
+    7 poll poll::poll, Full "xii" "";
     8 lseek fs::lseek, Full "fii" "";
     9 mmap mem::mmap, Partial "xixxfi" "anonymous memory only; MAP_SHARED anonymous is private";
     10 mprotect mem::mprotect, Full "xix" "";
     11 munmap mem::munmap, Full "xi" "";
     12 brk mem::brk, Full "x" "";
-    13 rt_sigaction signal::rt_sigaction, Partial "ixxi" "handlers are recorded, not yet run";
+    13 rt_sigaction signal::rt_sigaction, Full "ixxi" "";
     14 rt_sigprocmask signal::rt_sigprocmask, Full "ixxi" "";
-    16 ioctl fs::ioctl, Partial "fxx" "TCGETS, TIOCGWINSZ, TIOCGPGRP, FIONREAD on the standard streams";
+    15 rt_sigreturn signal::rt_sigreturn, Partial "" "64-bit frames only (cs/ss are forced to the 64-bit user selectors); a bad frame kills with SIGSEGV even when a SIGSEGV handler is set";
+    16 ioctl fs::ioctl, Partial "fxx" "FIONREAD, FIONBIO, FIOCLEX, FIONCLEX, TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, TIOCGPGRP; others ENOTTY";
     17 pread64 fs::pread64, Full "fBii" "";
     18 pwrite64 fs::pwrite64, Full "fbii" "";
     19 readv fs::readv, Full "fvi" "";
@@ -72,11 +73,11 @@ table! {
     39 getpid process::getpid, Full "" "";
     59 execve process::execve, Partial "sxx" "static executables only until dynamic loading lands";
     60 exit process::exit, Full "i" "";
-    62 kill signal::kill, Partial "ii" "to the program itself, default actions";
+    62 kill signal::kill, Partial "ii" "to the program itself (pid 1, 0, -1); there is no other process";
     63 uname process::uname, Full "x" "";
-    72 fcntl fs::fcntl, Partial "fix" "F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD, F_DUPFD_CLOEXEC";
-    79 getcwd fs::getcwd, Full "xi" "";
-    80 chdir fs::chdir, Partial "s" "records the path; the filesystem view comes later";
+    72 fcntl fs::fcntl, Partial "fix" "F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD(_CLOEXEC), record locks (F_GETLK, F_SETLK(W), F_OFD_*) on the host file, F_GET/SETPIPE_SZ, F_ADD/GET_SEALS; no F_SETOWN, leases or notify";
+    79 getcwd path::getcwd, Full "xi" "";
+    80 chdir path::chdir, Full "s" "";
     96 gettimeofday time::gettimeofday, Full "xx" "";
     97 getrlimit process::getrlimit, Full "ix" "";
     102 getuid process::getuid, Full "" "";
@@ -89,10 +90,13 @@ table! {
     120 getresgid process::getresgid, Full "xxx" "";
     121 getpgid process::getpgid, Full "i" "";
     124 getsid process::getpgid, Full "i" "";
+    127 rt_sigpending signal::rt_sigpending, Full "xi" "";
+    128 rt_sigtimedwait signal::rt_sigtimedwait, Partial "xxxi" "standard signals only (no queued real-time signals with si_value)";
+    130 rt_sigsuspend signal::rt_sigsuspend, Full "xi" "";
     131 sigaltstack signal::sigaltstack, Full "xx" "";
     158 arch_prctl process::arch_prctl, Partial "ix" "ARCH_SET_FS, ARCH_GET_FS, ARCH_SET_GS, ARCH_GET_GS";
     186 gettid process::getpid, Full "" "";
-    200 tkill signal::tkill, Partial "ii" "to the program itself, default actions";
+    200 tkill signal::tkill, Partial "ii" "to the program's one thread";
     201 time time::time, Full "x" "";
     202 futex process::futex, Partial "xiixxi" "one thread: WAIT checks the value and sleeps until a timeout or signal; WAKE wakes nobody";
     204 sched_getaffinity process::sched_getaffinity, Full "iix" "";
@@ -101,16 +105,83 @@ table! {
     229 clock_getres time::clock_getres, Full "ix" "";
     230 clock_nanosleep time::clock_nanosleep, Full "iixx" "";
     231 exit_group process::exit, Full "i" "";
-    234 tgkill signal::tgkill, Partial "iii" "to the program itself, default actions";
-    270 pselect6 poll::pselect6, Partial "ixxxxx" "standard streams only";
-    271 ppoll poll::ppoll, Partial "xixxi" "standard streams only";
+    234 tgkill signal::tgkill, Partial "iii" "to the program's one thread";
+    270 pselect6 poll::pselect6, Full "ixxxxx" "";
+    271 ppoll poll::ppoll, Full "xixxi" "";
     273 set_robust_list process::set_robust_list, Full "xi" "";
     292 dup3 fs::dup3, Full "ffi" "";
-    262 newfstatat fs::newfstatat, Partial "fsxx" "AT_EMPTY_PATH on the standard streams only until the filesystem lands";
+    262 newfstatat path::newfstatat, Full "fsxx" "";
     302 prlimit64 process::prlimit64, Full "iixx" "";
     318 getrandom process::getrandom, Full "xii" "";
-    332 statx fs::statx, Partial "fsxix" "AT_EMPTY_PATH on the standard streams only until the filesystem lands";
+    332 statx path::statx, Partial "fsxix" "synthesized /proc and /dev files report the basic fields only";
     334 rseq process::rseq, Partial "xixx" "registration only: one CPU, never preempted inside a critical section";
+    2 open path::open, Full "sxi" "";
+    4 stat path::stat, Full "sx" "";
+    6 lstat path::lstat, Full "sx" "";
+    21 access path::access, Full "si" "";
+    22 pipe fs::pipe, Full "x" "";
+    23 select poll::select, Partial "ixxxx" "the time left is not written back";
+    40 sendfile fs::sendfile, Full "ffxi" "";
+    73 flock fs::flock, Full "fi" "";
+    74 fsync fs::fsync, Full "f" "";
+    75 fdatasync fs::fdatasync, Full "f" "";
+    76 truncate path::truncate, Full "si" "";
+    77 ftruncate fs::ftruncate, Full "fi" "";
+    81 fchdir path::fchdir, Full "f" "";
+    82 rename path::rename, Full "ss" "";
+    83 mkdir path::mkdir, Full "sx" "";
+    84 rmdir path::rmdir, Full "s" "";
+    85 creat path::creat, Full "sx" "";
+    86 link path::link, Full "ss" "";
+    87 unlink path::unlink, Full "s" "";
+    88 symlink path::symlink, Full "ss" "";
+    89 readlink path::readlink, Full "sBi" "";
+    90 chmod path::chmod, Full "sx" "";
+    91 fchmod fs::fchmod, Full "fx" "";
+    92 chown path::chown, Full "sii" "";
+    93 fchown fs::fchown, Full "fii" "";
+    94 lchown path::lchown, Full "sii" "";
+    95 umask path::umask, Full "x" "";
+    137 statfs path::statfs, Full "sx" "";
+    138 fstatfs fs::fstatfs, Full "fx" "";
+    217 getdents64 fs::getdents64, Full "fxi" "";
+    221 fadvise64 fs::fadvise64, Full "fiii" "";
+    257 openat path::openat, Full "fsxx" "";
+    258 mkdirat path::mkdirat, Full "fsx" "";
+    260 fchownat path::fchownat, Full "fsiix" "";
+    263 unlinkat path::unlinkat, Full "fsx" "";
+    264 renameat path::renameat, Full "fsfs" "";
+    265 linkat path::linkat, Full "fsfsx" "";
+    266 symlinkat path::symlinkat, Full "sfs" "";
+    267 readlinkat path::readlinkat, Full "fsBi" "";
+    268 fchmodat path::fchmodat, Full "fsx" "";
+    269 faccessat path::faccessat, Full "fsi" "";
+    277 sync_file_range fs::sync_file_range, Full "fiix" "";
+    280 utimensat path::utimensat, Full "fsxx" "";
+    284 eventfd fs::eventfd, Full "i" "";
+    285 fallocate fs::fallocate, Full "fxii" "";
+    290 eventfd2 fs::eventfd2, Full "ix" "";
+    293 pipe2 fs::pipe2, Full "xx" "";
+    316 renameat2 path::renameat2, Full "fsfsx" "";
+    319 memfd_create fs::memfd_create, Full "sx" "";
+    326 copy_file_range fs::copy_file_range, Full "fxfxix" "";
+    436 close_range fs::close_range, Full "iix" "";
+    437 openat2 path::openat2, Partial "fsxi" "RESOLVE_NO_SYMLINKS applies to the last component only; RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS and RESOLVE_CACHED are accepted, not enforced";
+    439 faccessat2 path::faccessat2, Full "fsix" "";
+    452 fchmodat2 path::fchmodat2, Full "fsxx" "";
+    188 setxattr path::setxattr, Partial "ssxii" "no extended attributes in the view: ENOTSUP";
+    189 lsetxattr path::lsetxattr, Partial "ssxii" "no extended attributes in the view: ENOTSUP";
+    190 fsetxattr path::fsetxattr, Partial "fsxii" "no extended attributes in the view: ENOTSUP";
+    191 getxattr path::getxattr, Partial "ssxi" "no extended attributes in the view: ENODATA for every name";
+    192 lgetxattr path::lgetxattr, Partial "ssxi" "no extended attributes in the view: ENODATA for every name";
+    193 fgetxattr path::fgetxattr, Partial "fsxi" "no extended attributes in the view: ENODATA for every name";
+    194 listxattr path::listxattr, Partial "sxi" "no extended attributes in the view: the list is empty";
+    195 llistxattr path::llistxattr, Partial "sxi" "no extended attributes in the view: the list is empty";
+    196 flistxattr path::flistxattr, Partial "fxi" "no extended attributes in the view: the list is empty";
+    197 removexattr path::setxattr, Partial "ss" "no extended attributes in the view: ENOTSUP";
+    198 lremovexattr path::lsetxattr, Partial "ss" "no extended attributes in the view: ENOTSUP";
+    199 fremovexattr path::fsetxattr, Partial "fs" "no extended attributes in the view: ENOTSUP";
+    99 sysinfo process::sysinfo, Partial "x" "memory is the VM's (--memory); uptime and load are the host's; one process";
 }
 
 /// The entry for `nr`, if served.
@@ -165,5 +236,14 @@ mod tests {
             assert!(std::ptr::eq(lookup(e.nr).unwrap(), e));
         }
         assert!(lookup(9999).is_none());
+    }
+
+    #[test]
+    fn compatibility_doc_is_generated_from_the_table() {
+        let doc = include_str!("../../../docs/syscalls.md");
+        assert!(
+            doc.ends_with(&markdown()),
+            "docs/syscalls.md is stale: regenerate it with `mvm syscalls` (see its header)"
+        );
     }
 }

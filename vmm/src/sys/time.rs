@@ -97,11 +97,19 @@ fn interruptible(
     req: u64,
     rem: u64,
 ) -> SysResult {
-    let ts = read_timespec(task, req)?;
+    let mut ts = read_timespec(task, req)?;
     if task.stop_requested().is_some() {
         return err(libc::EINTR);
     }
-    match sleep(clock, flags, ts) {
+    let mut r = sleep(clock, flags, ts);
+    // A wake-up for a signal that is ignored or blocked does not end the sleep.
+    while matches!(r, Err(SysError::Errno(libc::EINTR))) && !super::signal::interrupted(task) {
+        if flags & libc::TIMER_ABSTIME == 0 {
+            ts = REMAINING.with(|c| c.get());
+        }
+        r = sleep(clock, flags, ts);
+    }
+    match r {
         Ok(_) => Ok(0),
         Err(SysError::Errno(libc::EINTR)) => {
             if rem != 0 && flags & libc::TIMER_ABSTIME == 0 {

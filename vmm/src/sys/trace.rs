@@ -83,6 +83,17 @@ fn errno_name(e: i32) -> &'static str {
         libc::ENOEXEC => "ENOEXEC",
         libc::ENODEV => "ENODEV",
         libc::ETIMEDOUT => "ETIMEDOUT",
+        libc::EISDIR => "EISDIR",
+        libc::ENOTEMPTY => "ENOTEMPTY",
+        libc::EXDEV => "EXDEV",
+        libc::ELOOP => "ELOOP",
+        libc::EBUSY => "EBUSY",
+        libc::ENAMETOOLONG => "ENAMETOOLONG",
+        libc::EOPNOTSUPP => "EOPNOTSUPP",
+        libc::ENXIO => "ENXIO",
+        libc::E2BIG => "E2BIG",
+        libc::EILSEQ => "EILSEQ",
+        libc::ENODATA => "ENODATA",
         _ => "E?",
     }
 }

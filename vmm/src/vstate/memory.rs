@@ -37,6 +37,40 @@ pub struct GuestRam {
     /// Frames holding program data (not page tables), for `--memory`.
     user_frames: u64,
     user_limit: u64,
+    /// Files shown to the guest as read-only guest-physical windows, in address order.
+    windows: Vec<Window>,
+}
+
+/// A file mapped read-only into guest-physical memory above the frame pool: the guest's
+/// read-only pages of executables and libraries are the host's page-cache pages themselves,
+/// shared by every VM (and every native process) that uses the file, and never copied.
+#[derive(Debug)]
+pub struct Window {
+    /// Guest-physical start.
+    pub gpa: u64,
+    /// Length (whole pages of the file).
+    pub len: u64,
+    host: *mut u8,
+    key: (u64, u64, i64, i64, u64),
+}
+
+impl Window {
+    /// Host address of the mapping, for the KVM memory slot.
+    pub fn host_addr(&self) -> u64 {
+        self.host as u64
+    }
+}
+
+impl Drop for Window {
+    fn drop(&mut self) {
+        // SAFETY: `host..host+len` is the mapping this window created and nobody else unmaps.
+        unsafe { libc::munmap(self.host.cast(), self.len as usize) };
+    }
+}
+
+/// Where windows start: above the frame pool, 1 GiB aligned.
+fn windows_base(size: u64) -> u64 {
+    (size + (1 << 30) - 1) & !((1 << 30) - 1)
 }
 
 // SAFETY: `host` points into the mapping owned by `mem`, which lives as long as `self`; the raw
@@ -86,6 +120,7 @@ impl GuestRam {
             free: Vec::new(),
             user_frames: 0,
             user_limit: user_limit / PAGE_SIZE,
+            windows: Vec::new(),
         })
     }
 
@@ -107,8 +142,70 @@ impl GuestRam {
     /// Host pointer to `len` bytes at `phys`, if they lie inside guest memory.
     pub fn host_ptr(&self, phys: u64, len: u64) -> Option<*mut u8> {
         let end = phys.checked_add(len)?;
-        // SAFETY: the offset is inside the mapping, checked just above.
-        (end <= self.size).then(|| unsafe { self.host.add(phys as usize) })
+        if end <= self.size {
+            // SAFETY: the offset is inside the mapping, checked just above.
+            return Some(unsafe { self.host.add(phys as usize) });
+        }
+        let w = self.window_at(phys)?;
+        // SAFETY: the offset is inside the window's mapping, checked by the filter.
+        (end <= w.gpa + w.len).then(|| unsafe { w.host.add((phys - w.gpa) as usize) })
+    }
+
+    /// Whether `frame` belongs to the pool (rather than to a file window).
+    pub fn is_pool(&self, frame: u64) -> bool {
+        frame < self.size
+    }
+
+    fn window_at(&self, phys: u64) -> Option<&Window> {
+        let i = self.windows.partition_point(|w| w.gpa + w.len <= phys);
+        self.windows.get(i).filter(|w| w.gpa <= phys)
+    }
+
+    /// The windows, for registering them with KVM.
+    pub fn windows(&self) -> &[Window] {
+        &self.windows
+    }
+
+    /// The guest-physical window showing `file` (created on first use, then shared by every
+    /// mapping of the same unchanged file). `None` if the file cannot be mapped.
+    pub fn window_for(&mut self, file: &File) -> Option<&Window> {
+        use std::os::unix::fs::MetadataExt;
+        let md = file.metadata().ok()?;
+        if !md.is_file() || md.len() == 0 {
+            return None;
+        }
+        let key = (md.dev(), md.ino(), md.mtime(), md.mtime_nsec(), md.len());
+        if let Some(i) = self.windows.iter().position(|w| w.key == key) {
+            return self.windows.get(i);
+        }
+        let len = (md.len() + PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
+        let gpa = self.windows.last().map_or(windows_base(self.size), |w| {
+            (w.gpa + w.len + (2 << 20) - 1) & !((2 << 20) - 1)
+        });
+        if gpa + len > 1 << 39 {
+            return None;
+        }
+        // SAFETY: a fresh private read-only mapping of an open regular file; checked below.
+        let host = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len as usize,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE,
+                std::os::fd::AsRawFd::as_raw_fd(file),
+                0,
+            )
+        };
+        if host == libc::MAP_FAILED {
+            return None;
+        }
+        self.windows.push(Window {
+            gpa,
+            len,
+            host: host.cast(),
+            key,
+        });
+        self.windows.last()
     }
 
     /// Reads a 64-bit value (a page-table entry) at `phys`.
@@ -132,8 +229,17 @@ impl GuestRam {
             .expect("inside guest memory")
     }
 
-    /// Copies from `phys` into `buf`.
+    /// Copies from `phys` into `buf` (pool or window).
     pub fn read(&self, phys: u64, buf: &mut [u8]) {
+        if phys >= self.size {
+            let p = self
+                .host_ptr(phys, buf.len() as u64)
+                .expect("inside a window");
+            // SAFETY: `p..p+len` is inside a window's read-only mapping; the file may change
+            // underneath (as a page-cache page may), which a byte copy tolerates.
+            unsafe { std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), buf.len()) };
+            return;
+        }
         self.mem
             .read_slice(buf, GuestAddress(phys))
             .expect("inside guest memory")
@@ -162,6 +268,32 @@ impl GuestRam {
         Some(f)
     }
 
+    /// Allocates a zeroed, 2 MiB-aligned run of 512 user frames for a large page, or `None` when
+    /// `--memory` or guest memory would be exceeded. (Its frames are later freed one by one.)
+    pub fn alloc_large(&mut self) -> Option<u64> {
+        const LARGE: u64 = 2 << 20;
+        let start = (self.next + LARGE - 1) & !(LARGE - 1);
+        if self.user_frames + 512 > self.user_limit || start + LARGE > self.size {
+            return None;
+        }
+        // The gap below an aligned run is not wasted: its frames go on the free list.
+        let mut f = self.next;
+        while f < start {
+            self.free.push(f);
+            f += PAGE_SIZE;
+        }
+        self.next = start + LARGE;
+        self.user_frames += 512;
+        Some(start)
+    }
+
+    /// Zeroes frames that stay mapped (`MADV_DONTNEED` on part of a large page): their memory
+    /// goes back to the host and KVM forgets their mappings; they read as zero next time.
+    pub fn zero(&self, frames: &mut Vec<u64>) {
+        self.madvise_runs(frames, libc::MADV_REMOVE);
+        frames.clear();
+    }
+
     /// Returns user frames to the host: their contents are dropped and every guest mapping of
     /// them is forgotten by KVM. The caller has already removed them from the page tables and
     /// stopped counting them (`uncount`). Contiguous frames go in one `madvise`.
@@ -180,6 +312,11 @@ impl GuestRam {
     pub fn invalidate(&self, frames: &mut Vec<u64>) {
         self.madvise_runs(frames, libc::MADV_DONTNEED);
         frames.clear();
+    }
+
+    /// One past the highest guest-physical byte ever handed out.
+    pub fn high_water(&self) -> u64 {
+        self.next
     }
 
     /// Frames of program data in use.

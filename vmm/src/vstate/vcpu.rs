@@ -2,7 +2,7 @@
 //! every VM exit into what the guest asked for (a syscall, an exception) or what went wrong.
 
 use kvm_bindings::{
-    kvm_fpu, kvm_msr_entry, kvm_regs, kvm_segment, kvm_sregs, kvm_xcrs, CpuId, Msrs,
+    kvm_fpu, kvm_msr_entry, kvm_regs, kvm_segment, kvm_sregs, kvm_xcrs, kvm_xsave, CpuId, Msrs,
 };
 use kvm_ioctls::{SyncReg, VcpuExit, VcpuFd};
 
@@ -348,6 +348,29 @@ impl Vcpu {
         &mut self.fd.sync_regs_mut().regs
     }
 
+    /// The guest's TSC minus the host's (KVM may offset the guest's), measured now.
+    pub fn tsc_offset(&self) -> i64 {
+        let mut msrs = Msrs::from_entries(&[kvm_msr_entry {
+            index: 0x10,
+            ..Default::default()
+        }])
+        .expect("one MSR");
+        // SAFETY: rdtsc has no preconditions.
+        let before = unsafe { std::arch::x86_64::_rdtsc() };
+        if self.fd.get_msrs(&mut msrs) != Ok(1) {
+            return 0;
+        }
+        // SAFETY: as above.
+        let after = unsafe { std::arch::x86_64::_rdtsc() };
+        let guest = msrs.as_slice()[0].data;
+        guest.wrapping_sub(before / 2 + after / 2) as i64
+    }
+
+    /// The guest TSC's frequency in kHz (0 if KVM cannot say).
+    pub fn tsc_khz(&self) -> u32 {
+        self.fd.get_tsc_khz().unwrap_or(0)
+    }
+
     /// CR2 (the faulting address) as of the last exit.
     pub fn cr2(&self) -> u64 {
         self.fd.sync_regs().sregs.cr2
@@ -384,6 +407,38 @@ impl Vcpu {
             .set_msrs(&msrs)
             .map_err(|e| VmError::Kvm("SET_MSRS", e))?;
         Ok(())
+    }
+
+    /// The privilege level the vCPU stopped in (0 in the kernel's stubs, 3 in the program).
+    pub fn cpl(&self) -> u8 {
+        (self.fd.sync_regs().sregs.cs.selector & 3) as u8
+    }
+
+    /// The FPU/SSE/AVX state (`KVM_GET_XSAVE`, standard XSAVE layout): for signal frames only.
+    pub fn xsave(&self) -> Result<kvm_xsave, VmError> {
+        self.fd
+            .get_xsave()
+            .map_err(|e| VmError::Kvm("GET_XSAVE", e))
+    }
+
+    /// Loads the FPU/SSE/AVX state (`KVM_SET_XSAVE`); KVM checks the header and MXCSR.
+    pub fn set_xsave(&mut self, x: &kvm_xsave) -> Result<(), VmError> {
+        // SAFETY: `x` is a whole `kvm_xsave`; KVM reads no more than that.
+        unsafe { self.fd.set_xsave(x) }.map_err(|e| VmError::Kvm("SET_XSAVE", e))
+    }
+
+    /// XCR0: the state components the guest's XSAVE covers.
+    pub fn xcr0(&self) -> u64 {
+        self.fd
+            .get_xcrs()
+            .ok()
+            .and_then(|x| {
+                x.xcrs[..x.nr_xcrs as usize]
+                    .iter()
+                    .find(|c| c.xcr == 0)
+                    .map(|c| c.value)
+            })
+            .unwrap_or(0b11)
     }
 
     /// Makes the next (or current) `KVM_RUN` return at once; used by the kick signal's handler.

@@ -1,6 +1,6 @@
 //! The KVM VM: `/dev/kvm`, the VM file descriptor, and guest memory as its one memory slot.
 
-use kvm_bindings::{kvm_userspace_memory_region, CpuId, KVM_MAX_CPUID_ENTRIES};
+use kvm_bindings::{kvm_userspace_memory_region, CpuId, KVM_MAX_CPUID_ENTRIES, KVM_MEM_READONLY};
 use kvm_ioctls::{Cap, Kvm, VmFd};
 
 use super::memory::GuestRam;
@@ -24,7 +24,19 @@ pub enum VmError {
 pub struct Vm {
     kvm: Kvm,
     fd: VmFd,
+    /// Guest-physical memory below this is registered with KVM (memory slots `0..slots`).
+    registered: u64,
+    slots: u32,
+    /// File windows (`GuestRam::windows`) registered so far.
+    windows: usize,
+    /// Every memory slot, for `flush_shadow`.
+    regions: Vec<kvm_userspace_memory_region>,
 }
+
+/// The first memory slot's size; each later slot doubles what is registered. KVM keeps ~2 KiB
+/// of host kernel memory per MiB of memory slot (the shadow MMU's reverse maps), so a slot that
+/// covered all of `--memory` up front cost ~1 MiB per VM even for a program using 1 MiB.
+const FIRST_SLOT: u64 = 16 << 20;
 
 impl Vm {
     /// Opens `/dev/kvm`, creates a VM and registers `ram` as its memory.
@@ -40,29 +52,199 @@ impl Vm {
             }
         }
         let fd = kvm.create_vm().map_err(|e| VmError::Kvm("CREATE_VM", e))?;
-        let region = kvm_userspace_memory_region {
-            slot: 0,
-            flags: 0,
-            guest_phys_addr: 0,
-            memory_size: ram.size(),
-            userspace_addr: ram.host_base(),
+        let mut vm = Vm {
+            kvm,
+            fd,
+            registered: 0,
+            slots: 0,
+            windows: 0,
+            regions: Vec::new(),
         };
-        // SAFETY: the region is guest memory owned by `ram`, which outlives the VM (the caller
-        // keeps both in one `Machine` and drops the VM first).
-        unsafe { fd.set_user_memory_region(region) }
-            .map_err(|e| VmError::Kvm("SET_USER_MEMORY_REGION", e))?;
-        Ok(Vm { kvm, fd })
+        vm.ensure(ram)?;
+        Ok(vm)
     }
 
-    /// The CPUID the host supports, given to the guest as is.
+    /// Registers guest memory with KVM up to what `ram` has handed out, in slots that double:
+    /// memory is registered as the program comes to use it. Called before the guest runs.
+    pub fn ensure(&mut self, ram: &GuestRam) -> Result<(), VmError> {
+        while self.registered < ram.high_water().max(FIRST_SLOT.min(ram.size())) {
+            let end = (self.registered * 2).max(FIRST_SLOT).min(ram.size());
+            let region = kvm_userspace_memory_region {
+                slot: self.slots,
+                flags: 0,
+                guest_phys_addr: self.registered,
+                memory_size: end - self.registered,
+                userspace_addr: ram.host_base() + self.registered,
+            };
+            // SAFETY: the region lies in guest memory owned by `ram`, which outlives the VM (the
+            // `Task` declares the VM before the address space, so the VM is dropped first).
+            unsafe { self.fd.set_user_memory_region(region) }
+                .map_err(|e| VmError::Kvm("SET_USER_MEMORY_REGION", e))?;
+            self.regions.push(region);
+            self.registered = end;
+            self.slots += 1;
+        }
+        for w in &ram.windows()[self.windows..] {
+            let region = kvm_userspace_memory_region {
+                slot: self.slots,
+                flags: KVM_MEM_READONLY,
+                guest_phys_addr: w.gpa,
+                memory_size: w.len,
+                userspace_addr: w.host_addr(),
+            };
+            // SAFETY: the window's mapping lives as long as `ram`, which outlives the VM.
+            unsafe { self.fd.set_user_memory_region(region) }
+                .map_err(|e| VmError::Kvm("SET_USER_MEMORY_REGION (file window)", e))?;
+            self.regions.push(region);
+            self.slots += 1;
+            self.windows += 1;
+        }
+        Ok(())
+    }
+
+    /// Makes KVM drop every shadow page table, by deleting and re-adding every memory slot: the
+    /// one host-side way to make it forget a guest page-directory entry that changed (see
+    /// `mm::LARGE`). Costly (each page is shadowed again when next touched), so rare.
+    pub fn flush_shadow(&mut self) -> Result<(), VmError> {
+        for r in &self.regions {
+            let gone = kvm_userspace_memory_region {
+                memory_size: 0,
+                ..*r
+            };
+            // SAFETY: deleting a slot this VM registered.
+            unsafe { self.fd.set_user_memory_region(gone) }
+                .map_err(|e| VmError::Kvm("SET_USER_MEMORY_REGION (delete)", e))?;
+        }
+        for r in &self.regions {
+            // SAFETY: the same regions as before, whose memory still lives (see `ensure`).
+            unsafe { self.fd.set_user_memory_region(*r) }
+                .map_err(|e| VmError::Kvm("SET_USER_MEMORY_REGION (re-add)", e))?;
+        }
+        Ok(())
+    }
+
+    /// The CPUID the host supports, given to the guest as is. Asking KVM costs ~0.3 ms of every
+    /// start, so the answer is cached in a file keyed by the host kernel and CPU (`cpuid_cache`).
     pub fn supported_cpuid(&self) -> Result<CpuId, VmError> {
-        self.kvm
+        let path = cpuid_cache::path();
+        if let Some(c) = path.as_deref().and_then(cpuid_cache::load) {
+            return Ok(c);
+        }
+        let c = self
+            .kvm
             .get_supported_cpuid(KVM_MAX_CPUID_ENTRIES)
-            .map_err(|e| VmError::Kvm("GET_SUPPORTED_CPUID", e))
+            .map_err(|e| VmError::Kvm("GET_SUPPORTED_CPUID", e))?;
+        if let Some(p) = path {
+            cpuid_cache::store(&p, &c);
+        }
+        Ok(c)
     }
 
     /// The VM file descriptor.
     pub fn fd(&self) -> &VmFd {
         &self.fd
+    }
+}
+
+/// A file cache of `KVM_GET_SUPPORTED_CPUID`. The key covers what the answer depends on: the
+/// host kernel (release and build) and the host CPU (its own CPUID leaves 0, 1 and 7). A missing,
+/// unreadable or malformed file just means asking KVM again.
+mod cpuid_cache {
+    use std::path::{Path, PathBuf};
+
+    use kvm_bindings::{kvm_cpuid_entry2, CpuId};
+    use vm_memory::ByteValued;
+
+    /// `kvm_cpuid_entry2` is plain data.
+    #[derive(Clone, Copy, Default)]
+    #[repr(transparent)]
+    struct Entry(kvm_cpuid_entry2);
+    // SAFETY: `kvm_cpuid_entry2` is a C struct of integers with no padding invariants.
+    unsafe impl ByteValued for Entry {}
+
+    fn key() -> u64 {
+        // FNV-1a over the kernel's identity and the CPU's.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |b: &[u8]| {
+            for x in b {
+                h = (h ^ *x as u64).wrapping_mul(0x100_0000_01b3);
+            }
+        };
+        // SAFETY: plain struct filled by uname.
+        let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+        // SAFETY: `u` is valid for writing.
+        unsafe { libc::uname(&mut u) };
+        for f in [&u.release[..], &u.version[..], &u.machine[..]] {
+            eat(&f.iter().map(|c| *c as u8).collect::<Vec<u8>>());
+        }
+        for (leaf, sub) in [(0u32, 0u32), (1, 0), (7, 0)] {
+            let r = std::arch::x86_64::__cpuid_count(leaf, sub);
+            for w in [r.eax, r.ebx, r.ecx, r.edx] {
+                eat(&w.to_le_bytes());
+            }
+        }
+        h
+    }
+
+    /// Where the cache lives: `$XDG_CACHE_HOME/mvm` or `~/.cache/mvm`, outside any checkout.
+    pub fn path() -> Option<PathBuf> {
+        let dir = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+        Some(dir.join("mvm").join(format!("cpuid-{:016x}", key())))
+    }
+
+    pub fn load(p: &Path) -> Option<CpuId> {
+        let bytes = std::fs::read(p).ok()?;
+        let size = std::mem::size_of::<Entry>();
+        if bytes.is_empty() || bytes.len() % size != 0 || bytes.len() / size > 256 {
+            return None;
+        }
+        let entries: Vec<kvm_cpuid_entry2> = bytes
+            .chunks_exact(size)
+            .map(|c| Entry::from_slice(c).expect("exact size").0)
+            .collect();
+        CpuId::from_entries(&entries).ok()
+    }
+
+    pub fn store(p: &Path, c: &CpuId) {
+        let mut bytes = Vec::new();
+        for e in c.as_slice() {
+            bytes.extend_from_slice(Entry(*e).as_slice());
+        }
+        let tmp = p.with_extension(format!("tmp{}", std::process::id()));
+        let ok = p
+            .parent()
+            .is_some_and(|d| std::fs::create_dir_all(d).is_ok())
+            && std::fs::write(&tmp, &bytes).is_ok()
+            && std::fs::rename(&tmp, p).is_ok();
+        if !ok {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn round_trip_and_refuses_garbage() {
+            let dir = std::env::temp_dir().join(format!("mvm-cpuid-test-{}", std::process::id()));
+            let p = dir.join("c");
+            let e = kvm_cpuid_entry2 {
+                function: 7,
+                index: 1,
+                eax: 0xdead,
+                ..Default::default()
+            };
+            store(&p, &CpuId::from_entries(&[e, e]).unwrap());
+            let back = load(&p).unwrap();
+            assert_eq!(back.as_slice().len(), 2);
+            assert_eq!(back.as_slice()[1].eax, 0xdead);
+            std::fs::write(&p, b"short").unwrap();
+            assert!(load(&p).is_none());
+            std::fs::remove_dir_all(&dir).unwrap();
+            assert_eq!(key(), key());
+        }
     }
 }

@@ -1,0 +1,425 @@
+//! The confined filesystem view and the file syscalls: real programs (busybox-static applets, a C
+//! program making the calls directly) doing file work inside a `-v DIR:/data:rw` mount and the
+//! private `/tmp`, compared with native runs; escape attempts that must fail; read-only mounts;
+//! secrets and host directories that must not be visible; `--rootfs`; the synthesized `/proc`
+//! and `/dev`.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{program, scratch, Outcome, Run, BUSYBOX};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+fn assert_same_output(vm: &Outcome, native: &Outcome, what: &str) {
+    assert!(
+        vm.code() == native.shell_status() && vm.stdout == native.stdout,
+        "{what}: differs from the native run\n== mvm ==\n{}\n== native ==\n{}",
+        vm.describe(),
+        native.describe()
+    );
+}
+
+/// Two identical fresh directories for a native and an mvm run of the same work.
+fn twin_dirs(test: &str) -> (PathBuf, PathBuf) {
+    let base = scratch(test);
+    let (a, b) = (base.join("native"), base.join("vm"));
+    for d in [&a, &b] {
+        std::fs::create_dir_all(d).unwrap();
+        std::fs::write(d.join("a.txt"), "alpha\nbeta\n").unwrap();
+        std::fs::write(d.join("words.txt"), "pear\napple\nfig\nbanana\napple\n").unwrap();
+        std::fs::write(d.join("big.bin"), common::pseudo_random_bytes(300_000, 7)).unwrap();
+    }
+    (a, b)
+}
+
+/// Relative paths and contents of everything under `dir`, sorted.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(root: &Path, at: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for e in std::fs::read_dir(at).unwrap().flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            let md = std::fs::symlink_metadata(&p).unwrap();
+            if md.file_type().is_symlink() {
+                let t = std::fs::read_link(&p).unwrap();
+                out.push((rel, t.to_string_lossy().as_bytes().to_vec()));
+            } else if md.is_dir() {
+                out.push((rel + "/", vec![]));
+                walk(root, &p, out);
+            } else {
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn c_program_file_syscalls_match_native() {
+    let (a, b) = twin_dirs("fs_c_calls");
+    let prog = program("fs_calls");
+    let native = Run::native(&prog, &[a.to_str().unwrap()]).run();
+    let vol = format!("{}:/data:rw", b.display());
+    let vm = Run::mvm_run(&["-v", &vol], &prog, &["/data"]).run();
+    assert_same_output(&vm, &native, "fs_calls in a :rw mount");
+    assert!(vm.stdout_str().ends_with("done\n"), "{}", vm.describe());
+    assert_eq!(tree(&a), tree(&b), "the two directories differ afterwards");
+
+    // The same work in the program's private /tmp.
+    let vm = Run::mvm_run(&[], &prog, &["/tmp"]).run();
+    let native_tmp = scratch("fs_c_calls_tmp");
+    let native = Run::native(&prog, &[native_tmp.to_str().unwrap()]).run();
+    assert_same_output(&vm, &native, "fs_calls in /tmp");
+}
+
+#[test]
+fn busybox_file_work_matches_native() {
+    let (a, b) = twin_dirs("fs_busybox");
+    let vol = format!("{}:/data:rw", b.display());
+    let steps: &[&[&str]] = &[
+        &["cat", "a.txt", "words.txt"],
+        &["cp", "a.txt", "b.txt"],
+        &["mv", "b.txt", "c.txt"],
+        &["mkdir", "-p", "x/y/z"],
+        &["cp", "big.bin", "x/y/z/big2.bin"],
+        &["cp", "-r", "x", "x2"],
+        &["rm", "-r", "x2"],
+        &["ln", "-s", "a.txt", "link"],
+        &["readlink", "link"],
+        &["cat", "link"],
+        &["ls"],
+        &["ls", "-R", "x"],
+        &["stat", "-c", "%n %s %F %a %h", "a.txt", "x", "link"],
+        &["sha256sum", "big.bin", "x/y/z/big2.bin"],
+        &["sort", "words.txt"],
+        &["sort", "-u", "-o", "sorted.txt", "words.txt"],
+        &["wc", "-l", "words.txt", "sorted.txt"],
+        &["chmod", "600", "c.txt"],
+        &["stat", "-c", "%a", "c.txt"],
+        &["rm", "c.txt"],
+        &["rmdir", "x"],
+        &["cmp", "big.bin", "x/y/z/big2.bin"],
+        &["head", "-n", "2", "words.txt"],
+        &["tail", "-c", "5", "a.txt"],
+        &["touch", "new"],
+        &["ls", "-a"],
+    ];
+    for step in steps {
+        let native = Run::native(BUSYBOX, step).cwd(&a).run();
+        let vm = Run::mvm_run(&["-v", &vol, "-w", "/data"], BUSYBOX, step).run();
+        assert_same_output(&vm, &native, &format!("busybox {step:?}"));
+    }
+    // find's order is the directory's; compare it sorted.
+    let native = Run::native(BUSYBOX, &["find", "."]).cwd(&a).run();
+    let vm = Run::mvm_run(&["-v", &vol, "-w", "/data"], BUSYBOX, &["find", "."]).run();
+    let sorted = |o: &Outcome| {
+        let mut l: Vec<String> = o.stdout_str().lines().map(str::to_string).collect();
+        l.sort();
+        l
+    };
+    assert_eq!(sorted(&vm), sorted(&native), "{}", vm.describe());
+    let find = Run::mvm_run(
+        &["-v", &vol],
+        BUSYBOX,
+        &["find", "/data", "-name", "big2.bin"],
+    )
+    .run();
+    assert_eq!(find.stdout_str(), "/data/x/y/z/big2.bin\n");
+    assert_eq!(tree(&a), tree(&b), "the two directories differ afterwards");
+}
+
+#[test]
+fn private_tmp_is_writable_empty_and_removed() {
+    let runtime = scratch("fs_private_tmp");
+    let out = Run::mvm_run(
+        &[],
+        BUSYBOX,
+        &[
+            "sh",
+            "-c",
+            "echo hi > /tmp/f; read x < /tmp/f; echo $x; echo /tmp/*",
+        ],
+    )
+    .env("XDG_RUNTIME_DIR", runtime.to_str().unwrap())
+    .run();
+    out.assert_code(0);
+    assert_eq!(out.stdout_str(), "hi\n/tmp/f\n", "{}", out.describe());
+    let out = Run::mvm_run(&[], BUSYBOX, &["ls", "-A", "/tmp"])
+        .env("XDG_RUNTIME_DIR", runtime.to_str().unwrap())
+        .run();
+    assert_eq!(
+        out.stdout_str(),
+        "",
+        "/tmp is not empty: {}",
+        out.describe()
+    );
+    // Ended by --timeout: the run's directory goes all the same.
+    let out = Run::mvm_run(&["--timeout", "300ms"], program("spin"), &[])
+        .env("XDG_RUNTIME_DIR", runtime.to_str().unwrap())
+        .run();
+    out.assert_code(124);
+    let left: Vec<_> = std::fs::read_dir(&runtime).unwrap().flatten().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn escape_attempts_fail() {
+    let base = scratch("fs_escape");
+    let (m, outside) = (base.join("m"), base.join("outside"));
+    std::fs::create_dir_all(m.join("d")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("secret.txt"), "SECRET\n").unwrap();
+    std::fs::write(m.join("d/file.txt"), "inside\n").unwrap();
+    // From the host, keep swapping d for a symlink to the outside (absolute and relative).
+    let stop = Arc::new(AtomicBool::new(false));
+    let racer = {
+        let (m, outside, stop) = (m.clone(), outside.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let _ = std::fs::rename(m.join("d"), m.join("d.real"));
+                let target = if i.is_multiple_of(2) {
+                    outside.clone()
+                } else {
+                    PathBuf::from("../outside")
+                };
+                let _ = std::os::unix::fs::symlink(&target, m.join("d"));
+                std::thread::yield_now();
+                let _ = std::fs::remove_file(m.join("d"));
+                let _ = std::fs::rename(m.join("d.real"), m.join("d"));
+                i += 1;
+            }
+        })
+    };
+    let vol = format!("{}:/data:rw", m.display());
+    let out = Run::mvm_run(
+        &["-v", &vol],
+        program("fs_escape"),
+        &["/data", outside.to_str().unwrap(), "3000"],
+    )
+    .run();
+    stop.store(true, Ordering::Relaxed);
+    racer.join().unwrap();
+    out.assert_code(0);
+    let want = "\
+dotdot: ENOENT
+dotdot outside: ENOENT
+symlink to / then shadow: ENOENT
+symlink to / then home: ENOENT
+symlink to / then passwd: OPENED root:x:0:0:root:/root:/bin/bash
+absolute symlink outside: ENOENT
+relative symlink up: ENOENT
+symlink to /root: ENOENT
+/root: ENOENT
+/home: ENOENT
+/var: ENOENT
+/run: ENOENT
+/sys: ENOENT
+outside itself: ENOENT
+/etc/shadow: ENOENT
+/etc/gshadow: ENOENT
+/etc/sudoers: ENOENT
+/proc/self/root: ENOENT
+/proc/1/root: ENOENT
+/proc/self/cwd: ENOENT
+hardlink /etc/passwd: EXDEV
+hardlink via symlink: EXDEV
+write /etc/passwd: EROFS
+create in /usr: EROFS
+mkdir /etc/x: EROFS
+unlink /etc/passwd: EROFS
+rename out of mount: EXDEV
+listing /etc: passwd 1 shadow 0
+race: held (inside 1)
+done
+";
+    let got = out.stdout_str();
+    // /etc/passwd's first line is the host's; compare the rest exactly.
+    let strip = |s: &str| {
+        s.lines()
+            .map(|l| {
+                if l.starts_with("symlink to / then passwd: OPENED") {
+                    "symlink to / then passwd: OPENED"
+                } else {
+                    l
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(strip(&got), strip(want), "{}", out.describe());
+}
+
+#[test]
+fn read_only_mount_gives_erofs() {
+    let dir = scratch("fs_ro");
+    std::fs::write(dir.join("f"), "data\n").unwrap();
+    let vol = format!("{}:/data", dir.display());
+    let out = Run::mvm_run(&["-v", &vol], BUSYBOX, &["cat", "/data/f"]).run();
+    assert_eq!(out.stdout_str(), "data\n", "{}", out.describe());
+    for step in [
+        vec!["touch", "/data/new"],
+        vec!["rm", "/data/f"],
+        vec!["mkdir", "/data/d"],
+        vec!["mv", "/data/f", "/data/g"],
+        vec!["chmod", "777", "/data/f"],
+    ] {
+        let out = Run::mvm_run(&["-v", &vol], BUSYBOX, &step).run();
+        assert_ne!(out.code(), 0, "{step:?} succeeded\n{}", out.describe());
+        assert!(
+            out.stderr_str().contains("Read-only file system"),
+            "{step:?}\n{}",
+            out.describe()
+        );
+    }
+    let vol_ro = format!("{}:/data:ro", dir.display());
+    let out = Run::mvm_run(&["-v", &vol_ro], BUSYBOX, &["touch", "/data/new"]).run();
+    assert_ne!(out.code(), 0);
+    assert_eq!(tree(&dir), vec![("f".to_string(), b"data\n".to_vec())]);
+}
+
+#[test]
+fn default_view_shows_the_system_tree_and_nothing_else() {
+    let out = Run::mvm_run(&[], BUSYBOX, &["ls", "/"]).run();
+    out.assert_code(0);
+    for name in out.stdout_str().lines() {
+        assert!(
+            [
+                "bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "tmp",
+                "usr"
+            ]
+            .contains(&name)
+                || std::env::current_dir()
+                    .unwrap()
+                    .starts_with(Path::new("/").join(name))
+                || env!("CARGO_MANIFEST_DIR").starts_with(&format!("/{name}/")),
+            "unexpected /{name} in the default view\n{}",
+            out.describe()
+        );
+    }
+    let out = Run::mvm_run(&[], BUSYBOX, &["cat", "/etc/shadow"]).run();
+    assert_eq!(out.code(), 1);
+    assert!(out.stderr_str().contains("No such file or directory"));
+    let out = Run::mvm_run(&[], BUSYBOX, &["ls", "/etc"]).run();
+    let names: Vec<String> = out.stdout_str().lines().map(str::to_string).collect();
+    assert!(names.iter().any(|n| n == "passwd"), "{}", out.describe());
+    assert!(!names
+        .iter()
+        .any(|n| n == "shadow" || n == "gshadow" || n == "sudoers"));
+    let out = Run::mvm_run(&[], BUSYBOX, &["head", "-1", "/etc/passwd"]).run();
+    let native = Run::native(BUSYBOX, &["head", "-1", "/etc/passwd"]).run();
+    assert_same_output(&out, &native, "/etc/passwd");
+}
+
+#[test]
+fn rootfs_is_the_programs_root() {
+    let root = scratch("fs_rootfs");
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::copy(BUSYBOX, root.join("bin/busybox")).unwrap();
+    std::fs::write(root.join("etc/os-release"), "NAME=tiny\n").unwrap();
+    let r = root.to_str().unwrap();
+    let out = Run::mvm_run(
+        &["--rootfs", r],
+        "/bin/busybox",
+        &["cat", "/etc/os-release"],
+    )
+    .run();
+    out.assert_code(0);
+    assert_eq!(out.stdout_str(), "NAME=tiny\n");
+    let out = Run::mvm_run(&["--rootfs", r], "/bin/busybox", &["ls", "/"]).run();
+    assert_eq!(out.stdout_str(), "bin\netc\n", "{}", out.describe());
+    let out = Run::mvm_run(&["--rootfs", r], "/bin/busybox", &["pwd"]).run();
+    assert_eq!(out.stdout_str(), "/\n");
+    // Read-only, with a private /tmp.
+    let out = Run::mvm_run(&["--rootfs", r], "/bin/busybox", &["touch", "/etc/x"]).run();
+    assert!(out.stderr_str().contains("Read-only"), "{}", out.describe());
+    let out = Run::mvm_run(
+        &["--rootfs", r],
+        "/bin/busybox",
+        &["sh", "-c", "echo ok > /tmp/t && read x < /tmp/t && echo $x"],
+    )
+    .run();
+    assert_eq!(out.stdout_str(), "ok\n", "{}", out.describe());
+    // A name is looked up in the root, not on the host.
+    let out = Run::mvm_run(&["--rootfs", r], "hello", &[]).run();
+    out.assert_code(127);
+}
+
+#[test]
+fn bad_rootfs_and_volume_flags_are_one_line_errors() {
+    let dir = scratch("fs_flags");
+    let d = dir.to_str().unwrap();
+    let file = dir.join("file");
+    std::fs::write(&file, "x").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["--rootfs".into(), "/nonexistent-mvm".into()],
+            "--rootfs",
+        ),
+        (
+            vec!["--rootfs".into(), file.to_str().unwrap().into()],
+            "not a directory",
+        ),
+        (vec!["-v".into(), "/nonexistent-mvm:/data".into()], "-v"),
+        (vec!["-v".into(), format!("{d}:relative")], "-v"),
+        (vec!["-v".into(), format!("{d}:/data:rx")], "-v"),
+        (vec!["-v".into(), d.to_string()], "-v"),
+    ];
+    for (flags, needle) in cases {
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let out = Run::mvm_run(&flags, program("hello"), &[]).run();
+        out.assert_code(125).assert_mvm_error_line(needle);
+    }
+    let out = Run::mvm_run(&["-w", "/nonexistent-mvm"], program("hello"), &[]).run();
+    out.assert_code(125)
+        .assert_mvm_error_line("cannot enter working directory");
+}
+
+#[test]
+fn synthesized_proc_and_dev() {
+    let out = Run::mvm_run(&[], BUSYBOX, &["readlink", "/proc/self/exe"]).run();
+    let native = Run::native(BUSYBOX, &["readlink", "/proc/self/exe"]).run();
+    assert_same_output(&out, &native, "/proc/self/exe");
+    let out = Run::mvm_run(&[], BUSYBOX, &["cat", "/proc/self/maps"]).run();
+    assert!(out.stdout_str().contains("[stack]"), "{}", out.describe());
+    assert!(out.stdout_str().contains("r-xp"), "{}", out.describe());
+    let out = Run::mvm_run(
+        &["--memory", "64m"],
+        BUSYBOX,
+        &["head", "-1", "/proc/meminfo"],
+    )
+    .run();
+    assert!(
+        out.stdout_str().starts_with("MemTotal:") && out.stdout_str().contains(" 65536 kB"),
+        "{}",
+        out.describe()
+    );
+    let out = Run::mvm_run(&[], BUSYBOX, &["grep", "-c", "^processor", "/proc/cpuinfo"]).run();
+    assert_eq!(out.stdout_str(), "1\n", "{}", out.describe());
+    let out = Run::mvm_run(&[], BUSYBOX, &["ls", "/proc/self/fd"]).run();
+    assert!(
+        out.stdout_str().starts_with("0\n1\n2\n"),
+        "{}",
+        out.describe()
+    );
+    let out = Run::mvm_run(&[], BUSYBOX, &["cat", "/dev/null"]).run();
+    out.assert_code(0);
+    let out = Run::mvm_run(&[], BUSYBOX, &["head", "-c", "4", "/dev/zero"]).run();
+    assert_eq!(out.stdout, vec![0u8; 4]);
+    let out = Run::mvm_run(&[], BUSYBOX, &["head", "-c", "32", "/dev/urandom"]).run();
+    assert_eq!(out.stdout.len(), 32);
+    let out = Run::mvm_run(
+        &[],
+        BUSYBOX,
+        &["sh", "-c", "echo via-dev-stdout > /dev/stdout"],
+    )
+    .run();
+    assert_eq!(out.stdout_str(), "via-dev-stdout\n", "{}", out.describe());
+    let out = Run::mvm_run(&[], BUSYBOX, &["grep", "^Pid:", "/proc/self/status"]).run();
+    assert_eq!(out.stdout_str(), "Pid:\t1\n");
+}

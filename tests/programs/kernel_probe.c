@@ -1,0 +1,27 @@
+/* Pokes at mvm's tiny kernel from ring 3 (addresses from vmm/src/layout.rs): reading its code page
+ * is allowed (PVM needs ring-0 code user-readable), writing it or touching its tables and stack
+ * must fault. argv[1]: read-code | write-code | read-gdt | read-stack. */
+#include <stdio.h>
+#include <string.h>
+
+#define KERNEL_VBASE 0x7ffffff00000UL
+
+int main(int argc, char **argv)
+{
+    volatile unsigned char *code = (unsigned char *)(KERNEL_VBASE + 0x1000);
+    volatile unsigned char *gdt = (unsigned char *)(KERNEL_VBASE + 0x2000);
+    volatile unsigned char *stack = (unsigned char *)(KERNEL_VBASE + 0x7000);
+    const char *what = argc > 1 ? argv[1] : "";
+    if (!strcmp(what, "read-code"))
+        printf("code starts %02x %02x\n", code[0], code[1]);
+    else if (!strcmp(what, "write-code"))
+        code[0] = 0x90;
+    else if (!strcmp(what, "read-gdt"))
+        printf("gdt %02x\n", gdt[16]);
+    else if (!strcmp(what, "read-stack"))
+        printf("stack %02x\n", stack[0]);
+    else
+        return 2;
+    printf("survived %s\n", what);
+    return 0;
+}

@@ -1,0 +1,290 @@
+//! Signals as Linux delivers them: handlers and rt_sigreturn, siginfo, masks, the alternate
+//! stack, faults caught by handlers, EINTR and SA_RESTART, SIGPIPE, and signals sent to mvm from
+//! outside. Every program here runs natively and under mvm, and the two runs must agree.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{program, Outcome, Run};
+use std::thread;
+use std::time::Duration;
+
+/// Asserts that the runs agree on status and stdout; mvm's stderr may only add its one
+/// `mvm: ... killed by ...` line to the native stderr.
+fn assert_agree(vm: &Outcome, native: &Outcome) {
+    let both = format!(
+        "== mvm ==\n{}\n== native ==\n{}",
+        vm.describe(),
+        native.describe()
+    );
+    assert_eq!(vm.code(), native.shell_status(), "status differs\n{both}");
+    assert!(vm.stdout == native.stdout, "stdout differs\n{both}");
+    let vm_err: String = vm
+        .stderr_str()
+        .lines()
+        .filter(|l| !l.starts_with("mvm: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(vm_err, native.stderr_str(), "stderr differs\n{both}");
+}
+
+fn self_case(case: &str) -> Outcome {
+    let prog = program("sig_self");
+    let vm = Run::mvm_run(&[], &prog, &[case]).run();
+    let native = Run::native(&prog, &[case]).run();
+    assert_agree(&vm, &native);
+    vm
+}
+
+#[test]
+fn handler_and_sigreturn_restore_every_register() {
+    let prog = program("sig_regs");
+    let vm = Run::mvm_run(&[], &prog, &[]).run();
+    let native = Run::native(&prog, &[]).run();
+    assert_agree(&vm, &native);
+    vm.assert_code(0);
+    let out = vm.stdout_str();
+    for want in [
+        "rbx=0x1111111111111111",
+        "r15=0xffffffffffffffff",
+        "rflags&DF=0x400",
+        "mxcsr=0x7f80",
+        "xmm0-15 restored: yes",
+        "handler calls: 1",
+        "handler entry: DF=0 mxcsr=0x1f80 xmm0 zero=1",
+    ] {
+        assert!(out.contains(want), "missing {want:?}\n{}", vm.describe());
+    }
+}
+
+#[test]
+fn siginfo_of_kill_raise_and_tkill() {
+    let out = self_case("info");
+    out.assert_code(0);
+    assert!(out
+        .stdout_str()
+        .contains("raise: signo=10 code=SI_TKILL pid_is_self=1"));
+}
+
+#[test]
+fn blocked_signals_wait_and_arrive_on_unblock() {
+    self_case("mask").assert_code(0);
+}
+
+#[test]
+fn sa_resethand_then_default_kills() {
+    assert_eq!(self_case("resethand").code(), 128 + libc::SIGUSR1);
+}
+
+#[test]
+fn sa_nodefer_nests_the_handler() {
+    let out = self_case("nodefer");
+    assert!(
+        out.stdout_str().contains("nodefer: 1 2 -2 -1"),
+        "{}",
+        out.describe()
+    );
+}
+
+#[test]
+fn sigsegv_handler_siglongjmps_out() {
+    let out = self_case("segv");
+    out.assert_code(0);
+    assert!(out
+        .stdout_str()
+        .contains("read-only write: signo=11 code=SEGV_ACCERR"));
+}
+
+#[test]
+fn handler_edits_to_the_context_are_restored() {
+    let out = self_case("skip");
+    out.assert_code(0);
+    assert!(
+        out.stdout_str().contains("rax=42 rbx=8"),
+        "{}",
+        out.describe()
+    );
+}
+
+#[test]
+fn rt_sigreturn_over_a_bogus_frame_is_sigsegv() {
+    assert_eq!(self_case("sigreturn-zero").code(), 139);
+}
+
+#[test]
+fn corrupted_frames_are_sigsegv_not_a_broken_vm() {
+    let prog = program("sig_hostile");
+    for mode in ["1", "2", "3", "4", "5", "7", "8"] {
+        let vm = Run::mvm_run(&[], &prog, &[mode]).run();
+        let native = Run::native(&prog, &[mode]).run();
+        assert_eq!(
+            native.shell_status(),
+            139,
+            "mode {mode}: {}",
+            native.describe()
+        );
+        assert_eq!(vm.code(), 139, "mode {mode}: {}", vm.describe());
+    }
+}
+
+#[test]
+fn sigfpe_and_sigill_handlers() {
+    self_case("fpe").assert_code(0);
+    self_case("ill").assert_code(0);
+}
+
+#[test]
+fn sigaltstack_and_stack_overflow_caught_on_it() {
+    let out = self_case("altstack");
+    out.assert_code(0);
+    assert!(out
+        .stdout_str()
+        .contains("caught on the alternate stack: 1"));
+}
+
+#[test]
+fn stack_overflow_without_altstack_is_sigsegv() {
+    assert_eq!(self_case("overflow-no-altstack").code(), 139);
+}
+
+#[test]
+fn sigsuspend_and_sigtimedwait() {
+    self_case("suspend").assert_code(0);
+    self_case("timedwait").assert_code(0);
+    let out = self_case("ppoll");
+    assert!(out
+        .stdout_str()
+        .contains("ppoll=-1 errno=EINTR delivered=1\nmask back: usr1 blocked=1\n"));
+}
+
+#[test]
+fn handler_without_sa_restorer_is_sigsegv() {
+    assert_eq!(self_case("norestorer").code(), 139);
+}
+
+#[test]
+fn abort_ends_with_sigabrt_even_when_handled() {
+    assert_eq!(self_case("abort-handled").code(), 134);
+}
+
+#[test]
+fn ignored_and_default_ignored_signals() {
+    assert_eq!(self_case("ignored").code(), 128 + libc::SIGUSR2);
+}
+
+fn pipe_case(case: &str) -> Outcome {
+    let prog = program("sig_self");
+    let vm = Run::mvm_run(&[], &prog, &[case]).stdout_limit(1).run();
+    let native = Run::native(&prog, &[case]).stdout_limit(1).run();
+    assert_eq!(vm.code(), native.shell_status(), "{}", vm.describe());
+    assert_eq!(vm.stderr_str(), native.stderr_str(), "{}", vm.describe());
+    vm
+}
+
+#[test]
+fn sigpipe_default_ignored_and_handled() {
+    assert_eq!(pipe_case("pipe-default").code(), 141);
+    let out = pipe_case("pipe-ignore");
+    assert_eq!(out.code(), 3);
+    assert_eq!(out.stderr_str(), "write: EPIPE, handler ran 0\n");
+    let out = pipe_case("pipe-handler");
+    assert_eq!(out.stderr_str(), "write: EPIPE, handler ran 1\n");
+}
+
+#[test]
+fn trace_shows_deliveries() {
+    let out = Run::mvm_run(&["--trace"], program("sig_self"), &["info"]).run();
+    out.assert_code(0);
+    let err = out.stderr_str();
+    assert!(
+        err.contains("--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=1, si_uid="),
+        "{}",
+        out.describe()
+    );
+    assert!(err.contains("--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_TKILL"));
+    assert!(err.contains("rt_sigreturn() = "), "{}", out.describe());
+}
+
+/// One step of a host-signal scenario: wait for `needle` on stdout, pause, send `sig`.
+type Step = (&'static str, i32);
+
+/// Runs `sig_host CASE` natively and under mvm, driving both with the same signals, and checks
+/// that they agree.
+fn host_case(case: &str, steps: &[Step]) -> Outcome {
+    let prog = program("sig_host");
+    let drive = |run: Run| {
+        let mut running = run.hold_stdin().spawn();
+        for (needle, sig) in steps {
+            running.wait_for_stdout(needle);
+            // Let the program get into its blocking call (or its loop).
+            thread::sleep(Duration::from_millis(200));
+            running.signal(*sig);
+        }
+        running.wait()
+    };
+    let vm = drive(Run::mvm_run(&[], &prog, &[case]));
+    let native = drive(Run::native(&prog, &[case]));
+    assert_agree(&vm, &native);
+    vm
+}
+
+#[test]
+fn host_signal_interrupts_a_blocking_read_with_eintr() {
+    let out = host_case("eintr", &[("ready", libc::SIGUSR1)]);
+    out.assert_code(0);
+    assert_eq!(
+        out.stdout_str(),
+        "ready\nhandler: SIGUSR1\nread=-1 errno=EINTR\n"
+    );
+}
+
+#[test]
+fn sa_restart_restarts_a_blocking_read() {
+    let out = host_case(
+        "restart",
+        &[
+            ("ready", libc::SIGUSR1),
+            ("handler: SIGUSR1", libc::SIGUSR2),
+        ],
+    );
+    assert!(
+        out.stdout_str().ends_with("read=-1 errno=EINTR last=12\n"),
+        "{}",
+        out.describe()
+    );
+}
+
+#[test]
+fn ignored_signal_does_not_cut_a_sleep_short_a_handled_one_does() {
+    let out = host_case(
+        "sleep",
+        &[("ready", libc::SIGWINCH), ("ready", libc::SIGUSR1)],
+    );
+    assert!(
+        out.stdout_str()
+            .ends_with("nanosleep=-1 errno=EINTR rem_ok=1\n"),
+        "{}",
+        out.describe()
+    );
+}
+
+#[test]
+fn sigterm_handler_prints_and_exits_0() {
+    let out = host_case("term", &[("ready", libc::SIGTERM)]);
+    out.assert_code(0);
+    assert_eq!(out.stdout_str(), "ready\ngot SIGTERM, exiting 0\n");
+}
+
+#[test]
+fn sigint_interrupts_a_spinning_program_with_a_handler() {
+    let out = host_case("spin", &[("ready", libc::SIGINT)]);
+    out.assert_code(0);
+    assert!(out.stdout_str().ends_with("stopped spinning after 2\n"));
+}
+
+#[test]
+fn blocked_host_signal_is_taken_by_sigwaitinfo() {
+    let out = host_case("blocked", &[("ready", libc::SIGINT)]);
+    out.assert_code(0);
+    assert!(out.stdout_str().ends_with("sigwaitinfo=2 code=SI_USER\n"));
+}

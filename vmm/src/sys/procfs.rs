@@ -1,0 +1,395 @@
+//! The synthesized `/proc` and `/dev`: what programs expect to find there, generated from the
+//! program's own state (its address space, descriptors, the VM's sizes), never the host's.
+//! `/proc/self` (also `/proc/1`, `/proc/thread-self`): `exe`, `cwd`, `fd/`, `maps`, `status`;
+//! `/proc/cpuinfo` (the host's first CPU: the VM has one), `/proc/meminfo` (`--memory`);
+//! `/dev/null`, `zero`, `full`, `random`, `urandom` (the host's devices), `tty` when mvm has a
+//! controlling terminal, `stdin`/`stdout`/`stderr`/`fd`. Files are served from sealed memfds;
+//! directories list their entries from memory. Everything else under them is ENOENT.
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+use super::fs::{HostFd, OpenFile};
+use super::{err, SysError};
+use crate::mm::{VmaKind, PROT_EXEC, PROT_READ, PROT_WRITE};
+use crate::policy::{fstat, Resolved};
+use crate::task::Task;
+
+const DT_DIR: u8 = 4;
+const DT_REG: u8 = 8;
+const DT_LNK: u8 = 10;
+const DT_CHR: u8 = 2;
+
+/// One synthesized node.
+enum Node {
+    Dir(Vec<(Vec<u8>, u8)>),
+    File(Vec<u8>),
+    Link(String),
+    /// A host device node, by its host path.
+    Dev(&'static str),
+    /// `/proc/self/fd/N`: guest descriptor N.
+    Fd(u64),
+}
+
+fn errno(e: i32) -> SysError {
+    SysError::Errno(e)
+}
+
+fn has_tty() -> bool {
+    // SAFETY: plain open/close of the controlling terminal.
+    unsafe {
+        let fd = libc::open(
+            c"/dev/tty".as_ptr(),
+            libc::O_RDONLY | libc::O_NOCTTY | libc::O_CLOEXEC,
+        );
+        if fd >= 0 {
+            libc::close(fd);
+        }
+        fd >= 0
+    }
+}
+
+fn dir(names: &[(&str, u8)]) -> Node {
+    Node::Dir(
+        names
+            .iter()
+            .map(|(n, t)| (n.as_bytes().to_vec(), *t))
+            .collect(),
+    )
+}
+
+fn node(task: &mut Task, guest: &str) -> Result<Node, SysError> {
+    let parts: Vec<&str> = guest.split('/').filter(|c| !c.is_empty()).collect();
+    let pid = |p: &str| matches!(p, "self" | "thread-self" | "1");
+    Ok(match parts.as_slice() {
+        ["proc"] => dir(&[
+            (".", DT_DIR),
+            ("..", DT_DIR),
+            ("1", DT_DIR),
+            ("self", DT_DIR),
+            ("thread-self", DT_DIR),
+            ("cpuinfo", DT_REG),
+            ("meminfo", DT_REG),
+        ]),
+        ["proc", "cpuinfo"] => Node::File(cpuinfo()),
+        ["proc", "meminfo"] => Node::File(meminfo(task)),
+        ["proc", p] if pid(p) => dir(&[
+            (".", DT_DIR),
+            ("..", DT_DIR),
+            ("cwd", DT_LNK),
+            ("exe", DT_LNK),
+            ("fd", DT_DIR),
+            ("maps", DT_REG),
+            ("status", DT_REG),
+        ]),
+        ["proc", p, "exe"] if pid(p) => Node::Link(task.exe.clone()),
+        ["proc", p, "cwd"] if pid(p) => Node::Link(task.cwd.clone()),
+        ["proc", p, "maps"] if pid(p) => Node::File(maps(task)),
+        ["proc", p, "status"] if pid(p) => Node::File(status(task)),
+        ["proc", p, "fd"] if pid(p) => {
+            let mut v = vec![(b".".to_vec(), DT_DIR), (b"..".to_vec(), DT_DIR)];
+            for (fd, _) in task.fds.open_fds() {
+                v.push((fd.to_string().into_bytes(), DT_LNK));
+            }
+            Node::Dir(v)
+        }
+        ["proc", p, "fd", n] if pid(p) => fd_node(task, n)?,
+        ["dev", "fd", n] => fd_node(task, n)?,
+        ["dev"] => {
+            let mut v = vec![
+                (".", DT_DIR),
+                ("..", DT_DIR),
+                ("fd", DT_LNK),
+                ("full", DT_CHR),
+                ("null", DT_CHR),
+                ("random", DT_CHR),
+                ("stderr", DT_LNK),
+                ("stdin", DT_LNK),
+                ("stdout", DT_LNK),
+                ("urandom", DT_CHR),
+                ("zero", DT_CHR),
+            ];
+            if has_tty() {
+                v.push(("tty", DT_CHR));
+            }
+            dir(&v)
+        }
+        ["dev", "null"] => Node::Dev("/dev/null"),
+        ["dev", "zero"] => Node::Dev("/dev/zero"),
+        ["dev", "full"] => Node::Dev("/dev/full"),
+        ["dev", "random"] => Node::Dev("/dev/random"),
+        ["dev", "urandom"] => Node::Dev("/dev/urandom"),
+        ["dev", "tty"] if has_tty() => Node::Dev("/dev/tty"),
+        ["dev", "fd"] => Node::Link("/proc/self/fd".into()),
+        ["dev", "stdin"] => Node::Link("/proc/self/fd/0".into()),
+        ["dev", "stdout"] => Node::Link("/proc/self/fd/1".into()),
+        ["dev", "stderr"] => Node::Link("/proc/self/fd/2".into()),
+        _ => return err(libc::ENOENT),
+    })
+}
+
+fn fd_node(task: &Task, n: &str) -> Result<Node, SysError> {
+    let fd: u64 = n.parse().map_err(|_| errno(libc::ENOENT))?;
+    if n != fd.to_string() {
+        return err(libc::ENOENT);
+    }
+    task.fds.file(fd).map_err(|_| errno(libc::ENOENT))?;
+    Ok(Node::Fd(fd))
+}
+
+fn cpuinfo() -> Vec<u8> {
+    let host = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let first = host.split("\n\n").next().unwrap_or_default();
+    let mut out = String::new();
+    for line in first.lines() {
+        let key = line.split(':').next().unwrap_or_default().trim();
+        let line = match key {
+            "processor" | "core id" | "physical id" | "apicid" | "initial apicid" => {
+                format!("{key}\t: 0")
+            }
+            "siblings" | "cpu cores" => format!("{key}\t: 1"),
+            _ => line.to_string(),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push('\n');
+    out.into_bytes()
+}
+
+fn meminfo(task: &Task) -> Vec<u8> {
+    let total = task.mm.ram.user_limit() * 4;
+    let free = total.saturating_sub(task.mm.ram.user_frames() * 4);
+    let rows = [
+        ("MemTotal", total),
+        ("MemFree", free),
+        ("MemAvailable", free),
+        ("Buffers", 0),
+        ("Cached", 0),
+        ("SwapCached", 0),
+        ("Active", total - free),
+        ("Inactive", 0),
+        ("SwapTotal", 0),
+        ("SwapFree", 0),
+        ("Shmem", 0),
+    ];
+    rows.iter()
+        .map(|(k, v)| format!("{:<16}{v:>8} kB\n", format!("{k}:")))
+        .collect::<String>()
+        .into_bytes()
+}
+
+fn maps(task: &Task) -> Vec<u8> {
+    let mut out = String::new();
+    for (start, v) in task.mm.vmas() {
+        let p = |bit, c| if v.prot & bit != 0 { c } else { '-' };
+        let (name, offset) = match &v.kind {
+            VmaKind::Heap => ("[heap]".to_string(), 0),
+            VmaKind::Stack => ("[stack]".to_string(), 0),
+            VmaKind::File(f) => (f.name.to_string(), f.offset),
+            VmaKind::Anon => (String::new(), 0),
+        };
+        let line = format!(
+            "{start:08x}-{:08x} {}{}{}p {offset:08x} 00:00 0",
+            v.end,
+            p(PROT_READ, 'r'),
+            p(PROT_WRITE, 'w'),
+            p(PROT_EXEC, 'x')
+        );
+        if name.is_empty() {
+            out.push_str(&line);
+        } else {
+            out.push_str(&format!("{line:<73}{name}"));
+        }
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+fn status(task: &Task) -> Vec<u8> {
+    let name = task.exe.rsplit('/').next().unwrap_or_default();
+    let rss = task.mm.ram.user_frames() * 4;
+    let (u, g) = (task.aux.uid, task.aux.gid);
+    format!(
+        "Name:\t{name:.15}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t1\nNgid:\t0\nPid:\t1\n\
+         PPid:\t0\nTracerPid:\t0\nUid:\t{u}\t{u}\t{u}\t{u}\nGid:\t{g}\t{g}\t{g}\t{g}\n\
+         FDSize:\t{}\nVmRSS:\t{rss:>8} kB\nThreads:\t1\nSigQ:\t0/63000\n\
+         Cpus_allowed:\t1\nCpus_allowed_list:\t0\n",
+        task.fs.umask,
+        super::fs::MAX_FDS
+    )
+    .into_bytes()
+}
+
+fn memfd(content: &[u8]) -> Result<OwnedFd, SysError> {
+    // SAFETY: plain host call with a valid name.
+    let fd = unsafe { libc::memfd_create(c"mvm-proc".as_ptr(), libc::MFD_CLOEXEC) };
+    super::host(fd as isize)?;
+    // SAFETY: a fresh descriptor.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut done = 0;
+    while done < content.len() {
+        // SAFETY: writing from a valid slice.
+        let n = unsafe {
+            libc::write(
+                fd.as_raw_fd(),
+                content[done..].as_ptr().cast(),
+                content.len() - done,
+            )
+        };
+        done += super::host(n)? as usize;
+    }
+    // SAFETY: plain host calls on our fd.
+    unsafe {
+        libc::lseek(fd.as_raw_fd(), 0, libc::SEEK_SET);
+        libc::fchmod(fd.as_raw_fd(), 0o444);
+    }
+    Ok(fd)
+}
+
+fn lnk_stat(task: &mut Task) -> Result<libc::stat, SysError> {
+    let mut st = super::path::stat_empty_dir(task)?;
+    st.st_mode = libc::S_IFLNK | 0o777;
+    st.st_size = 0;
+    st.st_nlink = 1;
+    Ok(st)
+}
+
+fn follow(task: &mut Task, target: &str, depth: u32) -> Result<Resolved, SysError> {
+    if depth > 8 {
+        return err(libc::ELOOP);
+    }
+    task.fs.resolve("/", target, true).map_err(errno)
+}
+
+/// stat of a synthesized path (following its last symlink when `r.follow`).
+pub fn stat(task: &mut Task, r: &Resolved) -> Result<libc::stat, SysError> {
+    stat_depth(task, r, 0)
+}
+
+fn stat_depth(task: &mut Task, r: &Resolved, depth: u32) -> Result<libc::stat, SysError> {
+    match node(task, &r.guest)? {
+        Node::Dir(_) => super::path::stat_empty_dir(task),
+        Node::File(c) => fstat(memfd(&c)?.as_raw_fd()).map_err(errno),
+        Node::Dev(p) => {
+            let c = CString::new(p).expect("no NUL");
+            // SAFETY: plain struct filled by the host.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            // SAFETY: valid path and output.
+            super::host(unsafe { libc::stat(c.as_ptr(), &mut st) } as isize)?;
+            Ok(st)
+        }
+        _ if !r.follow => lnk_stat(task),
+        Node::Fd(fd) => fstat(task.fds.get(fd)?).map_err(errno),
+        Node::Link(t) => {
+            let t = follow(task, &t, depth)?;
+            if task.fs.synthesized(&t).is_some() {
+                stat_depth(task, &t, depth + 1)
+            } else {
+                let fd = task.fs.path_fd(&t).map_err(errno)?;
+                fstat(fd.as_raw_fd()).map_err(errno)
+            }
+        }
+    }
+}
+
+/// readlink of a synthesized path.
+pub fn readlink(task: &mut Task, r: &Resolved) -> Result<String, SysError> {
+    match node(task, &r.guest)? {
+        Node::Link(t) => Ok(t),
+        Node::Fd(fd) => {
+            let f = task.fds.file(fd)?;
+            if let Some(p) = &f.path {
+                return Ok(p.clone());
+            }
+            let link = format!("/proc/self/fd/{}", f.raw());
+            let t = std::fs::read_link(link).map_err(|_| errno(libc::ENOENT))?;
+            Ok(t.to_string_lossy().into_owned())
+        }
+        _ => err(libc::EINVAL),
+    }
+}
+
+/// Opens a synthesized path.
+pub fn open(task: &mut Task, r: &Resolved, flags: i32) -> Result<Arc<OpenFile>, SysError> {
+    open_depth(task, r, flags, 0)
+}
+
+fn open_depth(
+    task: &mut Task,
+    r: &Resolved,
+    flags: i32,
+    depth: u32,
+) -> Result<Arc<OpenFile>, SysError> {
+    let writes = flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0;
+    let n = node(task, &r.guest)?;
+    if flags & libc::O_DIRECTORY != 0 && !matches!(n, Node::Dir(_) | Node::Link(_) | Node::Fd(_)) {
+        return err(libc::ENOTDIR);
+    }
+    match n {
+        Node::Dir(entries) => {
+            if writes {
+                return err(libc::EISDIR);
+            }
+            Ok(Arc::new(OpenFile {
+                host: HostFd::Owned(task.fs.empty_dir().map_err(errno)?),
+                path: Some(r.guest.clone()),
+                writable: false,
+                listing: Some((entries, AtomicUsize::new(0))),
+            }))
+        }
+        Node::File(c) => {
+            if writes {
+                return err(libc::EACCES);
+            }
+            Ok(OpenFile::owned(memfd(&c)?, Some(r.guest.clone()), false))
+        }
+        Node::Dev(p) => {
+            let keep = libc::O_ACCMODE | libc::O_NONBLOCK | libc::O_APPEND | libc::O_NOCTTY;
+            let c = CString::new(p).expect("no NUL");
+            // SAFETY: valid path; the result is a new fd we own.
+            let fd = unsafe { libc::open(c.as_ptr(), (flags & keep) | libc::O_CLOEXEC) };
+            super::host(fd as isize)?;
+            // SAFETY: a fresh descriptor.
+            let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+            Ok(OpenFile::owned(fd, Some(r.guest.clone()), true))
+        }
+        _ if flags & libc::O_NOFOLLOW != 0 && flags & libc::O_PATH == 0 => err(libc::ELOOP),
+        Node::Fd(fd) => {
+            let f = task.fds.file(fd)?;
+            if writes && !f.writable {
+                return err(libc::EROFS);
+            }
+            let keep = libc::O_ACCMODE
+                | libc::O_NONBLOCK
+                | libc::O_APPEND
+                | libc::O_DIRECTORY
+                | libc::O_TRUNC
+                | libc::O_PATH;
+            // mvm's own magic link to a descriptor it holds: no guest path reaches the host.
+            let link = CString::new(format!("/proc/self/fd/{}", f.raw())).expect("no NUL");
+            // SAFETY: valid path; the result is a new fd we own.
+            let h = unsafe { libc::open(link.as_ptr(), (flags & keep) | libc::O_CLOEXEC) };
+            super::host(h as isize)?;
+            // SAFETY: a fresh descriptor.
+            let h = unsafe { OwnedFd::from_raw_fd(h) };
+            Ok(Arc::new(OpenFile {
+                host: HostFd::Owned(h),
+                path: f.path.clone(),
+                writable: f.writable,
+                listing: None,
+            }))
+        }
+        Node::Link(t) => {
+            let t = follow(task, &t, depth)?;
+            if task.fs.synthesized(&t).is_some() {
+                return open_depth(task, &t, flags, depth + 1);
+            }
+            let fd = task.fs.open(&t, flags, 0).map_err(errno)?;
+            let writable = task.fs.mount(&t).rw;
+            Ok(OpenFile::owned(fd, Some(t.guest), writable))
+        }
+    }
+}

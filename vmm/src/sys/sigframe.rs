@@ -1,0 +1,316 @@
+//! The Linux x86-64 signal frame (`struct rt_sigframe`): building it on the program's stack when
+//! a handler is entered, and reading it back, checked, in `rt_sigreturn`. The layout is the
+//! kernel's ABI (arch/x86/include/asm/sigframe.h, uapi/asm/sigcontext.h):
+//!
+//! ```text
+//! frame + 0    pretcode        (sa_restorer: the handler's return address)
+//! frame + 8    ucontext        uc_flags, uc_link, uc_stack (24), uc_mcontext (256), uc_sigmask
+//! frame + 312  siginfo         (128)
+//! ...          fpstate         XSAVE layout, 64-byte aligned, above the frame
+//! ```
+
+use kvm_bindings::{kvm_regs, kvm_xsave};
+
+/// `sizeof(struct rt_sigframe)`.
+pub const FRAME_SIZE: u64 = 440;
+/// Offset of the ucontext in the frame.
+pub const UC: u64 = 8;
+/// Offset of the siginfo in the frame.
+pub const INFO: u64 = 312;
+/// Offset of uc_mcontext (struct sigcontext) in the ucontext.
+pub const MCONTEXT: u64 = 40;
+/// The ucontext's size up to and including uc_sigmask.
+pub const UC_SIZE: usize = 304;
+
+/// `uc_flags` bits.
+pub const UC_FP_XSTATE: u64 = 1;
+/// The sigcontext's `ss` is meaningful.
+pub const UC_SIGCONTEXT_SS: u64 = 2;
+/// `rt_sigreturn` restores `ss` strictly.
+pub const UC_STRICT_RESTORE_SS: u64 = 4;
+
+/// `struct _fpx_sw_bytes` magic in the FXSAVE area's software-reserved bytes.
+pub const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
+/// The magic word right after the XSAVE area.
+pub const FP_XSTATE_MAGIC2: u32 = 0x4650_5845;
+/// Where the software-reserved bytes sit in the FXSAVE area.
+pub const SW_BYTES: usize = 464;
+
+/// The registers a signal frame saves, as `struct sigcontext` orders them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SigContext {
+    /// r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags.
+    pub gp: [u64; 18],
+    /// cs | gs << 16 | fs << 32 | ss << 48.
+    pub segs: u64,
+    /// The fault's error code.
+    pub err: u64,
+    /// The fault's vector.
+    pub trapno: u64,
+    /// The old mask (first word).
+    pub oldmask: u64,
+    /// The faulting address.
+    pub cr2: u64,
+    /// Where the FPU state is (0: none).
+    pub fpstate: u64,
+}
+
+/// Indexes into `SigContext::gp`.
+pub mod reg {
+    /// rdi.
+    pub const RDI: usize = 8;
+    /// rax.
+    pub const RAX: usize = 13;
+    /// rsp.
+    pub const RSP: usize = 15;
+    /// rip.
+    pub const RIP: usize = 16;
+    /// eflags.
+    pub const EFLAGS: usize = 17;
+}
+
+impl SigContext {
+    /// The context of a program whose general registers are `r`, resuming at `rip` with `rsp`
+    /// and `rflags`.
+    pub fn capture(r: &kvm_regs, rip: u64, rsp: u64, rflags: u64) -> Self {
+        SigContext {
+            gp: [
+                r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rdi, r.rsi, r.rbp, r.rbx,
+                r.rdx, r.rax, r.rcx, rsp, rip, rflags,
+            ],
+            ..Default::default()
+        }
+    }
+
+    /// Writes the general registers (all but rsp, rip and flags, which return through the iret
+    /// frame) back into `r`.
+    pub fn restore_into(&self, r: &mut kvm_regs) {
+        let g = &self.gp;
+        (r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15) =
+            (g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7]);
+        (r.rdi, r.rsi, r.rbp, r.rbx, r.rdx, r.rax, r.rcx) =
+            (g[8], g[9], g[10], g[11], g[12], g[13], g[14]);
+    }
+
+    /// The 256 bytes of `struct sigcontext`.
+    pub fn to_bytes(&self) -> [u8; 256] {
+        let mut w = [0u64; 32];
+        w[..18].copy_from_slice(&self.gp);
+        w[18] = self.segs;
+        w[19] = self.err;
+        w[20] = self.trapno;
+        w[21] = self.oldmask;
+        w[22] = self.cr2;
+        w[23] = self.fpstate;
+        let mut b = [0u8; 256];
+        for (i, v) in w.iter().enumerate() {
+            b[8 * i..8 * i + 8].copy_from_slice(&v.to_le_bytes());
+        }
+        b
+    }
+
+    /// Parses `struct sigcontext`.
+    pub fn from_bytes(b: &[u8]) -> Self {
+        let w = |i: usize| u64::from_le_bytes(b[8 * i..8 * i + 8].try_into().unwrap());
+        let mut gp = [0u64; 18];
+        for (i, g) in gp.iter_mut().enumerate() {
+            *g = w(i);
+        }
+        SigContext {
+            gp,
+            segs: w(18),
+            err: w(19),
+            trapno: w(20),
+            oldmask: w(21),
+            cr2: w(22),
+            fpstate: w(23),
+        }
+    }
+}
+
+/// A `siginfo_t` as the program sees it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SigInfo {
+    /// Signal number.
+    pub signo: i32,
+    /// `si_code`.
+    pub code: i32,
+    /// Sender's pid (SI_USER, SI_TKILL).
+    pub pid: i32,
+    /// Sender's uid.
+    pub uid: u32,
+    /// Faulting address (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP).
+    pub addr: u64,
+    /// Sent to mvm by the host (its default action ends the run as mvm's stop did).
+    pub from_host: bool,
+}
+
+/// `si_code` values.
+pub mod code {
+    /// kill(2).
+    pub const SI_USER: i32 = 0;
+    /// Sent by the kernel.
+    pub const SI_KERNEL: i32 = 0x80;
+    /// tkill(2)/tgkill(2).
+    pub const SI_TKILL: i32 = -6;
+    /// SIGSEGV: no mapping.
+    pub const SEGV_MAPERR: i32 = 1;
+    /// SIGSEGV: no permission.
+    pub const SEGV_ACCERR: i32 = 2;
+    /// SIGFPE: integer divide by zero.
+    pub const FPE_INTDIV: i32 = 1;
+    /// SIGFPE: floating-point invalid operation.
+    pub const FPE_FLTINV: i32 = 7;
+    /// SIGILL: illegal opcode.
+    pub const ILL_ILLOPN: i32 = 2;
+    /// SIGBUS: misaligned address.
+    pub const BUS_ADRALN: i32 = 1;
+    /// SIGTRAP: breakpoint.
+    pub const TRAP_BRKPT: i32 = 1;
+}
+
+impl SigInfo {
+    /// Whether the sender fields (pid, uid) or the fault address are what this code carries.
+    fn is_fault(&self) -> bool {
+        self.code > 0
+            && self.code != code::SI_KERNEL
+            && matches!(
+                self.signo,
+                libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE | libc::SIGTRAP
+            )
+    }
+
+    /// The 128 bytes of `siginfo_t`.
+    pub fn to_bytes(&self) -> [u8; 128] {
+        let mut b = [0u8; 128];
+        b[0..4].copy_from_slice(&self.signo.to_le_bytes());
+        b[8..12].copy_from_slice(&self.code.to_le_bytes());
+        if self.is_fault() {
+            b[16..24].copy_from_slice(&self.addr.to_le_bytes());
+        } else if self.code <= 0 {
+            b[16..20].copy_from_slice(&self.pid.to_le_bytes());
+            b[20..24].copy_from_slice(&self.uid.to_le_bytes());
+        }
+        b
+    }
+
+    /// strace's `{si_signo=SIGINT, si_code=SI_USER, ...}`.
+    pub fn describe(&self) -> String {
+        let name = super::signal::name(self.signo);
+        let code = match (self.signo, self.code) {
+            (_, code::SI_USER) => "SI_USER".to_string(),
+            (_, code::SI_KERNEL) => "SI_KERNEL".to_string(),
+            (_, code::SI_TKILL) => "SI_TKILL".to_string(),
+            (libc::SIGSEGV, code::SEGV_MAPERR) => "SEGV_MAPERR".to_string(),
+            (libc::SIGSEGV, code::SEGV_ACCERR) => "SEGV_ACCERR".to_string(),
+            (libc::SIGFPE, code::FPE_INTDIV) => "FPE_INTDIV".to_string(),
+            (libc::SIGFPE, code::FPE_FLTINV) => "FPE_FLTINV".to_string(),
+            (libc::SIGILL, code::ILL_ILLOPN) => "ILL_ILLOPN".to_string(),
+            (libc::SIGBUS, code::BUS_ADRALN) => "BUS_ADRALN".to_string(),
+            (libc::SIGTRAP, code::TRAP_BRKPT) => "TRAP_BRKPT".to_string(),
+            (_, c) => c.to_string(),
+        };
+        if self.is_fault() {
+            let addr = if self.addr == 0 {
+                "NULL".to_string()
+            } else {
+                format!("{:#x}", self.addr)
+            };
+            format!("{{si_signo={name}, si_code={code}, si_addr={addr}}}")
+        } else if self.code <= 0 {
+            format!(
+                "{{si_signo={name}, si_code={code}, si_pid={}, si_uid={}}}",
+                self.pid, self.uid
+            )
+        } else {
+            format!("{{si_signo={name}, si_code={code}}}")
+        }
+    }
+}
+
+/// The size of the XSAVE area (standard layout) for the components in `xcr0`.
+pub fn xstate_size(xcr0: u64) -> usize {
+    let mut size = 512 + 64;
+    for i in 2..63 {
+        if xcr0 & (1 << i) != 0 {
+            let c = std::arch::x86_64::__cpuid_count(0xd, i);
+            size = size.max((c.ebx + c.eax) as usize);
+        }
+    }
+    size.min(std::mem::size_of::<kvm_xsave>())
+}
+
+/// The XSAVE area of `x` as bytes.
+pub fn xsave_bytes(x: &kvm_xsave) -> Vec<u8> {
+    x.region.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+/// A `kvm_xsave` from the first bytes of an XSAVE area (the rest zero).
+pub fn xsave_from(bytes: &[u8]) -> kvm_xsave {
+    let mut x = kvm_xsave::default();
+    for (i, c) in bytes.chunks(4).enumerate().take(x.region.len()) {
+        let mut w = [0u8; 4];
+        w[..c.len()].copy_from_slice(c);
+        x.region[i] = u32::from_le_bytes(w);
+    }
+    x
+}
+
+/// The state a signal handler starts with (Linux clears the FPU for it): x87 and SSE at their
+/// reset values, every other component in its initial state.
+pub fn xsave_init() -> kvm_xsave {
+    let mut b = vec![0u8; 576];
+    b[0..2].copy_from_slice(&0x37fu16.to_le_bytes()); // FCW
+    b[24..28].copy_from_slice(&0x1f80u32.to_le_bytes()); // MXCSR
+    b[512..520].copy_from_slice(&3u64.to_le_bytes()); // XSTATE_BV: x87, SSE
+    xsave_from(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sigcontext_round_trips() {
+        let mut c = SigContext::default();
+        for (i, g) in c.gp.iter_mut().enumerate() {
+            *g = 0x1111 * (i as u64 + 1);
+        }
+        c.fpstate = 0x7000;
+        c.cr2 = 9;
+        assert_eq!(SigContext::from_bytes(&c.to_bytes()), c);
+        // uc_mcontext's size and the frame's offsets are the kernel's.
+        assert_eq!(UC + MCONTEXT + 256 + 8, INFO);
+        assert_eq!(INFO + 128, FRAME_SIZE);
+        assert_eq!(UC_SIZE as u64, INFO - UC);
+    }
+
+    #[test]
+    fn siginfo_layout() {
+        let i = SigInfo {
+            signo: libc::SIGSEGV,
+            code: code::SEGV_MAPERR,
+            addr: 0x1234,
+            ..Default::default()
+        };
+        let b = i.to_bytes();
+        assert_eq!(b[0], libc::SIGSEGV as u8);
+        assert_eq!(b[8], 1);
+        assert_eq!(u64::from_le_bytes(b[16..24].try_into().unwrap()), 0x1234);
+        let k = SigInfo {
+            signo: libc::SIGUSR1,
+            code: code::SI_TKILL,
+            pid: 1,
+            uid: 1000,
+            ..Default::default()
+        };
+        let b = k.to_bytes();
+        assert_eq!(i32::from_le_bytes(b[8..12].try_into().unwrap()), -6);
+        assert_eq!(i32::from_le_bytes(b[16..20].try_into().unwrap()), 1);
+        assert_eq!(u32::from_le_bytes(b[20..24].try_into().unwrap()), 1000);
+        assert_eq!(
+            k.describe(),
+            "{si_signo=SIGUSR1, si_code=SI_TKILL, si_pid=1, si_uid=1000}"
+        );
+    }
+}
