@@ -119,6 +119,7 @@ pub fn map(space: &mut AddressSpace, file: &Arc<File>) -> Result<Mapped, Fault> 
         name: Arc::from("[vdso]"),
         offset: 0,
         limit: u64::MAX,
+        window: Default::default(),
     });
     space.map(base, base + len, PROT_READ | PROT_EXEC, kind);
     space.prefault_file(base, base + len, 0)?;

@@ -12,7 +12,8 @@ use vm_memory::ByteValued;
 
 use crate::layout::{PAGE_SIZE, USER_TOP};
 use crate::mm::{
-    page_down, page_up, AddressSpace, FileMap, VmaKind, PROT_EXEC, PROT_READ, PROT_WRITE,
+    page_down, page_up, AddressSpace, FileMap, VmaKind, WindowCache, PROT_EXEC, PROT_READ,
+    PROT_WRITE,
 };
 
 /// Writable segments of at most this many bytes are copied in at exec (read-only ones are
@@ -211,6 +212,7 @@ impl Image {
             0
         };
         let name: Arc<str> = Arc::from(name);
+        let window = WindowCache::default();
         let mut end = 0;
         for ph in &loads {
             let va = bias + ph.p_vaddr;
@@ -223,6 +225,7 @@ impl Image {
                     name: name.clone(),
                     offset: ph.p_offset - (va - start),
                     limit: ph.p_offset + ph.p_filesz,
+                    window: window.clone(),
                 });
                 space.map(start, file_end, prot, kind);
                 // Every page fault costs a VM exit: map what is cheap to map now.

@@ -66,7 +66,13 @@ pub struct FileMap {
     pub offset: u64,
     /// File offset from which the mapping reads zeros (an ELF segment's `p_offset + p_filesz`).
     pub limit: u64,
+    /// The file's window (guest-physical start, length), found once per open file and shared
+    /// by every mapping made from it: looking it up costs an `fstat`.
+    pub window: WindowCache,
 }
+
+/// See `FileMap::window`.
+pub type WindowCache = Arc<std::sync::OnceLock<Option<(u64, u64)>>>;
 
 /// What a mapping holds.
 #[derive(Debug, Clone)]
@@ -426,8 +432,10 @@ impl AddressSpace {
         if off.checked_add(PAGE_SIZE)? > f.limit {
             return None;
         }
-        let w = self.ram.window_for(&f.file)?;
-        (off < w.len).then_some(w.gpa + off)
+        let (gpa, len) = (*f
+            .window
+            .get_or_init(|| self.ram.window_for(&f.file).map(|w| (w.gpa, w.len))))?;
+        (off < len).then_some(gpa + off)
     }
 
     /// Makes every page-table change so far visible to the guest and returns unmapped memory to

@@ -85,6 +85,7 @@ fn file_mapping(
         name: Arc::from(task.fds.file(fd)?.path.clone().unwrap_or_default()),
         offset: off,
         limit: u64::MAX,
+        window: Default::default(),
     }))
 }
 
