@@ -7,7 +7,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{program, scratch, Outcome, Run, BUSYBOX};
+use common::{program, scratch, tree, Outcome, Run, BUSYBOX};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -32,30 +32,6 @@ fn twin_dirs(test: &str) -> (PathBuf, PathBuf) {
         std::fs::write(d.join("big.bin"), common::pseudo_random_bytes(300_000, 7)).unwrap();
     }
     (a, b)
-}
-
-/// Relative paths and contents of everything under `dir`, sorted.
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    fn walk(root: &Path, at: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-        for e in std::fs::read_dir(at).unwrap().flatten() {
-            let p = e.path();
-            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            let md = std::fs::symlink_metadata(&p).unwrap();
-            if md.file_type().is_symlink() {
-                let t = std::fs::read_link(&p).unwrap();
-                out.push((rel, t.to_string_lossy().as_bytes().to_vec()));
-            } else if md.is_dir() {
-                out.push((rel + "/", vec![]));
-                walk(root, &p, out);
-            } else {
-                out.push((rel, std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
 }
 
 #[test]

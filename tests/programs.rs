@@ -9,7 +9,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{scratch, Outcome, Run, BUSYBOX};
+use common::{scratch, tree, Outcome, Run, BUSYBOX};
 use std::path::{Path, PathBuf};
 
 const PYTHON: &str = "/usr/bin/python3";
@@ -79,26 +79,6 @@ fn twin_dirs(test: &str) -> (PathBuf, PathBuf) {
         std::fs::write(d.join("big.bin"), common::pseudo_random_bytes(200_000, 11)).unwrap();
     }
     (a, b)
-}
-
-/// Relative paths and contents of everything under `dir`, sorted.
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    fn walk(root: &Path, at: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-        for e in std::fs::read_dir(at).unwrap().flatten() {
-            let p = e.path();
-            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            if p.is_dir() {
-                out.push((rel + "/", vec![]));
-                walk(root, &p, out);
-            } else {
-                out.push((rel, std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
 }
 
 // ---- python3 -----------------------------------------------------------------------------------

@@ -627,3 +627,27 @@ pub fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
             .unwrap_or(a.len().min(b.len())),
     )
 }
+
+/// Relative paths and contents of everything under `dir`, sorted.
+pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(root: &Path, at: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for e in std::fs::read_dir(at).unwrap().flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            let md = std::fs::symlink_metadata(&p).unwrap();
+            if md.file_type().is_symlink() {
+                let t = std::fs::read_link(&p).unwrap();
+                out.push((rel, t.to_string_lossy().as_bytes().to_vec()));
+            } else if md.is_dir() {
+                out.push((rel + "/", vec![]));
+                walk(root, &p, out);
+            } else {
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
