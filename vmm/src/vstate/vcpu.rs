@@ -96,8 +96,9 @@ pub fn has_error_code(vector: u8) -> bool {
 
 /// Classifies an exit. A pure function of the exit, the instruction pointer and the privilege
 /// level, so it can be tested without a guest. An exit is honoured as a kernel entry only from
-/// ring 0 at the kernel's own addresses: on this host a ring-3 `out` also exits (IOPL is not
-/// enforced), and must become the #GP it is on hardware.
+/// ring 0 at the kernel's own addresses. A ring-3 `out` raises #GP on today's hosts, but earlier
+/// PVM builds let it exit (IOPL not enforced, per HOST.md): such an exit must become the #GP it
+/// is on hardware, never a kernel entry.
 pub fn classify(port: Option<u16>, rip: u64, cpl: u8) -> GuestExit {
     let Some(port) = port else {
         return GuestExit::Broken("unexpected exit");
