@@ -372,6 +372,18 @@ fn cwd_is_inherited_from_mvm() {
 }
 
 #[test]
+fn cwd_under_tmp_falls_back_to_root() {
+    // /tmp is private to the run, so mvm's own cwd under it is not in the view: the program
+    // starts in / rather than failing to start.
+    let dir = std::env::temp_dir().join(format!("mvm-cwd-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let vm = Run::mvm_run(&[], program("env"), &[]).cwd(&dir).run();
+    std::fs::remove_dir_all(&dir).unwrap();
+    vm.assert_code(0);
+    assert_eq!(vm.stdout_str(), "cwd=/\n", "{}", vm.describe());
+}
+
+#[test]
 fn cwd_flag_sets_the_working_directory() {
     let prog = program("env");
     let vm = Run::mvm_run(&["-w", "/tmp"], &prog, &[]).run();

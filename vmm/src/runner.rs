@@ -337,7 +337,13 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
     )
     .map_err(|e| RunError::Host("building the filesystem view", std::io::Error::other(e)))?;
     let program = resolve(&spec, &mut view, run_dir.path())?;
-    let cwd = if spec.workdir.is_none() && view.resolve("/", &cwd, true).is_err() {
+    // mvm's own working directory may not be in the view (under /tmp, which is private): then
+    // the program starts in `/`. (`resolve` accepts a missing last component, so open it.)
+    let shown = view
+        .resolve("/", &cwd, true)
+        .and_then(|r| view.open(&r, libc::O_PATH | libc::O_DIRECTORY, 0))
+        .is_ok();
+    let cwd = if spec.workdir.is_none() && !shown {
         "/".into()
     } else {
         cwd
