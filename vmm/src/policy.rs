@@ -235,6 +235,62 @@ const SYSTEM_DIRS: [&str; 8] = [
     "usr", "bin", "sbin", "lib", "lib64", "lib32", "libx32", "etc",
 ];
 
+/// Where mvm keeps what runs can share: `$XDG_CACHE_HOME/mvm` or `~/.cache/mvm` (`None` if
+/// neither can be made).
+fn shared_dir_base() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?
+        .join("mvm");
+    std::fs::create_dir_all(&base).ok()?;
+    Some(base)
+}
+
+/// The default view's synthetic root for `recipe` ((kind, guest path, symlink target): `d`
+/// directory, `l` symlink, `f` empty file): from the cache (`roots/<hash of the recipe>`, built
+/// once, atomically), or built in `run_dir` when there is no cache.
+fn synthetic_root(
+    recipe: &[(char, String, String)],
+    cache: Option<&Path>,
+    run_dir: &Path,
+) -> Result<PathBuf, String> {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (k, a, b) in recipe {
+        for byte in format!("{k}\0{a}\0{b}\0").bytes() {
+            h = (h ^ byte as u64).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    let final_dir = match cache {
+        Some(c) => c.join("roots").join(format!("{h:016x}")),
+        None => run_dir.join("root"),
+    };
+    if cache.is_some() && final_dir.is_dir() {
+        return Ok(final_dir);
+    }
+    let build = match cache {
+        Some(_) => final_dir.with_extension(format!("tmp{}", std::process::id())),
+        None => final_dir.clone(),
+    };
+    let io = |p: &Path, e: std::io::Error| format!("{}: {}", p.display(), io_text(&e));
+    std::fs::create_dir_all(&build).map_err(|e| io(&build, e))?;
+    for (k, g, target) in recipe {
+        let p = build.join(g.trim_start_matches('/'));
+        match k {
+            'd' => std::fs::create_dir_all(&p).map_err(|e| io(&p, e))?,
+            'l' => std::os::unix::fs::symlink(target, &p).map_err(|e| io(&p, e))?,
+            _ => {
+                let _ = File::create(&p);
+            }
+        }
+    }
+    if build != final_dir && std::fs::rename(&build, &final_dir).is_err() {
+        // Another run built the same root meanwhile: use it.
+        let _ = std::fs::remove_dir_all(&build);
+    }
+    Ok(final_dir)
+}
+
 impl FsView {
     /// An empty view: nothing is reachable until the runner installs the run's view.
     pub fn host() -> Self {
@@ -264,7 +320,13 @@ impl FsView {
             let what = what.to_path_buf();
             move |e: std::io::Error| format!("{}: {}", what.display(), io_text(&e))
         };
-        let empty = run_dir.join("empty");
+        // What never changes between runs (the empty directory, the default view's synthetic
+        // root) is built once and cached; only `/tmp` is made afresh for each run.
+        let cache = shared_dir_base();
+        let empty = match &cache {
+            Some(c) => c.join("empty"),
+            None => run_dir.join("empty"),
+        };
         std::fs::create_dir_all(&empty).map_err(io(&empty))?;
         v.empty = Some(host_dir(&empty)?);
         let tmp = run_dir.join("tmp");
@@ -279,15 +341,12 @@ impl FsView {
                 MountKind::Dir,
             ),
             None => {
-                let root = run_dir.join("root");
-                let mkdir = |g: &str| {
-                    let p = root.join(g.trim_start_matches('/'));
-                    std::fs::create_dir_all(&p).map_err(io(&p))
-                };
-                mkdir("/")?;
-                for d in ["proc", "dev", "tmp"] {
-                    mkdir(d)?;
-                }
+                // The synthetic root's recipe: mount points, the host's top-level symlinks, and
+                // the directories the volumes and the working directory need.
+                let mut recipe: Vec<(char, String, String)> = ["proc", "dev", "tmp"]
+                    .iter()
+                    .map(|d| ('d', d.to_string(), String::new()))
+                    .collect();
                 for d in SYSTEM_DIRS {
                     let host = Path::new("/").join(d);
                     let Ok(md) = std::fs::symlink_metadata(&host) else {
@@ -295,9 +354,9 @@ impl FsView {
                     };
                     if md.file_type().is_symlink() {
                         let target = std::fs::read_link(&host).map_err(io(&host))?;
-                        std::os::unix::fs::symlink(target, root.join(d)).map_err(io(&host))?;
+                        recipe.push(('l', d.to_string(), target.to_string_lossy().into_owned()));
                     } else if md.is_dir() {
-                        mkdir(d)?;
+                        recipe.push(('d', d.to_string(), String::new()));
                         v.add(
                             &format!("/{d}"),
                             Some(host_dir(&host)?),
@@ -308,16 +367,16 @@ impl FsView {
                 }
                 for vol in volumes {
                     if vol.host.is_dir() {
-                        mkdir(&vol.guest)?;
+                        recipe.push(('d', vol.guest.clone(), String::new()));
                     } else if let Some(parent) = Path::new(&vol.guest).parent() {
-                        mkdir(&parent.to_string_lossy())?;
-                        let f = root.join(vol.guest.trim_start_matches('/'));
-                        let _ = File::create(&f);
+                        recipe.push(('d', parent.to_string_lossy().into_owned(), String::new()));
+                        recipe.push(('f', vol.guest.clone(), String::new()));
                     }
                 }
                 for d in extra_dirs {
-                    mkdir(d)?;
+                    recipe.push(('d', d.to_string(), String::new()));
                 }
+                let root = synthetic_root(&recipe, cache.as_deref(), run_dir)?;
                 v.add("/", Some(host_dir(&root)?), false, MountKind::Dir);
                 v.hide_secrets();
             }
