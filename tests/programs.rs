@@ -182,6 +182,36 @@ fn python_reads_and_writes_files_in_a_rw_mount_and_tmp() {
 }
 
 #[test]
+fn ctrl_c_is_keyboardinterrupt_in_python() {
+    // SIGINT sent to mvm reaches python3, which raises KeyboardInterrupt in the sleeping code,
+    // runs the except clause, and dies of SIGINT (130) as it does natively.
+    let script = "import sys, time\nprint('ready', flush=True)\ntry:\n    time.sleep(30)\nexcept KeyboardInterrupt:\n    print('caught', flush=True)\n    raise\n";
+    let mut outs = Vec::new();
+    for mvm in [true, false] {
+        let run = if mvm {
+            Run::mvm_run(&[], PYTHON, &["-c", script])
+        } else {
+            Run::native(PYTHON, &["-c", script])
+        };
+        let mut running = run.spawn();
+        running.wait_for_stdout("ready\n");
+        running.signal(libc::SIGINT);
+        outs.push(running.wait());
+    }
+    let (vm, native) = (&outs[0], &outs[1]);
+    assert_eq!(vm.stdout_str(), "ready\ncaught\n", "{}", vm.describe());
+    assert_eq!(vm.stdout_str(), native.stdout_str());
+    assert_eq!(vm.code(), 130, "{}", vm.describe());
+    // Natively python re-raises SIGINT and dies of it; mvm reports that as 130.
+    assert_eq!(native.shell_status(), 130, "{}", native.describe());
+    assert!(
+        vm.stderr_str().ends_with("KeyboardInterrupt\n"),
+        "{}",
+        vm.describe()
+    );
+}
+
+#[test]
 fn python_exceptions_and_exit_statuses() {
     compare(&[], PYTHON, &["-c", "pass"], None).assert_code(0);
     let out = compare(&[], PYTHON, &["-c", "import sys; sys.exit(3)"], None);
