@@ -775,12 +775,18 @@ impl FsView {
     pub fn open_exec(&self, cwd: &str, path: &str) -> Result<(File, String), i32> {
         let r = self.resolve(cwd, path, true)?;
         let fd = self.open(&r, libc::O_RDONLY, 0)?;
-        let st = fstat(fd.as_raw_fd())?;
-        if st.st_mode & libc::S_IFMT != libc::S_IFREG || st.st_mode & 0o111 == 0 {
-            return Err(libc::EACCES);
-        }
+        check_executable(fd.as_raw_fd())?;
         Ok((File::from(fd), r.guest))
     }
+}
+
+/// What `execve` asks of a file: a regular file with an execute bit (EACCES otherwise).
+pub fn check_executable(fd: RawFd) -> Result<(), i32> {
+    let st = fstat(fd)?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG || st.st_mode & 0o111 == 0 {
+        return Err(libc::EACCES);
+    }
+    Ok(())
 }
 
 /// readlink(2) of an `O_PATH | O_NOFOLLOW` fd of a symlink.

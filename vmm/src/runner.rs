@@ -72,14 +72,8 @@ fn describe(errno: i32) -> String {
 
 /// Checks that the host file `path` (named by the user, not the program) is an executable file.
 fn host_executable(path: &Path) -> Result<std::fs::File, i32> {
-    use std::os::unix::fs::PermissionsExt;
     let f = std::fs::File::open(path).map_err(|e| e.raw_os_error().unwrap_or(libc::ENOENT))?;
-    let md = f
-        .metadata()
-        .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
-    if !md.is_file() || md.permissions().mode() & 0o111 == 0 {
-        return Err(libc::EACCES);
-    }
+    crate::policy::check_executable(f.as_raw_fd())?;
     Ok(f)
 }
 

@@ -858,7 +858,6 @@ impl AddressSpace {
             }
             return Ok(());
         };
-        let bits = leaf_bits(prot) | if prot == 0 { pte::KEEP } else { 0 };
         // (frame, file offset, length) runs still to read.
         let mut runs: Vec<(u64, u64, u64)> = Vec::new();
         let mut va = page_down(start);
@@ -870,7 +869,7 @@ impl AddressSpace {
                 self.populate(va, prot)?;
             } else {
                 let frame = self.ram.alloc(FrameUse::User).ok_or(Fault::Oom)?;
-                self.set_pte(slot, frame | bits);
+                self.set_pte(slot, frame | self.bits_for(frame, prot));
                 let off = f.offset + (va - vma_start);
                 match runs.last_mut() {
                     Some((fr, o, n)) if *fr + *n == frame && *o + *n == off => *n += PAGE_SIZE,
