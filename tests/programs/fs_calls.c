@@ -149,7 +149,10 @@ int main(int argc, char **argv)
     R("linkat", linkat(AT_FDCWD, "y", dfd, "hy", 0));
     R("fchdir", fchdir(dfd));
     R("stat ../y", stat("../y", &st));
-    R("getcwd ends in /d", (getcwd(buf, sizeof buf), strcmp(strrchr(buf, '/'), "/d") == 0));
+    /* The directory's host path can be long (a CI checkout): give getcwd room. */
+    static char cwd[4096];
+    const char *slash = getcwd(cwd, sizeof cwd) ? strrchr(cwd, '/') : NULL;
+    R("getcwd ends in /d", slash && strcmp(slash, "/d") == 0);
     R("chdir missing", chdir("nope"));
     R("chdir file", chdir("hy"));
     R("chdir ..", chdir(".."));
