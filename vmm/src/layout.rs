@@ -28,6 +28,19 @@ pub const KSTACK_TOP_PHYS: u64 = 0x8000;
 /// First guest-physical frame handed out for page tables and program memory.
 pub const FRAMES_START: u64 = 0x10000;
 
+/// Each vCPU past the first has a page of its own in the kernel's window, at
+/// `KERNEL_VBASE + CPU_AREAS + (n - 1) * PAGE_SIZE`: its GDT (`CPU_GDT`), TSS (`CPU_TSS`) and
+/// ring-0 stack (the rest of the page). vCPU 0 uses the system area above.
+pub const CPU_AREAS: u64 = 0x10000;
+/// The GDT's offset in a vCPU's page.
+pub const CPU_GDT: u64 = 0;
+/// The TSS's offset in a vCPU's page.
+pub const CPU_TSS: u64 = 0x80;
+/// Where the ring-0 stack begins in a vCPU's page (it grows down from the page's end).
+pub const CPU_STACK: u64 = 0x100;
+/// How many vCPUs (threads) a VM can have at once: the kernel window's pages past `CPU_AREAS`.
+pub const MAX_VCPUS: u64 = 1 + (0x10_0000 - CPU_AREAS) / PAGE_SIZE;
+
 /// The kernel-virtual address of a system-area physical address.
 pub const fn kva(phys: u64) -> u64 {
     KERNEL_VBASE + phys

@@ -3,11 +3,9 @@
 //! Whatever ends the run — the program, a fault, the timeout, SIGINT/SIGTERM — the vCPU thread
 //! returns, the VM and its memory are dropped, and nothing is left behind.
 
-use std::cell::Cell;
 use std::ffi::OsStr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::thread::JoinHandleExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
@@ -16,13 +14,12 @@ use std::time::{Duration, Instant};
 
 use event_manager::{EventManager, EventOps, EventSet, Events, MutEventSubscriber, SubscriberOps};
 use vmm_sys_util::eventfd::EventFd;
-use vmm_sys_util::signal::{register_signal_handler, SIGRTMIN};
 use vmm_sys_util::timerfd::TimerFd;
 
 use crate::boot::{self, elf, BootError, Timings};
 use crate::policy::FsView;
 use crate::spec::RunSpec;
-use crate::task::{ExitReason, StopFlag, STOP_TIMEOUT};
+use crate::task::{ExitReason, Kicker, StopFlag, STOP_TIMEOUT};
 
 /// Why mvm could not run the program at all.
 #[derive(Debug, thiserror::Error)]
@@ -206,20 +203,6 @@ impl Drop for RunDir {
     }
 }
 
-thread_local! {
-    /// The running vCPU's `kvm_run.immediate_exit`, for the kick handler.
-    static IMMEDIATE_EXIT: Cell<*mut u8> = const { Cell::new(std::ptr::null_mut()) };
-}
-
-/// The kick: interrupts a blocking host call (EINTR) and makes `KVM_RUN` return at once.
-extern "C" fn kick_handler(_: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {
-    let p = IMMEDIATE_EXIT.with(|c| c.get());
-    if !p.is_null() {
-        // SAFETY: `p` points into this thread's vCPU `kvm_run` mapping, set while it lives.
-        unsafe { p.write_volatile(1) };
-    }
-}
-
 /// Signals mvm passes on to the program (their default action on mvm would leave the VM
 /// behind): each is queued for the program, which handles, ignores or dies of it.
 const STOP_SIGNALS: [libc::c_int; 7] = [
@@ -238,7 +221,7 @@ struct Controller {
     timer: Option<TimerFd>,
     done: EventFd,
     stop: StopFlag,
-    vcpu_thread: libc::pthread_t,
+    kicker: Arc<Kicker>,
     finished: bool,
 }
 
@@ -250,8 +233,7 @@ impl Controller {
     }
 
     fn kick(&self) {
-        // SAFETY: the thread is joined only after the loop ends, so the id is valid.
-        unsafe { libc::pthread_kill(self.vcpu_thread, SIGRTMIN()) };
+        self.kicker.kick_all(0);
     }
 }
 
@@ -349,20 +331,22 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
 
     let signals = block_stop_signals()?;
     let host = |what| move |e| RunError::Host(what, e);
-    register_signal_handler(SIGRTMIN(), kick_handler)
-        .map_err(|e| RunError::Host("sigaction", std::io::Error::from_raw_os_error(e.errno())))?;
+    crate::task::install_kick_handler()
+        .map_err(|e| RunError::Host("sigaction", std::io::Error::from_raw_os_error(e)))?;
+    let kicker = Arc::new(Kicker::default());
     let done = EventFd::new(libc::EFD_NONBLOCK | libc::EFD_CLOEXEC).map_err(host("eventfd"))?;
     let stop: StopFlag = Arc::new(AtomicU32::new(0));
     let (tx, rx) = mpsc::channel();
 
     let thread_done = done.try_clone().map_err(host("eventfd"))?;
     let thread_stop = stop.clone();
+    let thread_kicker = kicker.clone();
     let timeout = spec.timeout;
     let handle = std::thread::Builder::new()
         .name("vcpu0".into())
         .stack_size(256 << 10)
         .spawn(move || {
-            let result = run_vcpu(&spec, &program, &cwd, thread_stop, view);
+            let result = run_vcpu(&spec, &program, &cwd, thread_stop, thread_kicker, view);
             let _ = tx.send(result);
             let _ = thread_done.write(1);
         })
@@ -382,7 +366,7 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
         timer,
         done,
         stop: stop.clone(),
-        vcpu_thread: handle.as_pthread_t(),
+        kicker,
         finished: false,
     }));
     let mut em = EventManager::<Arc<Mutex<Controller>>>::new()
@@ -419,20 +403,26 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
 
 type VcpuResult = Result<(ExitReason, Timings, Duration, u64, u64, Duration), RunError>;
 
-fn run_vcpu(spec: &RunSpec, program: &Path, cwd: &str, stop: StopFlag, view: FsView) -> VcpuResult {
-    let (mut task, timings) = boot::build(spec, program, cwd, stop)?;
+fn run_vcpu(
+    spec: &RunSpec,
+    program: &Path,
+    cwd: &str,
+    stop: StopFlag,
+    kicker: Arc<Kicker>,
+    view: FsView,
+) -> VcpuResult {
+    let (mut task, timings) = boot::build(spec, program, cwd, stop, kicker)?;
     task.fs = view;
-    // From here on this thread serves the program: it may reach only what the view shows.
+    // From here on this thread (and the threads it starts for the program's threads) serves
+    // the program: it may reach only what the view shows.
     task.fs
         .confine_thread()
         .map_err(|e| RunError::Host("landlock", std::io::Error::other(e)))?;
-    IMMEDIATE_EXIT.with(|c| c.set(task.vcpu.immediate_exit_ptr()));
     let start = Instant::now();
-    let reason = task.run();
+    let reason = task.run_main();
     let run_time = start.elapsed();
-    IMMEDIATE_EXIT.with(|c| c.set(std::ptr::null_mut()));
     Ok((
-        reason?,
+        reason,
         timings,
         run_time,
         task.syscalls,

@@ -1,22 +1,30 @@
 //! The running program: its address space, vCPU, file descriptors and signal state, and the loop
 //! that turns each VM exit into a served syscall, a filled page, or the program's end.
 
+use std::cell::Cell;
 use std::fs::File;
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
+
+use kvm_bindings::CpuId;
+use parking_lot::lock_api::ArcMutexGuard;
+use parking_lot::RawMutex;
+use vmm_sys_util::eventfd::EventFd;
+use vmm_sys_util::signal::{register_signal_handler, SIGRTMIN};
 
 use crate::boot::elf::{self, ExecError, Image};
 use crate::boot::stack::{self, AuxInfo};
-use crate::layout::{
-    kva, IRETQ, KERNEL_VBASE, KSTACK_PHYS, KSTACK_TOP_PHYS, PIE_BASE, SYSCALL_ENTRY,
-};
+use crate::layout::{IRETQ, PIE_BASE, SYSCALL_ENTRY};
 use crate::mm::{AddressSpace, Fault};
 use crate::sys::fs::FdTable;
 use crate::sys::sigframe::{code, SigInfo};
-use crate::sys::signal::{self, SignalState};
+use crate::sys::signal::{self, SigShared, SignalState};
 use crate::sys::{self, SysError};
-use crate::vstate::vcpu::{has_error_code, GuestExit, IretFrame, Vcpu};
-use crate::vstate::vm::VmError;
+use crate::vstate::vcpu::{has_error_code, CpuArea, GuestExit, IretFrame, Vcpu};
+
+type Mutex<T> = parking_lot::Mutex<T>;
 
 /// Why the program ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,16 +63,123 @@ pub struct Prepared {
     interp: Option<(Image, Arc<File>, String)>,
 }
 
-/// The program.
-pub struct Task {
-    /// Its vCPU.
-    pub vcpu: Vcpu,
-    /// The VM (kept alive as long as the vCPU; dropped before guest memory).
+thread_local! {
+    /// This thread's vCPU `kvm_run.immediate_exit`, for the kick handler.
+    static IMMEDIATE_EXIT: Cell<*mut u8> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+/// The kick: interrupts a blocking host call (EINTR) and makes `KVM_RUN` return at once.
+extern "C" fn kick_handler(_: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    let p = IMMEDIATE_EXIT.with(|c| c.get());
+    if !p.is_null() {
+        // SAFETY: `p` points into this thread's vCPU `kvm_run` mapping, set while it lives.
+        unsafe { p.write_volatile(1) };
+    }
+}
+
+/// Installs the kick signal's handler (once per process; no SA_RESTART, so that a kick ends a
+/// blocking host call).
+pub fn install_kick_handler() -> Result<(), i32> {
+    register_signal_handler(SIGRTMIN(), kick_handler).map_err(|e| e.errno())
+}
+
+/// Points this thread's kick at `vcpu` (or at nothing).
+fn arm_kick(vcpu: Option<&mut Vcpu>) {
+    let p = vcpu.map_or(std::ptr::null_mut(), |v| v.immediate_exit_ptr());
+    IMMEDIATE_EXIT.with(|c| c.set(p));
+}
+
+/// The program's threads as the host sees them, for kicks: shared with the control loop, with
+/// a lock of its own (never held while taking the process lock).
+#[derive(Debug, Default)]
+pub struct Kicker {
+    threads: std::sync::Mutex<Vec<(i32, libc::pthread_t, Arc<EventFd>)>>,
+    /// The program is ending: threads still running are kicked until they are gone.
+    ending: std::sync::atomic::AtomicBool,
+}
+
+impl Kicker {
+    /// Registers thread `tid`, served by host thread `pthread`, woken through `wake`.
+    pub fn add(&self, tid: i32, pthread: libc::pthread_t, wake: Arc<EventFd>) {
+        self.threads.lock().unwrap().push((tid, pthread, wake));
+    }
+
+    fn remove(&self, tid: i32) {
+        self.threads.lock().unwrap().retain(|t| t.0 != tid);
+    }
+
+    fn kick_one(pthread: libc::pthread_t, wake: &EventFd) {
+        let _ = wake.write(1);
+        // SAFETY: registered threads have not returned (they deregister first, under this
+        // lock), so `pthread` is valid.
+        unsafe { libc::pthread_kill(pthread, SIGRTMIN()) };
+    }
+
+    /// Whether thread `tid` is alive.
+    pub fn has(&self, tid: i32) -> bool {
+        self.threads.lock().unwrap().iter().any(|t| t.0 == tid)
+    }
+
+    /// Kicks thread `tid` out of the guest or of a blocking call; false if it is gone.
+    pub fn kick(&self, tid: i32) -> bool {
+        let list = self.threads.lock().unwrap();
+        match list.iter().find(|t| t.0 == tid) {
+            Some((_, p, w)) => {
+                Self::kick_one(*p, w);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Kicks every thread but `except`.
+    pub fn kick_all(&self, except: i32) {
+        for (tid, p, w) in self.threads.lock().unwrap().iter() {
+            if *tid != except {
+                Self::kick_one(*p, w);
+            }
+        }
+    }
+}
+
+/// How a thread's run ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum End {
+    /// The whole program ends.
+    Process(ExitReason),
+    /// This thread exits (`exit(2)`) with this status; the others go on.
+    Thread(u8),
+}
+
+/// A thread waiting in `futex(2)`.
+#[derive(Debug)]
+pub struct FutexWaiter {
+    /// The waiting thread.
+    pub tid: i32,
+    /// The futex word's address.
+    pub uaddr: u64,
+    /// FUTEX_WAIT_BITSET's mask.
+    pub bitset: u32,
+    /// Its wake-up.
+    pub wake: Arc<EventFd>,
+}
+
+/// What all the program's threads share: one address space, one VM, the descriptors, signal
+/// dispositions, the filesystem view. One lock guards it all (`Task` holds it while serving an
+/// exit and lets it go while the guest runs or a call blocks).
+pub struct Process {
+    /// Idle vCPUs of threads that exited, with their pages, for the next thread.
+    pub spare: Vec<(Vcpu, CpuArea)>,
+    /// The VM (kept alive as long as the vCPUs; dropped before guest memory).
     pub vm: crate::vstate::vm::Vm,
+    /// CPUID for new vCPUs.
+    pub cpuid: CpuId,
+    /// vCPUs created so far (the next one's id).
+    pub vcpus: u64,
     /// File descriptors.
     pub fds: FdTable,
-    /// Signal dispositions, mask, alternate stack.
-    pub sig: SignalState,
+    /// Signal dispositions and signals pending for the whole program.
+    pub sigs: SigShared,
     /// Working directory.
     pub cwd: String,
     /// What of the host the program may reach.
@@ -81,23 +196,194 @@ pub struct Task {
     pub vdso: Option<crate::vdso::Mapped>,
     /// The vDSO's clock data.
     pub clock: crate::vdso::Clock,
-    /// `set_tid_address`.
-    pub clear_child_tid: u64,
     /// Resource limits that `prlimit64` has set: (resource, soft, hard).
     pub rlimits: Vec<(u32, u64, u64)>,
     /// Set by the control loop to stop the program.
     pub stop: StopFlag,
+    /// The threads, for kicks.
+    pub kicker: Arc<Kicker>,
+    /// Signals sent to one thread by another, not yet taken by it: (tid, siginfo).
+    pub inbox: Vec<(i32, SigInfo)>,
+    /// Threads waiting in futex(2).
+    pub futexes: Vec<FutexWaiter>,
+    /// Threads alive.
+    pub live: usize,
+    /// The next thread id.
+    pub next_tid: i32,
+    /// Set when the program ends (exit_group, a fatal signal, mvm stopping it, its last
+    /// thread's exit): every thread returns.
+    pub end: Option<ExitReason>,
+    /// Host threads of the threads created by clone, for the main thread to join.
+    pub handles: Vec<std::thread::JoinHandle<()>>,
     /// Number of syscalls served (for `--timings`).
     pub syscalls: u64,
     /// Number of page faults served.
     pub faults: u64,
     /// Time spent inside `KVM_RUN` (the guest, and KVM on its behalf), for `--timings`.
     pub guest_time: std::time::Duration,
-    /// Its address space (last: guest memory outlives the vCPU and VM that use it).
+    /// Its address space (last: guest memory outlives the vCPUs and VM that use it).
     pub mm: AddressSpace,
 }
 
+/// One thread of the program: its vCPU and its own signal state, and (while it serves an exit)
+/// the process lock — through which it reaches everything shared (`Deref` to `Process`).
+pub struct Task {
+    /// Its vCPU.
+    pub vcpu: Vcpu,
+    /// Its vCPU's ring-0 stack and tables.
+    pub cpu: CpuArea,
+    /// Its mask, pending signals, alternate stack.
+    pub sig: SignalState,
+    /// Its thread id (the main thread's is the pid, 1).
+    pub tid: i32,
+    /// `set_tid_address` / CLONE_CHILD_CLEARTID.
+    pub clear_child_tid: u64,
+    /// `set_robust_list`.
+    pub robust_list: u64,
+    /// Written to wake it from a blocking wait (futex, pause, sigsuspend).
+    pub wake: Arc<EventFd>,
+    shared: Arc<Mutex<Process>>,
+    guard: Option<ArcMutexGuard<RawMutex, Process>>,
+}
+
+impl std::ops::Deref for Task {
+    type Target = Process;
+    fn deref(&self) -> &Process {
+        self.guard
+            .as_deref()
+            .expect("the process lock is held while serving")
+    }
+}
+
+impl std::ops::DerefMut for Task {
+    fn deref_mut(&mut self) -> &mut Process {
+        self.guard
+            .as_deref_mut()
+            .expect("the process lock is held while serving")
+    }
+}
+
+fn pthread_self() -> libc::pthread_t {
+    // SAFETY: no preconditions.
+    unsafe { libc::pthread_self() }
+}
+
+/// Writes `frame` on `cpu`'s ring-0 stack and points `vcpu` at the kernel's `iretq`.
+pub fn write_iret(
+    ram: &crate::vstate::memory::GuestRam,
+    cpu: &CpuArea,
+    vcpu: &mut Vcpu,
+    frame: IretFrame,
+) {
+    let at = cpu.stack_top - 40;
+    let words = [frame.rip, frame.cs, frame.rflags, frame.rsp, frame.ss];
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    ram.write(cpu.phys(at), &bytes);
+    let r = vcpu.regs_mut();
+    r.rsp = at;
+    r.rip = IRETQ;
+}
+
+/// A fresh wake-up eventfd for a thread.
+pub fn wake_fd() -> Result<Arc<EventFd>, std::io::Error> {
+    EventFd::new(libc::EFD_NONBLOCK | libc::EFD_CLOEXEC).map(Arc::new)
+}
+
 impl Task {
+    /// The main thread (tid 1) of `process`, holding its lock.
+    pub fn main(process: Process, vcpu: Vcpu, wake: Arc<EventFd>) -> Task {
+        let shared = Arc::new(Mutex::new(process));
+        let guard = Some(shared.lock_arc());
+        Task {
+            vcpu,
+            cpu: CpuArea::boot(),
+            sig: SignalState::default(),
+            tid: 1,
+            clear_child_tid: 0,
+            robust_list: 0,
+            wake,
+            shared,
+            guard,
+        }
+    }
+
+    /// A new thread of the same process (the caller holds the lock; the new task does not).
+    pub fn sibling(
+        &self,
+        vcpu: Vcpu,
+        cpu: CpuArea,
+        tid: i32,
+        sig: SignalState,
+    ) -> Result<Task, std::io::Error> {
+        Ok(Task {
+            vcpu,
+            cpu,
+            sig,
+            tid,
+            clear_child_tid: 0,
+            robust_list: 0,
+            wake: wake_fd()?,
+            shared: self.shared.clone(),
+            guard: None,
+        })
+    }
+
+    /// Runs `f` (a blocking host call) without the process lock, so that the other threads go
+    /// on meanwhile.
+    pub fn unlocked<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        self.guard = None;
+        let r = f();
+        self.guard = Some(self.shared.lock_arc());
+        r
+    }
+
+    /// Sleeps without the lock until this thread is woken (a kick, a futex wake) or `deadline`
+    /// passes; false when it passed.
+    pub fn wait_wake(&mut self, deadline: Option<Instant>) -> bool {
+        let wake = self.wake.clone();
+        self.unlocked(|| {
+            let timeout = deadline.map(|d| {
+                let left = d.saturating_duration_since(Instant::now());
+                libc::timespec {
+                    tv_sec: left.as_secs() as i64,
+                    tv_nsec: left.subsec_nanos() as i64,
+                }
+            });
+            let mut p = libc::pollfd {
+                fd: wake.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let tp = timeout.as_ref().map_or(std::ptr::null(), |t| t as *const _);
+            // SAFETY: one valid pollfd; `tp` is null or a valid timespec.
+            let r = unsafe { libc::ppoll(&mut p, 1, tp, std::ptr::null()) };
+            let _ = wake.read();
+            r != 0 || deadline.is_none_or(|d| Instant::now() < d)
+        })
+    }
+
+    /// Ends the whole program with `r` (the first end wins) and kicks the other threads.
+    pub fn end_process(&mut self, r: ExitReason) {
+        if self.end.is_none() {
+            self.end = Some(r);
+        }
+        let me = self.tid;
+        self.kicker.ending.store(true, Ordering::Release);
+        self.kicker.kick_all(me);
+    }
+
+    /// Takes this thread out of the process (it returns from `run`): the last one out ends the
+    /// program with its status.
+    fn leave(&mut self, code: u8) {
+        let me = self.tid;
+        self.kicker.remove(me);
+        self.inbox.retain(|(t, _)| *t != me);
+        self.futexes.retain(|w| w.tid != me);
+        self.live -= 1;
+        if self.live == 0 && self.end.is_none() {
+            self.end = Some(ExitReason::Exited(code));
+        }
+    }
     /// Checks `file` (opened from `path`) and opens its interpreter: everything `execve` can
     /// fail on before the point of no return.
     pub fn prepare_exec(&self, file: File, path: String) -> Result<Prepared, ExecError> {
@@ -142,22 +428,24 @@ impl Task {
                 (l.entry, l.bias)
             }
         };
-        let vdso = crate::vdso::map(&mut self.mm, &self.vdso_file).map_err(|_| ExecError::Oom)?;
-        self.clock.refresh(&self.mm, &vdso, true);
-        self.vdso = Some(vdso);
-        self.aux.vdso = vdso.base;
+        let pr: &mut Process = self;
+        let vdso = crate::vdso::map(&mut pr.mm, &pr.vdso_file).map_err(|_| ExecError::Oom)?;
+        pr.clock.refresh(&pr.mm, &vdso, true);
+        pr.vdso = Some(vdso);
+        pr.aux.vdso = vdso.base;
         let sp = stack::build(
-            &mut self.mm,
+            &mut pr.mm,
             &main,
             base,
             argv,
             envp,
             p.path.as_bytes(),
-            &self.aux,
+            &pr.aux,
         )
         .map_err(|_| ExecError::Oom)?;
         self.exe = p.path.clone();
         self.sig.on_exec();
+        self.sigs.on_exec();
         self.fds.on_exec();
         self.clear_child_tid = 0;
         Ok((entry, sp))
@@ -184,67 +472,150 @@ impl Task {
 
     /// Writes `frame` on the ring-0 stack and points the vCPU at the kernel's `iretq`.
     pub(crate) fn resume_user(&mut self, frame: IretFrame) {
-        let at = KSTACK_TOP_PHYS - 40;
-        let words = [frame.rip, frame.cs, frame.rflags, frame.rsp, frame.ss];
-        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-        self.mm.ram.write(at, &bytes);
-        let r = self.vcpu.regs_mut();
-        r.rsp = kva(at);
-        r.rip = IRETQ;
+        let cpu = self.cpu;
+        let Task { vcpu, guard, .. } = self;
+        let p = guard
+            .as_deref()
+            .expect("the process lock is held while serving");
+        write_iret(&p.mm.ram, &cpu, vcpu, frame);
     }
 
-    /// Whether the control loop asked the program to stop.
+    /// Whether the program is ending: mvm stops it (`--timeout`), or a thread ended it.
     pub fn stop_requested(&self) -> Option<ExitReason> {
+        if let Some(e) = &self.end {
+            return Some(e.clone());
+        }
         match self.stop.load(Ordering::Acquire) & STOP_TIMEOUT {
             STOP_NONE => None,
             _ => Some(ExitReason::Timeout),
         }
     }
 
-    /// Runs the program until it ends.
-    pub fn run(&mut self) -> Result<ExitReason, VmError> {
+    /// Runs this thread until it ends (its own exit, or the program's); holds the process lock
+    /// on return.
+    pub fn run(&mut self) {
+        arm_kick(Some(&mut self.vcpu));
+        let end = self.run_loop();
+        arm_kick(None);
+        match end {
+            End::Thread(code) => {
+                crate::sys::process::thread_exit_cleanup(self);
+                self.leave(code);
+            }
+            End::Process(r) => {
+                self.end_process(r);
+                self.leave(0);
+            }
+        }
+    }
+
+    fn run_loop(&mut self) -> End {
         loop {
             if let Some(r) = self.stop_requested() {
-                return Ok(r);
+                return End::Process(r);
             }
             self.mm.settle();
-            if let Some(v) = &self.vdso {
-                self.clock.refresh(&self.mm, v, false);
+            if let Some(v) = self.vdso {
+                let Process { clock, mm, .. } = &mut **self;
+                clock.refresh(mm, &v, false);
             }
-            self.vm.ensure(&self.mm.ram)?;
+            let ready = {
+                let Process { vm, mm, .. } = &mut **self;
+                vm.ensure(&mm.ram)
+            };
+            if let Err(e) = ready {
+                return End::Process(ExitReason::Broken(e.to_string()));
+            }
             if self.mm.take_flush() {
-                self.vm.flush_shadow()?;
+                if let Err(e) = self.vm.flush_shadow() {
+                    return End::Process(ExitReason::Broken(e.to_string()));
+                }
             }
-            let entered = std::time::Instant::now();
-            let exit = self.vcpu.run()?;
-            self.guest_time += entered.elapsed();
+            self.guard = None;
+            let entered = Instant::now();
+            let exit = self.vcpu.run();
+            let spent = entered.elapsed();
+            self.guard = Some(self.shared.lock_arc());
+            self.guest_time += spent;
+            let exit = match exit {
+                Ok(e) => e,
+                Err(e) => return End::Process(ExitReason::Broken(e.to_string())),
+            };
             let end = match exit {
                 GuestExit::Syscall => {
                     let rsp = self.vcpu.regs().rsp;
                     self.serve_syscall(rsp)
                 }
                 GuestExit::Exception { vector } => self.serve_exception(vector),
-                GuestExit::UserIo => Some(signal::fatal(
+                GuestExit::UserIo => Some(End::Process(signal::fatal(
                     libc::SIGSEGV,
                     format!(
                         "general protection fault (I/O instruction), rip {:#x}",
                         self.vcpu.regs().rip
                     ),
-                )),
+                ))),
                 GuestExit::Interrupted => {
                     self.vcpu.clear_immediate_exit();
                     None
                 }
-                GuestExit::Broken(why) => Some(ExitReason::Broken(why.to_string())),
+                GuestExit::Broken(why) => Some(End::Process(ExitReason::Broken(why.to_string()))),
             };
-            if let Some(r) = end.or_else(|| signal::deliver_pending(self)) {
-                return Ok(r);
+            if let Some(r) = end.or_else(|| signal::deliver_pending(self).map(End::Process)) {
+                return r;
             }
         }
     }
 
+    /// Runs the main thread, then waits for every other thread: the program's end.
+    pub fn run_main(&mut self) -> ExitReason {
+        self.kicker.add(self.tid, pthread_self(), self.wake.clone());
+        self.run();
+        // Wait for the other threads. Once the program is ending, kick them again now and then:
+        // a kick that lands just before a thread enters a blocking host call is lost.
+        loop {
+            let mut handles = std::mem::take(&mut self.handles);
+            if handles.is_empty() {
+                break;
+            }
+            let kicker = self.kicker.clone();
+            self.unlocked(|| {
+                while !handles.is_empty() {
+                    let (done, rest): (Vec<_>, Vec<_>) =
+                        handles.into_iter().partition(|h| h.is_finished());
+                    for h in done {
+                        let _ = h.join();
+                    }
+                    handles = rest;
+                    if handles.is_empty() {
+                        break;
+                    }
+                    if kicker.ending.load(Ordering::Acquire) {
+                        kicker.kick_all(0);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+            });
+        }
+        self.end
+            .clone()
+            .unwrap_or_else(|| ExitReason::Broken("the program ended without a status".into()))
+    }
+
+    /// Runs a thread made by clone, on its own host thread; its vCPU goes back to the spare list.
+    pub fn run_thread(mut self) {
+        self.guard = Some(self.shared.lock_arc());
+        self.run();
+        let Task {
+            vcpu, cpu, guard, ..
+        } = self;
+        let mut p = guard.expect("held after run");
+        if p.end.is_none() {
+            p.spare.push((vcpu, cpu));
+        }
+    }
+
     /// Serves the syscall the program made with its stack pointer at `user_rsp`.
-    fn serve_syscall(&mut self, user_rsp: u64) -> Option<ExitReason> {
+    fn serve_syscall(&mut self, user_rsp: u64) -> Option<End> {
         let r = self.vcpu.regs();
         self.syscalls += 1;
         let args = [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9];
@@ -262,7 +633,8 @@ impl Task {
                 return None;
             }
             Err(SysError::Errno(e)) => (-(e as i64)) as u64,
-            Err(SysError::Exit(reason)) => return Some(reason),
+            Err(SysError::Exit(reason)) => return Some(End::Process(reason)),
+            Err(SysError::ThreadExit(code)) => return Some(End::Thread(code)),
             Err(SysError::Exec { entry, sp }) => {
                 self.enter_user(entry, sp);
                 return None;
@@ -274,20 +646,17 @@ impl Task {
         None
     }
 
-    fn serve_exception(&mut self, vector: u8) -> Option<ExitReason> {
+    fn serve_exception(&mut self, vector: u8) -> Option<End> {
         let regs = self.vcpu.regs();
-        let lo = kva(KSTACK_PHYS);
-        let hi = kva(KSTACK_TOP_PHYS);
         let ec_len = if has_error_code(vector) { 8 } else { 0 };
-        if regs.rsp < lo || regs.rsp + ec_len + 40 > hi {
-            return Some(ExitReason::Broken(format!(
+        if !self.cpu.holds(regs.rsp, ec_len + 40) {
+            return Some(End::Process(ExitReason::Broken(format!(
                 "exception {vector} with a bad ring-0 stack"
-            )));
+            ))));
         }
         let mut raw = [0u8; 48];
-        self.mm
-            .ram
-            .read(regs.rsp - KERNEL_VBASE, &mut raw[..(ec_len + 40) as usize]);
+        let phys = self.cpu.phys(regs.rsp);
+        self.mm.ram.read(phys, &mut raw[..(ec_len + 40) as usize]);
         let word = |i: usize| u64::from_le_bytes(raw[8 * i..8 * i + 8].try_into().unwrap());
         let (code, f0) = if ec_len == 8 { (word(0), 1) } else { (0, 0) };
         let frame = IretFrame {
@@ -304,10 +673,10 @@ impl Task {
             );
         }
         if frame.cs & 3 != 3 {
-            return Some(ExitReason::Broken(format!(
+            return Some(End::Process(ExitReason::Broken(format!(
                 "exception {vector} in the guest kernel at {:#x}",
                 frame.rip
-            )));
+            ))));
         }
         if vector == 13 && frame.rip == SYSCALL_ENTRY {
             // Under this host's PVM, `syscall` jumps to LSTAR but stays in ring 3 (measured: CS
@@ -326,13 +695,13 @@ impl Task {
                     return None;
                 }
                 Err(Fault::Oom) => {
-                    return Some(ExitReason::Signaled {
+                    return Some(End::Process(ExitReason::Signaled {
                         sig: libc::SIGKILL,
                         detail: format!(
                             "out of memory: the --memory limit of {} MiB is reached",
                             (self.mm.ram.user_limit() * 4096) >> 20
                         ),
-                    })
+                    }))
                 }
                 Err(f) => {
                     let si_code = if f == Fault::Access {
@@ -352,7 +721,7 @@ impl Task {
                         err: code,
                         cr2: addr,
                     };
-                    return signal::force(self, frame, info, trap, detail);
+                    return signal::force(self, frame, info, trap, detail).map(End::Process);
                 }
             }
         }
@@ -393,6 +762,6 @@ impl Task {
             cr2: 0,
         };
         let detail = format!("{what}, rip {:#x}", frame.rip);
-        signal::force(self, frame, info, trap, detail)
+        signal::force(self, frame, info, trap, detail).map(End::Process)
     }
 }

@@ -34,11 +34,13 @@ use std::time::{Duration, Instant};
 use crate::mm::AddressSpace;
 use crate::spec::RunSpec;
 use crate::sys::fs::FdTable;
-use crate::sys::signal::SignalState;
-use crate::task::{StopFlag, Task};
+use crate::sys::signal::SigShared;
+use crate::task::{Kicker, Process, StopFlag, Task};
 use crate::vstate::memory::{GuestRam, MemoryError};
+use crate::vstate::vcpu::CpuArea;
 use crate::vstate::vcpu::{self, Vcpu};
 use crate::vstate::vm::{Vm, VmError};
+use std::sync::Arc;
 
 /// Errors building the micro-VM.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +87,7 @@ pub fn build(
     program: &Path,
     cwd: &str,
     stop: StopFlag,
+    kicker: Arc<Kicker>,
 ) -> Result<(Task, Timings), BootError> {
     let mut t = Timings::default();
     let mut lap = Instant::now();
@@ -99,7 +102,7 @@ pub fn build(
     t.lap("KVM VM", &mut lap);
     let cpuid = vm.supported_cpuid()?;
     t.lap("CPUID", &mut lap);
-    let vcpu = Vcpu::new(&vm, 0, &cpuid, mm.cr3())?;
+    let vcpu = Vcpu::new(&vm, 0, &cpuid, mm.cr3(), &CpuArea::boot())?;
     let (tsc_khz, tsc_offset) = (vcpu.tsc_khz(), vcpu.tsc_offset());
     t.lap("vCPU", &mut lap);
 
@@ -110,12 +113,13 @@ pub fn build(
         .map_or(0, |e| e.edx as u64);
     // SAFETY: plain id queries.
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-    let mut task = Task {
-        mm,
-        vcpu,
+    let process = Process {
+        spare: Vec::new(),
         vm,
+        cpuid,
+        vcpus: 1,
         fds: FdTable::stdio(),
-        sig: SignalState::default(),
+        sigs: SigShared::default(),
         cwd: "/".into(),
         fs: crate::policy::FsView::host(),
         trace: spec.trace,
@@ -129,13 +133,23 @@ pub fn build(
         vdso_file: crate::vdso::file().map_err(elf::ExecError::Io)?,
         vdso: None,
         clock: crate::vdso::Clock::new(tsc_khz, tsc_offset),
-        clear_child_tid: 0,
         rlimits: Vec::new(),
         stop,
+        kicker,
+        inbox: Vec::new(),
+        futexes: Vec::new(),
+        live: 1,
+        next_tid: 2,
+        end: None,
+        handles: Vec::new(),
         syscalls: 0,
         faults: 0,
         guest_time: Duration::ZERO,
+        mm,
     };
+    let wake = crate::task::wake_fd()
+        .map_err(|e| elf::ExecError::Io(e.raw_os_error().unwrap_or(libc::EIO)))?;
+    let mut task = Task::main(process, vcpu, wake);
     use std::os::unix::ffi::OsStrExt;
     let mut argv: Vec<Vec<u8>> = vec![
         b"/.mvm/init".to_vec(),

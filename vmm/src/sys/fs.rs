@@ -160,16 +160,18 @@ impl FdTable {
 
 /// Host read/write on a guest buffer, through the checked accessor.
 fn rw(task: &mut Task, fd: u64, buf: u64, len: u64, off: Option<i64>, write: bool) -> SysResult {
-    let h = task.fds.get(fd)?;
+    let file = task.fds.file(fd)?;
     let len = len.min(0x7fff_f000) as usize;
     // Data flows into program memory on read.
     let iov = task.mm.iovecs(buf, len, !write)?;
-    host_iov(task, h, &iov, off, write)
+    host_iov(task, &file, &iov, off, write)
 }
 
+/// The host read or write, made without the process lock (it may block on a pipe, a terminal,
+/// a lock): the open file is held, so a close by another thread meanwhile cannot recycle it.
 fn host_iov(
     task: &mut Task,
-    h: i32,
+    file: &Arc<OpenFile>,
     iov: &[libc::iovec],
     off: Option<i64>,
     write: bool,
@@ -177,17 +179,26 @@ fn host_iov(
     if iov.is_empty() {
         return Ok(0);
     }
+    let h = file.raw();
     let n = iov.len().min(1024) as i32;
-    // SAFETY: every iovec points into guest memory mapped by mvm, checked by `iovecs`; the guest
-    // is stopped while mvm serves its syscall.
-    let r = unsafe {
-        match (write, off) {
-            (false, None) => libc::readv(h, iov.as_ptr(), n),
-            (true, None) => libc::writev(h, iov.as_ptr(), n),
-            (false, Some(o)) => libc::preadv(h, iov.as_ptr(), n, o),
-            (true, Some(o)) => libc::pwritev(h, iov.as_ptr(), n, o),
+    struct Iov<'a>(&'a [libc::iovec]);
+    // SAFETY: the iovecs point into guest memory, which stays mapped while the process lives.
+    unsafe impl Send for Iov<'_> {}
+    let v = Iov(iov);
+    let r = task.unlocked(move || {
+        let v = v;
+        // SAFETY: every iovec points into guest memory mapped by mvm, checked by `iovecs`; the
+        // memory stays mapped (a concurrent munmap by another thread changes only what the
+        // guest sees, as on Linux).
+        unsafe {
+            match (write, off) {
+                (false, None) => libc::readv(h, v.0.as_ptr(), n),
+                (true, None) => libc::writev(h, v.0.as_ptr(), n),
+                (false, Some(o)) => libc::preadv(h, v.0.as_ptr(), n, o),
+                (true, Some(o)) => libc::pwritev(h, v.0.as_ptr(), n, o),
+            }
         }
-    };
+    });
     let r = host(r);
     if write {
         if let Err(SysError::Errno(libc::EPIPE)) = r {
@@ -224,7 +235,7 @@ pub fn pwrite64(task: &mut Task, a: Args) -> SysResult {
 }
 
 fn vectored(task: &mut Task, a: Args, write: bool) -> SysResult {
-    let h = task.fds.get(a[0])?;
+    let file = task.fds.file(a[0])?;
     let cnt = a[2] as i64;
     if !(0..=1024).contains(&cnt) {
         return err(libc::EINVAL);
@@ -240,7 +251,7 @@ fn vectored(task: &mut Task, a: Args, write: bool) -> SysResult {
             .ok_or(SysError::Errno(libc::EINVAL))?;
         host_iov.extend(task.mm.iovecs(base, len as usize, !write)?);
     }
-    self::host_iov(task, h, &host_iov, None, write)
+    self::host_iov(task, &file, &host_iov, None, write)
 }
 
 /// readv(2).
@@ -448,8 +459,13 @@ pub fn fcntl(task: &mut Task, a: Args) -> SysResult {
         | F_OFD_SETLK
         | F_OFD_SETLKW => {
             let mut fl: libc::flock = read_struct(task, a[2])?;
-            // SAFETY: the command reads and may fill one `struct flock`.
-            host(unsafe { libc::fcntl(h, cmd, &mut fl) } as isize)?;
+            let file = task.fds.file(a[0])?;
+            let flp = &mut fl as *mut libc::flock as usize;
+            // SETLKW waits: without the process lock.
+            // SAFETY: the command reads and may fill one `struct flock`, a local.
+            let r =
+                task.unlocked(|| unsafe { libc::fcntl(file.raw(), cmd, flp as *mut libc::flock) });
+            host(r as isize)?;
             if cmd == libc::F_GETLK || cmd == F_OFD_GETLK {
                 if fl.l_type != libc::F_UNLCK as i16 {
                     // The holder is outside the VM: the program sees no pid it could name.
@@ -469,9 +485,11 @@ pub fn fcntl(task: &mut Task, a: Args) -> SysResult {
 
 /// flock(2).
 pub fn flock(task: &mut Task, a: Args) -> SysResult {
-    let h = task.fds.get(a[0])?;
+    let file = task.fds.file(a[0])?;
+    let h = file.raw();
+    // Waiting for a lock: without the process lock.
     // SAFETY: plain host call.
-    host(unsafe { libc::flock(h, a[1] as i32) } as isize)
+    host(task.unlocked(|| unsafe { libc::flock(h, a[1] as i32) }) as isize)
 }
 
 fn own(fd: i32) -> OwnedFd {

@@ -25,8 +25,10 @@ pub type Args = [u64; 6];
 pub enum SysError {
     /// Return `-errno` to the program.
     Errno(i32),
-    /// The program ends (exit, exit_group, a fatal signal).
+    /// The program ends (exit_group, a fatal signal, its last thread's exit).
     Exit(ExitReason),
+    /// The calling thread ends (exit(2)) with this status; the others go on.
+    ThreadExit(u8),
     /// `execve` succeeded: start the new image at `entry` with stack `sp`.
     Exec {
         /// Entry point.

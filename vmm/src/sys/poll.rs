@@ -10,13 +10,18 @@ fn poll_guest(task: &mut Task, at: u64, n: u64, timeout_ms: i32) -> SysResult {
     }
     let mut fds = Vec::with_capacity(n as usize);
     let mut nval = Vec::with_capacity(n as usize);
+    let mut held = Vec::new();
     for i in 0..n {
         let raw: [i32; 2] = task.mm.read_obj(at + 8 * i)?;
         let (fd, events) = (raw[0], raw[1] as i16);
         let h = if fd < 0 {
             Ok(-1)
         } else {
-            task.fds.get(fd as u64)
+            task.fds.file(fd as u64).map(|f| {
+                let h = f.raw();
+                held.push(f);
+                h
+            })
         };
         nval.push(h.is_err());
         fds.push(libc::pollfd {
@@ -30,13 +35,38 @@ fn poll_guest(task: &mut Task, at: u64, n: u64, timeout_ms: i32) -> SysResult {
     }
     let bad = nval.iter().filter(|b| **b).count() as u64;
     let timeout = if bad > 0 { 0 } else { timeout_ms };
-    // SAFETY: `fds` is a valid array of `n` pollfds.
-    let r = host(unsafe { libc::poll(fds.as_mut_ptr(), n, timeout) } as isize)?;
+    let r = host_poll(task, &mut fds, timeout)?;
+    drop(held);
     for (i, p) in fds.iter().enumerate() {
         let rev = if nval[i] { libc::POLLNVAL } else { p.revents };
         task.mm.write_obj(at + 8 * i as u64 + 6, &rev)?;
     }
     Ok(r + bad)
+}
+
+/// The host poll, without the process lock and with the thread's wake-up among the descriptors,
+/// so that a signal sent just before it starts still ends it (EINTR).
+fn host_poll(task: &mut Task, fds: &mut Vec<libc::pollfd>, timeout: i32) -> SysResult {
+    use std::os::fd::AsRawFd;
+    let wake = task.wake.clone();
+    fds.push(libc::pollfd {
+        fd: wake.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    });
+    let n = fds.len() as libc::nfds_t;
+    // SAFETY: `fds` is a valid array of `n` pollfds.
+    let r = task.unlocked(|| unsafe { libc::poll(fds.as_mut_ptr(), n, timeout) });
+    let woken = fds.pop().is_some_and(|p| p.revents != 0);
+    let r = host(r as isize)?;
+    if woken {
+        let _ = wake.read();
+        if r == 1 {
+            return err(libc::EINTR);
+        }
+        return Ok(r - 1);
+    }
+    Ok(r)
 }
 
 fn timeout_of(task: &mut Task, tsp: u64) -> Result<i32, SysError> {
@@ -112,6 +142,7 @@ fn select_ms(task: &mut Task, a: Args, timeout: i32) -> SysResult {
     }
     let mut pfds = Vec::new();
     let mut which = Vec::new();
+    let mut held = Vec::new();
     for fd in 0..nfds as u64 {
         let (w, b) = ((fd / 64) as usize, fd % 64);
         let mut ev = 0i16;
@@ -125,7 +156,9 @@ fn select_ms(task: &mut Task, a: Args, timeout: i32) -> SysResult {
             ev |= libc::POLLPRI;
         }
         if ev != 0 {
-            let h = task.fds.get(fd)?;
+            let f = task.fds.file(fd)?;
+            let h = f.raw();
+            held.push(f);
             pfds.push(libc::pollfd {
                 fd: h,
                 events: ev,
@@ -137,8 +170,8 @@ fn select_ms(task: &mut Task, a: Args, timeout: i32) -> SysResult {
     if task.stop_requested().is_some() {
         return err(libc::EINTR);
     }
-    // SAFETY: `pfds` is a valid pollfd array.
-    host(unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as u64, timeout) } as isize)?;
+    host_poll(task, &mut pfds, timeout)?;
+    drop(held);
     for s in sets.iter_mut() {
         s.fill(0);
     }

@@ -1,14 +1,29 @@
-//! Process syscalls: identity, limits, the thread area, futexes (one thread), execve, exit.
-//! The program is pid 1 (and tid 1) in its VM, as in a container; its user and group are mvm's.
+//! Process syscalls: identity, limits, the thread area, threads (clone on a new vCPU), futexes,
+//! execve, exit. The program is pid 1 in its VM, as in a container (its main thread is tid 1,
+//! the others 2, 3, …); its user and group are mvm's.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use super::{err, host, Args, SysError, SysResult};
-use crate::layout::USER_TOP;
+use crate::layout::{MAX_VCPUS, USER_TOP};
 use crate::sys::fs::MAX_FDS;
-use crate::task::{ExitReason, Task};
+use crate::task::{ExitReason, FutexWaiter, Task};
+use crate::vstate::vcpu::{CpuArea, IretFrame, Vcpu};
 
-/// exit(2) and exit_group(2): with one thread they are the same.
+/// exit(2): the calling thread ends; the program ends with the last one.
 pub fn exit(_task: &mut Task, a: Args) -> SysResult {
+    Err(SysError::ThreadExit(a[0] as u8))
+}
+
+/// exit_group(2): every thread ends.
+pub fn exit_group(_task: &mut Task, a: Args) -> SysResult {
     Err(SysError::Exit(ExitReason::Exited(a[0] as u8)))
+}
+
+/// gettid(2).
+pub fn gettid(task: &mut Task, _a: Args) -> SysResult {
+    Ok(task.tid as u64)
 }
 
 /// getpid(2), gettid(2), getpgrp(2).
@@ -102,14 +117,31 @@ pub fn arch_prctl(task: &mut Task, a: Args) -> SysResult {
 /// set_tid_address(2).
 pub fn set_tid_address(task: &mut Task, a: Args) -> SysResult {
     task.clear_child_tid = a[0];
-    Ok(1)
+    Ok(task.tid as u64)
 }
 
-/// set_robust_list(2): recorded implicitly; with one thread there is nobody to wake.
-pub fn set_robust_list(_task: &mut Task, a: Args) -> SysResult {
+/// set_robust_list(2): the list is walked when the thread exits (`thread_exit_cleanup`).
+pub fn set_robust_list(task: &mut Task, a: Args) -> SysResult {
     if a[1] != 24 {
         return err(libc::EINVAL);
     }
+    task.robust_list = a[0];
+    Ok(0)
+}
+
+/// get_robust_list(2), for the caller or another thread of the program (only the caller's is
+/// kept where others can read it: another live thread's reads as empty).
+pub fn get_robust_list(task: &mut Task, a: Args) -> SysResult {
+    let tid = a[0] as i32;
+    let head = if tid == 0 || tid == task.tid {
+        task.robust_list
+    } else if task.kicker.has(tid) {
+        0
+    } else {
+        return err(libc::ESRCH);
+    };
+    task.mm.write_obj(a[1], &head)?;
+    task.mm.write_obj(a[2], &24u64)?;
     Ok(0)
 }
 
@@ -126,14 +158,23 @@ pub fn rseq(task: &mut Task, a: Args) -> SysResult {
     Ok(0)
 }
 
-/// sched_yield(2).
-pub fn sched_yield(_task: &mut Task, _a: Args) -> SysResult {
+/// sched_yield(2): the host thread yields (without the process lock).
+pub fn sched_yield(task: &mut Task, _a: Args) -> SysResult {
+    task.unlocked(|| {
+        // SAFETY: no preconditions.
+        unsafe { libc::sched_yield() };
+    });
     Ok(0)
+}
+
+/// Whether `tid` names a thread of the program (0: the caller).
+fn is_thread(task: &Task, tid: i32) -> bool {
+    tid == 0 || tid == task.tid || tid == 1 || task.kicker.has(tid)
 }
 
 /// sched_getaffinity(2): one CPU.
 pub fn sched_getaffinity(task: &mut Task, a: Args) -> SysResult {
-    if !matches!(a[0] as i32, 0 | 1) {
+    if !is_thread(task, a[0] as i32) {
         return err(libc::ESRCH);
     }
     if a[1] < 8 || !a[1].is_multiple_of(8) {
@@ -141,6 +182,22 @@ pub fn sched_getaffinity(task: &mut Task, a: Args) -> SysResult {
     }
     task.mm.write_obj(a[2], &1u64)?;
     Ok(8)
+}
+
+/// sched_setaffinity(2): accepted when the mask names the VM's CPU; threads are not pinned
+/// (each vCPU's host thread runs where the host schedules it).
+pub fn sched_setaffinity(task: &mut Task, a: Args) -> SysResult {
+    if !is_thread(task, a[0] as i32) {
+        return err(libc::ESRCH);
+    }
+    if a[1] == 0 {
+        return err(libc::EINVAL);
+    }
+    let first: u8 = task.mm.read_obj(a[2])?;
+    if first & 1 == 0 {
+        return err(libc::EINVAL);
+    }
+    Ok(0)
 }
 
 const RLIM_INFINITY: u64 = u64::MAX;
@@ -214,49 +271,469 @@ const FUTEX_WAIT: u64 = 0;
 const FUTEX_WAKE: u64 = 1;
 const FUTEX_REQUEUE: u64 = 3;
 const FUTEX_CMP_REQUEUE: u64 = 4;
+const FUTEX_WAKE_OP: u64 = 5;
+const FUTEX_LOCK_PI: u64 = 6;
+const FUTEX_UNLOCK_PI: u64 = 7;
+const FUTEX_TRYLOCK_PI: u64 = 8;
 const FUTEX_WAIT_BITSET: u64 = 9;
 const FUTEX_WAKE_BITSET: u64 = 10;
+const FUTEX_LOCK_PI2: u64 = 13;
 const FUTEX_CLOCK_REALTIME: u64 = 256;
 
-/// futex(2) with one thread: a wait whose value matches can only end by timeout or signal.
-pub fn futex(task: &mut Task, a: Args) -> SysResult {
-    let [uaddr, op, val, timeout, _uaddr2, val3] = a;
-    if uaddr % 4 != 0 {
+const FUTEX_WAITERS: u32 = 0x8000_0000;
+const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
+const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+
+/// The futex word at `uaddr`, for atomic access from the host while other vCPUs run.
+fn word(task: &mut Task, uaddr: u64) -> Result<&'static AtomicU32, SysError> {
+    if !uaddr.is_multiple_of(4) {
         return err(libc::EINVAL);
     }
-    match op & 0x7f {
+    let phys = task.mm.translate(uaddr, true)?;
+    let p = task
+        .mm
+        .ram
+        .host_ptr(phys, 4)
+        .ok_or(SysError::Errno(libc::EFAULT))?;
+    // SAFETY: `p` is 4-byte aligned inside guest memory, which stays mapped for the life of
+    // the process (the reference is used only while serving this call); the guest accesses the
+    // word only atomically or racily on its own account.
+    Ok(unsafe { &*(p as *const AtomicU32) })
+}
+
+/// When a futex wait with timeout `tsp` ends: relative (FUTEX_WAIT) or absolute on `clock`.
+fn futex_deadline(
+    task: &mut Task,
+    tsp: u64,
+    absolute: bool,
+    clock: libc::clockid_t,
+) -> Result<Option<Instant>, SysError> {
+    if tsp == 0 {
+        return Ok(None);
+    }
+    let ts: [i64; 2] = task.mm.read_obj(tsp)?;
+    if ts[0] < 0 || !(0..1_000_000_000).contains(&ts[1]) {
+        return err(libc::EINVAL);
+    }
+    let mut d = Duration::new(ts[0].min(1 << 40) as u64, ts[1] as u32);
+    if absolute {
+        let now = super::time::now(clock as u64)?;
+        let now = Duration::new(now.tv_sec.max(0) as u64, now.tv_nsec as u32);
+        d = d.saturating_sub(now);
+    }
+    Ok(Some(Instant::now() + d))
+}
+
+/// Wakes up to `n` threads waiting on `uaddr` whose bitset meets `bitset`; returns how many.
+pub fn futex_wake(task: &mut Task, uaddr: u64, n: usize, bitset: u32) -> usize {
+    let mut woken = 0;
+    task.futexes.retain(|w| {
+        if woken < n && w.uaddr == uaddr && w.bitset & bitset != 0 {
+            let _ = w.wake.write(1);
+            woken += 1;
+            false
+        } else {
+            true
+        }
+    });
+    woken
+}
+
+/// Queues the caller on `uaddr` and sleeps (without the process lock) until a wake takes it off
+/// the queue (0), the deadline passes (ETIMEDOUT), or a signal or the program's end interrupts
+/// it (EINTR).
+fn futex_wait(task: &mut Task, uaddr: u64, bitset: u32, deadline: Option<Instant>) -> SysResult {
+    let _ = task.wake.read();
+    if super::signal::interrupted(task) {
+        return err(libc::EINTR);
+    }
+    let tid = task.tid;
+    let wake = task.wake.clone();
+    task.futexes.push(FutexWaiter {
+        tid,
+        uaddr,
+        bitset,
+        wake,
+    });
+    loop {
+        let in_time = task.wait_wake(deadline);
+        let Some(at) = task.futexes.iter().position(|w| w.tid == tid) else {
+            return Ok(0);
+        };
+        if !in_time {
+            task.futexes.remove(at);
+            return err(libc::ETIMEDOUT);
+        }
+        if super::signal::interrupted(task) {
+            task.futexes.remove(at);
+            return err(libc::EINTR);
+        }
+    }
+}
+
+/// FUTEX_WAKE_OP's operation on the old value, and its comparison.
+fn wake_op(val3: u32, old: u32) -> (u32, bool) {
+    let op = (val3 >> 28) & 7;
+    let cmp = (val3 >> 24) & 15;
+    let sext = |v: u32| ((v << 20) as i32 >> 20) as u32;
+    let mut oparg = sext((val3 >> 12) & 0xfff);
+    let cmparg = sext(val3 & 0xfff);
+    if (val3 >> 28) & 8 != 0 {
+        oparg = 1u32.wrapping_shl(oparg & 31);
+    }
+    let new = match op {
+        0 => oparg,
+        1 => old.wrapping_add(oparg),
+        2 => old | oparg,
+        3 => old & !oparg,
+        _ => old ^ oparg,
+    };
+    let ok = match cmp {
+        0 => old == cmparg,
+        1 => old != cmparg,
+        2 => (old as i32) < cmparg as i32,
+        3 => (old as i32) <= cmparg as i32,
+        4 => (old as i32) > cmparg as i32,
+        _ => (old as i32) >= cmparg as i32,
+    };
+    (new, ok)
+}
+
+/// futex(2): wait/wake (with bitsets), requeue, wake-op, and priority-inheritance locks (as a
+/// plain handoff: there are no priorities to inherit in a VM whose vCPUs the host schedules).
+pub fn futex(task: &mut Task, a: Args) -> SysResult {
+    let [uaddr, op, val, timeout, uaddr2, val3] = a;
+    if !uaddr.is_multiple_of(4) {
+        return err(libc::EINVAL);
+    }
+    let cmd = op & 0x7f;
+    let realtime = op & FUTEX_CLOCK_REALTIME != 0;
+    let clock = if realtime {
+        libc::CLOCK_REALTIME
+    } else {
+        libc::CLOCK_MONOTONIC
+    };
+    match cmd {
         FUTEX_WAIT | FUTEX_WAIT_BITSET => {
-            let cur: u32 = task.mm.read_obj(uaddr)?;
+            let bitset = if cmd == FUTEX_WAIT { !0 } else { val3 as u32 };
+            if bitset == 0 {
+                return err(libc::EINVAL);
+            }
+            let deadline = futex_deadline(task, timeout, cmd == FUTEX_WAIT_BITSET, clock)?;
+            let cur = word(task, uaddr)?.load(Ordering::SeqCst);
             if cur != val as u32 {
                 return err(libc::EAGAIN);
             }
-            if timeout == 0 {
-                return super::signal::wait_for_signal(task);
-            }
-            let ts: [i64; 2] = task.mm.read_obj(timeout)?;
-            let (clock, flags) = if op & 0x7f == FUTEX_WAIT {
-                (libc::CLOCK_MONOTONIC, 0)
-            } else if op & FUTEX_CLOCK_REALTIME != 0 {
-                (libc::CLOCK_REALTIME, libc::TIMER_ABSTIME)
-            } else {
-                (libc::CLOCK_MONOTONIC, libc::TIMER_ABSTIME)
-            };
-            match super::time::sleep(clock, flags, ts) {
-                Ok(_) => err(libc::ETIMEDOUT),
-                Err(e) => Err(e),
-            }
+            futex_wait(task, uaddr, bitset, deadline)
         }
-        FUTEX_WAKE | FUTEX_WAKE_BITSET => Ok(0),
-        FUTEX_REQUEUE => Ok(0),
-        FUTEX_CMP_REQUEUE => {
-            let cur: u32 = task.mm.read_obj(uaddr)?;
-            if cur != val3 as u32 {
+        FUTEX_WAKE | FUTEX_WAKE_BITSET => {
+            let bitset = if cmd == FUTEX_WAKE { !0 } else { val3 as u32 };
+            if bitset == 0 {
+                return err(libc::EINVAL);
+            }
+            Ok(futex_wake(task, uaddr, val as u32 as usize, bitset) as u64)
+        }
+        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
+            if (val as i32) < 0 || (timeout as i32) < 0 {
+                return err(libc::EINVAL);
+            }
+            if cmd == FUTEX_CMP_REQUEUE && word(task, uaddr)?.load(Ordering::SeqCst) != val3 as u32
+            {
                 return err(libc::EAGAIN);
             }
-            Ok(0)
+            let woken = futex_wake(task, uaddr, val as u32 as usize, !0);
+            let mut moved = 0usize;
+            for w in task.futexes.iter_mut() {
+                if moved < timeout as u32 as usize && w.uaddr == uaddr {
+                    w.uaddr = uaddr2;
+                    moved += 1;
+                }
+            }
+            Ok((woken + moved) as u64)
         }
+        FUTEX_WAKE_OP => {
+            let w2 = word(task, uaddr2)?;
+            let mut old = w2.load(Ordering::SeqCst);
+            let ok = loop {
+                let (new, ok) = wake_op(val3 as u32, old);
+                match w2.compare_exchange(old, new, Ordering::SeqCst, Ordering::SeqCst) {
+                    Ok(_) => break ok,
+                    Err(now) => old = now,
+                }
+            };
+            let mut n = futex_wake(task, uaddr, val as u32 as usize, !0);
+            if ok {
+                n += futex_wake(task, uaddr2, timeout as u32 as usize, !0);
+            }
+            Ok(n as u64)
+        }
+        FUTEX_LOCK_PI | FUTEX_LOCK_PI2 | FUTEX_TRYLOCK_PI => {
+            // LOCK_PI's timeout is absolute on CLOCK_REALTIME; LOCK_PI2's on the clock asked.
+            let clock = if cmd == FUTEX_LOCK_PI {
+                libc::CLOCK_REALTIME
+            } else {
+                clock
+            };
+            let deadline = futex_deadline(task, timeout, true, clock)?;
+            lock_pi(task, uaddr, cmd == FUTEX_TRYLOCK_PI, deadline)
+        }
+        FUTEX_UNLOCK_PI => unlock_pi(task, uaddr),
         _ => err(libc::ENOSYS),
     }
+}
+
+/// Takes a PI futex for the caller: the word holds the owner's tid (with FUTEX_WAITERS when
+/// someone sleeps on it); a lock whose owner is gone is taken over with FUTEX_OWNER_DIED.
+fn lock_pi(task: &mut Task, uaddr: u64, try_only: bool, deadline: Option<Instant>) -> SysResult {
+    let me = task.tid as u32;
+    loop {
+        let w = word(task, uaddr)?;
+        let v = w.load(Ordering::SeqCst);
+        let owner = v & FUTEX_TID_MASK;
+        if owner == me {
+            return err(libc::EDEADLK);
+        }
+        let waiters = task.futexes.iter().any(|f| f.uaddr == uaddr);
+        if owner == 0 || !is_thread(task, owner as i32) {
+            let died = if owner != 0 {
+                FUTEX_OWNER_DIED
+            } else {
+                v & FUTEX_OWNER_DIED
+            };
+            let new = me | died | if waiters { FUTEX_WAITERS } else { 0 };
+            if w.compare_exchange(v, new, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
+                return Ok(0);
+            }
+            continue;
+        }
+        if try_only {
+            return err(libc::EBUSY);
+        }
+        if w.compare_exchange(v, v | FUTEX_WAITERS, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            continue;
+        }
+        // Handed over by unlock_pi (the word then holds our tid), or interrupted.
+        return match futex_wait(task, uaddr, !0, deadline) {
+            Ok(_) => Ok(0),
+            Err(e) => {
+                // Nobody else waits any more: clear FUTEX_WAITERS again.
+                if !task.futexes.iter().any(|f| f.uaddr == uaddr) {
+                    let w = word(task, uaddr)?;
+                    let _ = w.fetch_and(!FUTEX_WAITERS, Ordering::SeqCst);
+                }
+                Err(e)
+            }
+        };
+    }
+}
+
+/// Releases a PI futex the caller owns, handing it to the first waiter.
+fn unlock_pi(task: &mut Task, uaddr: u64) -> SysResult {
+    let me = task.tid as u32;
+    let w = word(task, uaddr)?;
+    let v = w.load(Ordering::SeqCst);
+    if v & FUTEX_TID_MASK != me {
+        return err(libc::EPERM);
+    }
+    let next = task.futexes.iter().position(|f| f.uaddr == uaddr);
+    match next {
+        Some(i) => {
+            let waiter = task.futexes.remove(i);
+            let more = task.futexes.iter().any(|f| f.uaddr == uaddr);
+            let new = waiter.tid as u32 | if more { FUTEX_WAITERS } else { 0 };
+            w.store(new, Ordering::SeqCst);
+            let _ = waiter.wake.write(1);
+        }
+        None => w.store(0, Ordering::SeqCst),
+    }
+    Ok(0)
+}
+
+/// What a thread's exit does for the others (Linux's `mm_release` and `exit_robust_list`):
+/// robust futexes it holds are marked FUTEX_OWNER_DIED and a waiter woken; its
+/// CLONE_CHILD_CLEARTID word is zeroed and woken (pthread_join waits on it).
+pub fn thread_exit_cleanup(task: &mut Task) {
+    let me = task.tid as u32;
+    let release = |task: &mut Task, at: u64| {
+        let Ok(w) = word(task, at) else { return };
+        let mut v = w.load(Ordering::SeqCst);
+        while v & FUTEX_TID_MASK == me {
+            let new = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+            match w.compare_exchange(v, new, Ordering::SeqCst, Ordering::SeqCst) {
+                Ok(_) => {
+                    if v & FUTEX_WAITERS != 0 {
+                        // A PI waiter takes it over itself (lock_pi); a plain one is woken.
+                        futex_wake(task, at, 1, !0);
+                    }
+                    break;
+                }
+                Err(now) => v = now,
+            }
+        }
+    };
+    let head = task.robust_list;
+    if head != 0 {
+        let next: Result<u64, _> = task.mm.read_obj(head);
+        let offset: Result<i64, _> = task.mm.read_obj(head + 8);
+        let pending: Result<u64, _> = task.mm.read_obj(head + 16);
+        if let (Ok(mut entry), Ok(offset), Ok(pending)) = (next, offset, pending) {
+            let mut n = 0;
+            while entry != head && entry != 0 && n < 2048 {
+                let e = entry & !1;
+                let following: Result<u64, _> = task.mm.read_obj(e);
+                if e != pending & !1 {
+                    release(task, e.wrapping_add(offset as u64));
+                }
+                let Ok(f) = following else { break };
+                entry = f;
+                n += 1;
+            }
+            if pending != 0 {
+                release(task, (pending & !1).wrapping_add(offset as u64));
+            }
+        }
+    }
+    let ctid = task.clear_child_tid;
+    if ctid != 0 && task.mm.write_obj(ctid, &0u32).is_ok() {
+        futex_wake(task, ctid, 1, !0);
+    }
+}
+
+const CLONE_VM: u64 = 0x100;
+const CLONE_FS: u64 = 0x200;
+const CLONE_FILES: u64 = 0x400;
+const CLONE_SIGHAND: u64 = 0x800;
+const CLONE_VFORK: u64 = 0x4000;
+const CLONE_THREAD: u64 = 0x1_0000;
+const CLONE_SYSVSEM: u64 = 0x4_0000;
+const CLONE_SETTLS: u64 = 0x8_0000;
+const CLONE_PARENT_SETTID: u64 = 0x10_0000;
+const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
+const CLONE_DETACHED: u64 = 0x40_0000;
+const CLONE_CHILD_SETTID: u64 = 0x100_0000;
+const THREAD: u64 = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
+const THREAD_EXTRA: u64 = CLONE_SYSVSEM
+    | CLONE_SETTLS
+    | CLONE_PARENT_SETTID
+    | CLONE_CHILD_CLEARTID
+    | CLONE_DETACHED
+    | CLONE_CHILD_SETTID;
+
+/// clone(2): threads (CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD), each on a
+/// vCPU and host thread of its own. New processes (fork, vfork) are not served yet: ENOSYS.
+pub fn clone(task: &mut Task, a: Args) -> SysResult {
+    // x86-64 order: flags, stack, parent_tid, child_tid, tls.
+    new_thread(task, a[0] & !0xff, a[1], a[2], a[3], a[4])
+}
+
+/// clone3(2): as clone, from a `struct clone_args`.
+pub fn clone3(task: &mut Task, a: Args) -> SysResult {
+    let size = a[1];
+    if !(64..=4096).contains(&size) {
+        return err(libc::EINVAL);
+    }
+    let mut raw = vec![0u8; size as usize];
+    task.mm.read(a[0], &mut raw)?;
+    if raw[88.min(raw.len())..].iter().any(|&b| b != 0) {
+        return err(libc::E2BIG);
+    }
+    let f = |i: usize| {
+        raw.get(8 * i..8 * i + 8)
+            .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap()))
+    };
+    let (flags, child_tid, parent_tid, exit_signal) = (f(0), f(2), f(3), f(4));
+    let (stack, stack_size, tls, set_tid_size) = (f(5), f(6), f(7), f(9));
+    if exit_signal != 0 && flags & CLONE_THREAD != 0 || set_tid_size != 0 {
+        return err(libc::EINVAL);
+    }
+    if (stack == 0) != (stack_size == 0) {
+        return err(libc::EINVAL);
+    }
+    let sp = if stack == 0 { 0 } else { stack + stack_size };
+    new_thread(task, flags, sp, parent_tid, child_tid, tls)
+}
+
+fn new_thread(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: u64) -> SysResult {
+    if flags & CLONE_VM == 0 || flags & CLONE_VFORK != 0 {
+        return err(libc::ENOSYS);
+    }
+    if flags & THREAD != THREAD || flags & !(THREAD | THREAD_EXTRA) != 0 {
+        return err(libc::EINVAL);
+    }
+    if flags & CLONE_SETTLS != 0 && tls >= USER_TOP {
+        return err(libc::EPERM);
+    }
+    if task.live as u64 >= MAX_VCPUS {
+        return err(libc::EAGAIN);
+    }
+    let tid = task.next_tid;
+    if flags & CLONE_PARENT_SETTID != 0 {
+        task.mm.write_obj(ptid, &(tid as u32))?;
+    }
+    if flags & CLONE_CHILD_SETTID != 0 {
+        task.mm.write_obj(ctid, &(tid as u32))?;
+    }
+    let (mut vcpu, cpu) = match task.spare.pop() {
+        Some(v) => v,
+        None => {
+            let n = task.vcpus;
+            let cpu = CpuArea::create(&mut task.mm, n).ok_or(SysError::Errno(libc::EAGAIN))?;
+            let cr3 = task.mm.cr3();
+            let vcpu = Vcpu::new(&task.vm, n, &task.cpuid, cr3, &cpu)
+                .map_err(|_| SysError::Errno(libc::EAGAIN))?;
+            task.vcpus += 1;
+            (vcpu, cpu)
+        }
+    };
+    // The child starts where the parent returns, with rax 0, on `sp` (or the parent's stack),
+    // with the parent's registers, FPU state and (unless CLONE_SETTLS) thread pointer.
+    let parent = task.vcpu.regs();
+    let user_sp = if sp != 0 { sp } else { task.sig.syscall_rsp };
+    let frame = IretFrame::user(parent.rcx, user_sp, parent.r11);
+    let eagain = |_| SysError::Errno(libc::EAGAIN);
+    vcpu.clear_immediate_exit();
+    let xs = task.vcpu.xsave().map_err(eagain)?;
+    vcpu.set_xsave(&xs).map_err(eagain)?;
+    let fs = if flags & CLONE_SETTLS != 0 {
+        tls
+    } else {
+        task.vcpu.fs_base()
+    };
+    vcpu.set_fs_base(fs).map_err(eagain)?;
+    vcpu.set_gs_base(task.vcpu.gs_base()).map_err(eagain)?;
+    {
+        let r = vcpu.regs_mut();
+        *r = parent;
+        r.rax = 0;
+    }
+    crate::task::write_iret(&task.mm.ram, &cpu, &mut vcpu, frame);
+    let sig = task.sig.for_thread();
+    let mut child = match task.sibling(vcpu, cpu, tid, sig) {
+        Ok(c) => c,
+        Err(_) => return err(libc::EAGAIN),
+    };
+    if flags & CLONE_CHILD_CLEARTID != 0 {
+        child.clear_child_tid = ctid;
+    }
+    let wake = child.wake.clone();
+    let spawned = std::thread::Builder::new()
+        .name(format!("vcpu-t{tid}"))
+        .stack_size(256 << 10)
+        .spawn(move || child.run_thread());
+    let handle = match spawned {
+        Ok(h) => h,
+        Err(_) => return err(libc::EAGAIN),
+    };
+    use std::os::unix::thread::JoinHandleExt;
+    task.kicker.add(tid, handle.as_pthread_t(), wake);
+    task.handles.push(handle);
+    task.next_tid += 1;
+    task.live += 1;
+    Ok(tid as u64)
 }
 
 /// execve(2): replaces the program; the path is resolved in the program's filesystem view.

@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 
 use super::sigframe::{self, code, SigContext, SigInfo};
 use super::{err, Args, SysError, SysResult};
-use crate::layout::{kva, IRETQ, KSTACK_TOP_PHYS, USER_CS, USER_DS};
+use crate::layout::{IRETQ, USER_CS, USER_DS};
 use crate::task::{ExitReason, Task, STOP_TIMEOUT};
 use crate::vstate::vcpu::IretFrame;
 
@@ -45,10 +45,56 @@ pub struct SigAction {
     pub mask: u64,
 }
 
-/// The program's signal state.
+/// What the program's threads share of signals: the dispositions, and the signals pending for
+/// the whole program (sent to its pid, or to mvm), which any thread not blocking them takes.
+#[derive(Debug, Clone)]
+pub struct SigShared {
+    actions: [SigAction; NSIG],
+    /// Generated for the program and not yet delivered (bit `sig - 1`).
+    pub pending: u64,
+    info: [SigInfo; NSIG],
+}
+
+impl Default for SigShared {
+    fn default() -> Self {
+        SigShared {
+            actions: [SigAction::default(); NSIG],
+            pending: 0,
+            info: [SigInfo::default(); NSIG],
+        }
+    }
+}
+
+impl SigShared {
+    /// On execve: handled signals revert to their default; ignored ones stay ignored.
+    pub fn on_exec(&mut self) {
+        for a in self.actions.iter_mut() {
+            if a.handler != SIG_IGN {
+                *a = SigAction::default();
+            }
+        }
+    }
+
+    fn action(&self, sig: i32) -> SigAction {
+        self.actions[sig as usize - 1]
+    }
+
+    /// Whether `sig` would be discarded if delivered now.
+    fn ignored(&self, sig: i32) -> bool {
+        if sig == libc::SIGKILL {
+            return false;
+        }
+        match self.action(sig).handler {
+            SIG_IGN => true,
+            SIG_DFL => default_action(sig) != Default_::Terminate,
+            _ => false,
+        }
+    }
+}
+
+/// One thread's signal state.
 #[derive(Debug, Clone)]
 pub struct SignalState {
-    actions: [SigAction; NSIG],
     /// Blocked signals (bit `sig - 1`).
     pub mask: u64,
     /// Generated and not yet delivered (bit `sig - 1`).
@@ -69,7 +115,6 @@ pub struct SignalState {
 impl Default for SignalState {
     fn default() -> Self {
         SignalState {
-            actions: [SigAction::default(); NSIG],
             mask: 0,
             pending: 0,
             info: [SigInfo::default(); NSIG],
@@ -126,51 +171,10 @@ pub fn name(sig: i32) -> String {
     }
 }
 
-impl SignalState {
-    /// On execve: handled signals revert to their default; ignored ones stay ignored; the mask
-    /// and pending signals are kept.
-    pub fn on_exec(&mut self) {
-        for a in self.actions.iter_mut() {
-            if a.handler != SIG_IGN {
-                *a = SigAction::default();
-            }
-        }
-        self.altstack = (0, SS_DISABLE, 0);
-        self.saved_mask = None;
-    }
-
-    fn action(&self, sig: i32) -> SigAction {
-        self.actions[sig as usize - 1]
-    }
-
-    /// Whether `sig` would be discarded if delivered now.
-    fn ignored(&self, sig: i32) -> bool {
-        if sig == libc::SIGKILL {
-            return false;
-        }
-        match self.action(sig).handler {
-            SIG_IGN => true,
-            SIG_DFL => default_action(sig) != Default_::Terminate,
-            _ => false,
-        }
-    }
-
-    /// Generates a signal: an ignored, unblocked one is discarded now (as Linux does); others
-    /// become pending with their siginfo.
-    pub fn queue(&mut self, info: SigInfo) {
-        let sig = info.signo;
-        if self.mask & bit(sig) == 0 && self.ignored(sig) {
-            return;
-        }
-        if self.pending & bit(sig) == 0 {
-            self.info[sig as usize - 1] = info;
-            self.pending |= bit(sig);
-        }
-    }
-
-    /// The pending signal to deliver first, if any is unblocked.
-    fn next(&self) -> Option<i32> {
-        let ready = self.pending & !self.mask;
+/// The pending signal to deliver first among `pending`, if any is unblocked by `mask`.
+fn first(pending: u64, mask: u64) -> Option<i32> {
+    {
+        let ready = pending & !mask;
         // Synchronous signals first, as Linux dequeues them.
         const SYNC: u64 = (1 << (libc::SIGSEGV - 1))
             | (1 << (libc::SIGBUS - 1))
@@ -185,10 +189,90 @@ impl SignalState {
         };
         (pick != 0).then(|| pick.trailing_zeros() as i32 + 1)
     }
+}
 
-    fn dequeue(&mut self, sig: i32) -> SigInfo {
-        self.pending &= !bit(sig);
-        self.info[sig as usize - 1]
+/// Generates a signal for one thread: an ignored, unblocked one is discarded now (as Linux
+/// does); others become pending with their siginfo (standard signals do not queue).
+pub fn queue_thread(task: &mut Task, info: SigInfo) {
+    let sig = info.signo;
+    if task.sig.mask & bit(sig) == 0 && task.sigs.ignored(sig) {
+        return;
+    }
+    if task.sig.pending & bit(sig) == 0 {
+        task.sig.info[sig as usize - 1] = info;
+        task.sig.pending |= bit(sig);
+    }
+}
+
+/// Generates a signal for the whole program: pending until a thread that does not block it
+/// takes it. When the calling thread blocks it, the others are kicked to look.
+pub fn queue_process(task: &mut Task, info: SigInfo) {
+    let sig = info.signo;
+    let blocked_here = task.sig.mask & bit(sig) != 0;
+    if !blocked_here && task.sigs.ignored(sig) {
+        return;
+    }
+    if task.sigs.pending & bit(sig) == 0 {
+        task.sigs.info[sig as usize - 1] = info;
+        task.sigs.pending |= bit(sig);
+    }
+    if blocked_here {
+        let me = task.tid;
+        task.kicker.kick_all(me);
+    }
+}
+
+/// Takes the signals other threads sent to this one.
+fn take_inbox(task: &mut Task) {
+    if task.inbox.is_empty() {
+        return;
+    }
+    let me = task.tid;
+    let mine: Vec<SigInfo> = {
+        let inbox = &mut task.inbox;
+        let mut mine = Vec::new();
+        inbox.retain(|(t, i)| {
+            if *t == me {
+                mine.push(*i);
+            }
+            *t != me
+        });
+        mine
+    };
+    for info in mine {
+        queue_thread(task, info);
+    }
+}
+
+/// The signal this thread delivers first, if any is pending for it or the program and unblocked.
+fn next(task: &Task) -> Option<i32> {
+    first(task.sig.pending | task.sigs.pending, task.sig.mask)
+}
+
+/// Takes `sig` off this thread's pending set, or else the program's.
+fn dequeue(task: &mut Task, sig: i32) -> SigInfo {
+    if task.sig.pending & bit(sig) != 0 {
+        task.sig.pending &= !bit(sig);
+        task.sig.info[sig as usize - 1]
+    } else {
+        task.sigs.pending &= !bit(sig);
+        task.sigs.info[sig as usize - 1]
+    }
+}
+
+impl SignalState {
+    /// On execve: the alternate stack is gone; the mask and pending signals are kept.
+    pub fn on_exec(&mut self) {
+        self.altstack = (0, SS_DISABLE, 0);
+        self.saved_mask = None;
+    }
+
+    /// The state of a new thread: the creator's mask, nothing pending, no alternate stack.
+    pub fn for_thread(&self) -> SignalState {
+        SignalState {
+            mask: self.mask,
+            ..SignalState::default()
+        }
     }
 
     /// `sas_ss_flags(sp)`: whether `sp` is on the alternate stack, or it is disabled.
@@ -247,7 +331,7 @@ fn from_self(task: &Task, sig: i32, code: i32) -> SigInfo {
 /// on, when the current syscall returns.
 pub fn raise(task: &mut Task, sig: i32) -> Result<(), SysError> {
     let info = from_self(task, sig, code::SI_USER);
-    task.sig.queue(info);
+    queue_thread(task, info);
     Ok(())
 }
 
@@ -270,7 +354,7 @@ pub fn take_host(task: &mut Task) {
                 addr: 0,
                 from_host: true,
             };
-            task.sig.queue(info);
+            queue_process(task, info);
         }
     }
 }
@@ -279,7 +363,8 @@ pub fn take_host(task: &mut Task) {
 /// that will run a handler or end the program. Takes the host's signals first.
 pub fn interrupted(task: &mut Task) -> bool {
     take_host(task);
-    task.stop_requested().is_some() || task.sig.next().is_some()
+    take_inbox(task);
+    task.stop_requested().is_some() || next(task).is_some()
 }
 
 /// How a syscall interrupted by a handler ends (Linux's -ERESTARTSYS vs -ERESTARTNOHAND).
@@ -302,10 +387,10 @@ pub fn on_eintr(task: &mut Task, nr: u64, a: &Args) -> bool {
     if !interrupted(task) {
         return true;
     }
-    let Some(sig) = task.sig.next() else {
+    let Some(sig) = next(task) else {
         return false; // stopping
     };
-    let act = task.sig.action(sig);
+    let act = task.sigs.action(sig);
     act.handler > SIG_IGN && act.flags & SA_RESTART != 0 && restarts_with_sa_restart(nr, a)
 }
 
@@ -316,9 +401,9 @@ fn user_state(task: &Task) -> Option<(bool, IretFrame)> {
     let r = task.vcpu.regs();
     match task.vcpu.cpl() {
         3 => Some((true, IretFrame::user(r.rip, r.rsp, r.rflags))),
-        0 if r.rip == IRETQ && r.rsp == kva(KSTACK_TOP_PHYS - 40) => {
+        0 if r.rip == IRETQ && r.rsp == task.cpu.stack_top - 40 => {
             let mut raw = [0u8; 40];
-            task.mm.ram.read(KSTACK_TOP_PHYS - 40, &mut raw);
+            task.mm.ram.read(task.cpu.phys(r.rsp), &mut raw);
             let w = |i: usize| u64::from_le_bytes(raw[8 * i..8 * i + 8].try_into().unwrap());
             Some((
                 false,
@@ -360,14 +445,19 @@ pub struct Trap {
 /// pending.
 pub fn deliver_pending(task: &mut Task) -> Option<ExitReason> {
     let host = task.stop.load(Ordering::Relaxed) & !STOP_TIMEOUT;
-    if host == 0 && task.sig.pending & !task.sig.mask == 0 && task.sig.saved_mask.is_none() {
+    if host == 0
+        && (task.sig.pending | task.sigs.pending) & !task.sig.mask == 0
+        && task.sig.saved_mask.is_none()
+        && task.inbox.is_empty()
+    {
         return None;
     }
     let (in_ring3, _) = user_state(task)?;
     take_host(task);
-    while let Some(sig) = task.sig.next() {
-        let info = task.sig.dequeue(sig);
-        let act = task.sig.action(sig);
+    take_inbox(task);
+    while let Some(sig) = next(task) {
+        let info = dequeue(task, sig);
+        let act = task.sigs.action(sig);
         match act.handler {
             SIG_IGN => continue,
             SIG_DFL => match default_action(sig) {
@@ -407,7 +497,7 @@ pub fn force(
     detail: String,
 ) -> Option<ExitReason> {
     let sig = info.signo;
-    let act = task.sig.action(sig);
+    let act = task.sigs.action(sig);
     if act.handler <= SIG_IGN || task.sig.mask & bit(sig) != 0 {
         if task.trace {
             eprintln!("--- {} {} ---", name(sig), info.describe());
@@ -435,7 +525,7 @@ fn frame_err(what: &str) -> String {
 /// its handler (Linux's `x64_setup_rt_frame` and `handle_signal`).
 fn setup_frame(task: &mut Task, in_ring3: bool, info: SigInfo, trap: Trap) -> Result<(), String> {
     let sig = info.signo;
-    let act = task.sig.action(sig);
+    let act = task.sigs.action(sig);
     if task.trace {
         eprintln!("--- {} {} ---", name(sig), info.describe());
     }
@@ -518,7 +608,7 @@ fn setup_frame(task: &mut Task, in_ring3: bool, info: SigInfo, trap: Trap) -> Re
     }
     task.sig.mask = mask & !UNBLOCKABLE;
     if act.flags & SA_RESETHAND != 0 {
-        task.sig.actions[sig as usize - 1].handler = SIG_DFL;
+        task.sigs.actions[sig as usize - 1].handler = SIG_DFL;
     }
     task.vcpu
         .set_xsave(&sigframe::xsave_init())
@@ -659,16 +749,17 @@ pub fn rt_sigaction(task: &mut Task, a: Args) -> SysResult {
     } else {
         None
     };
-    let old = task.sig.action(sig);
+    let old = task.sigs.action(sig);
     if a[2] != 0 {
         task.mm
             .write_obj(a[2], &[old.handler, old.flags, old.restorer, old.mask])?;
     }
     if let Some(n) = new {
-        task.sig.actions[sig as usize - 1] = n;
+        task.sigs.actions[sig as usize - 1] = n;
         // A signal made ignored is discarded, even pending and blocked.
-        if task.sig.ignored(sig) {
+        if task.sigs.ignored(sig) {
             task.sig.pending &= !bit(sig);
+            task.sigs.pending &= !bit(sig);
         }
     }
     Ok(0)
@@ -713,32 +804,10 @@ pub fn rt_sigpending(task: &mut Task, a: Args) -> SysResult {
         return err(libc::EINVAL);
     }
     take_host(task);
-    let set = (task.sig.pending & task.sig.mask).to_le_bytes();
+    take_inbox(task);
+    let set = ((task.sig.pending | task.sigs.pending) & task.sig.mask).to_le_bytes();
     task.mm.write(a[0], &set[..a[1] as usize])?;
     Ok(0)
-}
-
-/// Sleeps until the vCPU thread is kicked (or `deadline`); false when the deadline passed.
-fn block(deadline: Option<libc::timespec>) -> bool {
-    match deadline {
-        None => {
-            // SAFETY: plain host call; the vCPU thread's kick signal interrupts it.
-            unsafe { libc::pause() };
-            true
-        }
-        Some(ts) => {
-            // SAFETY: `ts` is a valid timespec; no remainder is asked for.
-            let r = unsafe {
-                libc::clock_nanosleep(
-                    libc::CLOCK_MONOTONIC,
-                    libc::TIMER_ABSTIME,
-                    &ts,
-                    std::ptr::null_mut(),
-                )
-            };
-            r == libc::EINTR
-        }
-    }
 }
 
 /// The signal mask argument of ppoll/pselect6 (`at`, `size`; `at` 0: none): in force until the
@@ -764,7 +833,7 @@ pub fn rt_sigsuspend(task: &mut Task, a: Args) -> SysResult {
     task.sig.saved_mask = Some(task.sig.mask);
     task.sig.mask = set;
     while !interrupted(task) {
-        block(None);
+        task.wait_wake(None);
     }
     err(libc::EINTR)
 }
@@ -778,26 +847,18 @@ pub fn rt_sigtimedwait(task: &mut Task, a: Args) -> SysResult {
         if ts[0] < 0 || !(0..1_000_000_000).contains(&ts[1]) {
             return err(libc::EINVAL);
         }
-        let mut now = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `now` is valid for writing.
-        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
-        let ns = now.tv_nsec + ts[1];
-        Some(libc::timespec {
-            tv_sec: now.tv_sec.saturating_add(ts[0]) + ns / 1_000_000_000,
-            tv_nsec: ns % 1_000_000_000,
-        })
+        let d = std::time::Duration::new(ts[0].min(1 << 40) as u64, ts[1] as u32);
+        Some(std::time::Instant::now() + d)
     } else {
         None
     };
     loop {
         take_host(task);
-        let ready = task.sig.pending & set;
+        take_inbox(task);
+        let ready = (task.sig.pending | task.sigs.pending) & set;
         if ready != 0 {
             let sig = ready.trailing_zeros() as i32 + 1;
-            let info = task.sig.dequeue(sig);
+            let info = dequeue(task, sig);
             if a[1] != 0 {
                 task.mm.write(a[1], &info.to_bytes())?;
             }
@@ -806,7 +867,7 @@ pub fn rt_sigtimedwait(task: &mut Task, a: Args) -> SysResult {
         if interrupted(task) {
             return err(libc::EINTR);
         }
-        if !block(deadline) {
+        if !task.wait_wake(deadline) {
             return err(libc::EAGAIN);
         }
     }
@@ -832,61 +893,73 @@ pub fn sigaltstack(task: &mut Task, a: Args) -> SysResult {
     Ok(0)
 }
 
-fn to_self(task: &mut Task, sig: u64, code: i32) -> SysResult {
-    if sig == 0 {
+/// Sends `sig` (0: only checks) to thread `tid` of the program.
+fn to_thread(task: &mut Task, tid: i32, sig: u64) -> SysResult {
+    let sig = if sig == 0 { 0 } else { valid(sig)? };
+    if tid == task.tid {
+        if sig != 0 {
+            let info = from_self(task, sig, code::SI_TKILL);
+            queue_thread(task, info);
+        }
         return Ok(0);
     }
-    let sig = valid(sig)?;
-    let info = from_self(task, sig, code);
-    task.sig.queue(info);
-    Ok(0)
+    if sig == 0 {
+        return if task.kicker.has(tid) {
+            Ok(0)
+        } else {
+            err(libc::ESRCH)
+        };
+    }
+    let info = from_self(task, sig, code::SI_TKILL);
+    task.inbox.push((tid, info));
+    if task.kicker.kick(tid) {
+        Ok(0)
+    } else {
+        task.inbox.pop();
+        err(libc::ESRCH)
+    }
 }
 
-/// kill(2): the program is pid 1, alone in its VM.
+/// kill(2): the program is pid 1, alone in its VM; a signal to it is for any of its threads.
 pub fn kill(task: &mut Task, a: Args) -> SysResult {
     match a[0] as i32 {
-        -1..=1 => to_self(task, a[1], code::SI_USER),
+        -1..=1 => {
+            if a[1] != 0 {
+                let sig = valid(a[1])?;
+                let info = from_self(task, sig, code::SI_USER);
+                queue_process(task, info);
+            }
+            Ok(0)
+        }
         _ => err(libc::ESRCH),
     }
 }
 
-/// tgkill(2).
+/// tgkill(2): to one thread of the program (thread group 1).
 pub fn tgkill(task: &mut Task, a: Args) -> SysResult {
-    if a[0] as i32 != 1 || a[1] as i32 != 1 {
-        return err(if (a[0] as i32) <= 0 || (a[1] as i32) <= 0 {
-            libc::EINVAL
-        } else {
-            libc::ESRCH
-        });
+    let (tgid, tid) = (a[0] as i32, a[1] as i32);
+    if tgid <= 0 || tid <= 0 {
+        return err(libc::EINVAL);
     }
-    to_self(task, a[2], code::SI_TKILL)
+    if tgid != 1 {
+        return err(libc::ESRCH);
+    }
+    to_thread(task, tid, a[2])
 }
 
 /// tkill(2).
 pub fn tkill(task: &mut Task, a: Args) -> SysResult {
-    if a[0] as i32 != 1 {
-        return err(if (a[0] as i32) <= 0 {
-            libc::EINVAL
-        } else {
-            libc::ESRCH
-        });
+    let tid = a[0] as i32;
+    if tid <= 0 {
+        return err(libc::EINVAL);
     }
-    to_self(task, a[1], code::SI_TKILL)
-}
-
-/// Waits until mvm's vCPU thread is kicked (a signal for the program, or mvm stopping it).
-/// Returns EINTR; a wake-up that delivers nothing restarts the call (see `on_eintr`).
-pub fn wait_for_signal(task: &mut Task) -> SysResult {
-    if !interrupted(task) {
-        block(None);
-    }
-    err(libc::EINTR)
+    to_thread(task, tid, a[1])
 }
 
 /// pause(2): sleeps until a signal runs a handler or ends the program.
 pub fn pause(task: &mut Task, _a: Args) -> SysResult {
     while !interrupted(task) {
-        block(None);
+        task.wait_wake(None);
     }
     err(libc::EINTR)
 }
@@ -896,23 +969,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ignored_signals_are_discarded_blocked_ones_wait() {
-        let mut s = SignalState::default();
-        let info = |signo| SigInfo {
-            signo,
-            ..Default::default()
-        };
-        s.queue(info(libc::SIGCHLD));
-        assert_eq!(s.pending, 0);
-        s.mask = bit(libc::SIGCHLD) | bit(libc::SIGUSR1);
-        s.queue(info(libc::SIGCHLD));
-        s.queue(info(libc::SIGUSR1));
-        assert_eq!(s.next(), None);
-        s.queue(info(libc::SIGSEGV));
-        s.queue(info(libc::SIGTERM));
-        assert_eq!(s.next(), Some(libc::SIGSEGV));
-        s.dequeue(libc::SIGSEGV);
-        assert_eq!(s.next(), Some(libc::SIGTERM));
+    fn synchronous_signals_first_blocked_ones_wait() {
+        let pending = bit(libc::SIGUSR1) | bit(libc::SIGTERM) | bit(libc::SIGSEGV);
+        assert_eq!(first(pending, 0), Some(libc::SIGSEGV));
+        assert_eq!(first(pending, bit(libc::SIGSEGV)), Some(libc::SIGUSR1));
+        assert_eq!(first(pending, pending), None);
+        let mut sh = SigShared::default();
+        assert!(sh.ignored(libc::SIGCHLD));
+        assert!(!sh.ignored(libc::SIGTERM));
+        sh.actions[libc::SIGTERM as usize - 1].handler = SIG_IGN;
+        assert!(sh.ignored(libc::SIGTERM));
+        assert!(!sh.ignored(libc::SIGKILL));
     }
 
     #[test]

@@ -12,7 +12,7 @@ fn read_timespec(task: &mut Task, at: u64) -> Result<[i64; 2], SysError> {
     Ok(ts)
 }
 
-fn now(clock: u64) -> Result<libc::timespec, SysError> {
+pub fn now(clock: u64) -> Result<libc::timespec, SysError> {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -101,13 +101,14 @@ fn interruptible(
     if task.stop_requested().is_some() {
         return err(libc::EINTR);
     }
-    let mut r = sleep(clock, flags, ts);
+    // Asleep without the process lock.
+    let mut r = task.unlocked(|| sleep(clock, flags, ts));
     // A wake-up for a signal that is ignored or blocked does not end the sleep.
     while matches!(r, Err(SysError::Errno(libc::EINTR))) && !super::signal::interrupted(task) {
         if flags & libc::TIMER_ABSTIME == 0 {
             ts = REMAINING.with(|c| c.get());
         }
-        r = sleep(clock, flags, ts);
+        r = task.unlocked(|| sleep(clock, flags, ts));
     }
     match r {
         Ok(_) => Ok(0),

@@ -123,8 +123,15 @@ pub fn finish(task: &mut Task, e: &Entry, a: &Args, before: Vec<Option<String>>,
         Err(SysError::Exec { .. }) => "0".into(),
         Err(SysError::Exit(ExitReason::Exited(s))) => format!("?\n+++ exited with {s} +++"),
         Err(SysError::Exit(_)) => "?\n+++ killed +++".into(),
+        Err(SysError::ThreadExit(_)) => "?".into(),
     };
-    eprintln!("{}({}) = {}", e.name, parts.join(", "), result);
+    // As strace -f: calls of threads other than the first carry their id.
+    let who = if task.tid == 1 {
+        String::new()
+    } else {
+        format!("[pid {}] ", task.tid)
+    };
+    eprintln!("{who}{}({}) = {}", e.name, parts.join(", "), result);
 }
 
 /// Prints a call mvm does not serve.

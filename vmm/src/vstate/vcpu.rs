@@ -9,6 +9,7 @@ use kvm_ioctls::{SyncReg, VcpuExit, VcpuFd};
 use super::vm::{Vm, VmError};
 use crate::layout::*;
 use crate::mm::AddressSpace;
+use crate::vstate::memory::{FrameUse, GuestRam};
 
 const MSR_STAR: u32 = 0xc000_0081;
 const MSR_LSTAR: u32 = 0xc000_0082;
@@ -148,11 +149,68 @@ fn seg(selector: u16, code: bool, dpl: u8) -> kvm_segment {
     }
 }
 
-/// Writes the GDT, IDT and TSS into the system area and maps the kernel's pages: its code
-/// readable (not writable) by ring 3 — PVM cannot run ring-0 code from a supervisor-only page —
-/// and everything else supervisor-only.
-pub fn setup_tables(space: &mut AddressSpace) -> Option<()> {
-    let ram = &space.ram;
+/// Where a vCPU's own ring-0 pieces are: its GDT and TSS and its ring-0 stack, where exception
+/// frames land and mvm writes `iretq` frames. vCPU 0 uses the system area; every other vCPU a
+/// page of its own in the kernel's window (`layout::CPU_AREAS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpuArea {
+    /// The GDT (kernel-virtual).
+    pub gdt: u64,
+    /// The TSS (kernel-virtual).
+    pub tss: u64,
+    /// Lowest address of the ring-0 stack (kernel-virtual).
+    pub stack_lo: u64,
+    /// One past the ring-0 stack (kernel-virtual).
+    pub stack_top: u64,
+    /// `stack_top`'s guest-physical address.
+    pub stack_top_phys: u64,
+}
+
+impl CpuArea {
+    /// vCPU 0's: the system area.
+    pub fn boot() -> Self {
+        CpuArea {
+            gdt: kva(GDT_PHYS),
+            tss: kva(TSS_PHYS),
+            stack_lo: kva(KSTACK_PHYS),
+            stack_top: kva(KSTACK_TOP_PHYS),
+            stack_top_phys: KSTACK_TOP_PHYS,
+        }
+    }
+
+    /// Builds the page of vCPU `n` (1 ≤ n < MAX_VCPUS) in a fresh frame and maps it,
+    /// supervisor-only, in the kernel's window.
+    pub fn create(space: &mut AddressSpace, n: u64) -> Option<Self> {
+        if n == 0 || n >= MAX_VCPUS {
+            return None;
+        }
+        let phys = space.ram.alloc(FrameUse::Table)?;
+        let va = KERNEL_VBASE + CPU_AREAS + (n - 1) * PAGE_SIZE;
+        write_gdt(&space.ram, phys + CPU_GDT, va + CPU_TSS);
+        write_tss(&space.ram, phys + CPU_TSS, va + PAGE_SIZE);
+        space.map_kernel(va, phys, true, false)?;
+        Some(CpuArea {
+            gdt: va + CPU_GDT,
+            tss: va + CPU_TSS,
+            stack_lo: va + CPU_STACK,
+            stack_top: va + PAGE_SIZE,
+            stack_top_phys: phys + PAGE_SIZE,
+        })
+    }
+
+    /// Whether a ring-0 frame of `len` bytes at `rsp` lies on this stack.
+    pub fn holds(&self, rsp: u64, len: u64) -> bool {
+        rsp >= self.stack_lo && rsp.saturating_add(len) <= self.stack_top
+    }
+
+    /// The guest-physical address of kernel-virtual `va` on this stack.
+    pub fn phys(&self, va: u64) -> u64 {
+        self.stack_top_phys - (self.stack_top - va)
+    }
+}
+
+/// Writes a GDT at `at` (guest-physical) whose TSS descriptor points at `tss` (kernel-virtual).
+fn write_gdt(ram: &GuestRam, at: u64, tss: u64) {
     let gdt: [u64; 8] = [
         0,
         0,
@@ -164,19 +222,30 @@ pub fn setup_tables(space: &mut AddressSpace) -> Option<()> {
         0,
     ];
     for (i, d) in gdt.iter().enumerate() {
-        ram.write_u64(GDT_PHYS + 8 * i as u64, *d);
+        ram.write_u64(at + 8 * i as u64, *d);
     }
     // 0x40: the 64-bit TSS descriptor (busy), 16 bytes.
-    let base = kva(TSS_PHYS);
     let limit = 0x67u64;
-    let lo = limit | ((base & 0xff_ffff) << 16) | (0x8bu64 << 40) | (((base >> 24) & 0xff) << 56);
-    ram.write_u64(GDT_PHYS + TSS_SEL as u64, lo);
-    ram.write_u64(GDT_PHYS + TSS_SEL as u64 + 8, base >> 32);
-    // TSS: RSP0 at offset 4; no I/O bitmap.
+    let lo = limit | ((tss & 0xff_ffff) << 16) | (0x8bu64 << 40) | (((tss >> 24) & 0xff) << 56);
+    ram.write_u64(at + TSS_SEL as u64, lo);
+    ram.write_u64(at + TSS_SEL as u64 + 8, tss >> 32);
+}
+
+/// Writes a TSS at `at` (guest-physical) with RSP0 `rsp0`; no I/O bitmap.
+fn write_tss(ram: &GuestRam, at: u64, rsp0: u64) {
     let mut tss = [0u8; 0x68];
-    tss[4..12].copy_from_slice(&kva(KSTACK_TOP_PHYS).to_le_bytes());
+    tss[4..12].copy_from_slice(&rsp0.to_le_bytes());
     tss[0x66..0x68].copy_from_slice(&0x68u16.to_le_bytes());
-    ram.write(TSS_PHYS, &tss);
+    ram.write(at, &tss);
+}
+
+/// Writes the GDT, IDT and TSS into the system area and maps the kernel's pages: its code
+/// readable (not writable) by ring 3 — PVM cannot run ring-0 code from a supervisor-only page —
+/// and everything else supervisor-only.
+pub fn setup_tables(space: &mut AddressSpace) -> Option<()> {
+    let ram = &space.ram;
+    write_gdt(ram, GDT_PHYS, kva(TSS_PHYS));
+    write_tss(ram, TSS_PHYS, kva(KSTACK_TOP_PHYS));
     // IDT: interrupt gates to each exception entry; #BP and #OF may be raised from ring 3.
     for v in 0..EXC_VECTORS {
         let off = EXC_ENTRY_BASE + v * EXC_ENTRY_STRIDE;
@@ -203,7 +272,7 @@ pub fn setup_tables(space: &mut AddressSpace) -> Option<()> {
 impl Vcpu {
     /// Creates vCPU `id` in long mode, ring 0, about to `iretq` through the frame at the top of
     /// the ring-0 stack.
-    pub fn new(vm: &Vm, id: u64, cpuid: &CpuId, cr3: u64) -> Result<Self, VmError> {
+    pub fn new(vm: &Vm, id: u64, cpuid: &CpuId, cr3: u64, area: &CpuArea) -> Result<Self, VmError> {
         let k = |what| move |e| VmError::Kvm(what, e);
         let mut fd = vm.fd().create_vcpu(id).map_err(k("CREATE_VCPU"))?;
         fd.set_cpuid2(cpuid).map_err(k("SET_CPUID2"))?;
@@ -228,12 +297,12 @@ impl Vcpu {
             ..seg(0, false, 0)
         };
         (sregs.fs, sregs.gs) = (null, null);
-        sregs.gdt.base = kva(GDT_PHYS);
+        sregs.gdt.base = area.gdt;
         sregs.gdt.limit = 0x4f;
         sregs.idt.base = kva(IDT_PHYS);
         sregs.idt.limit = (16 * EXC_VECTORS - 1) as u16;
         sregs.tr = kvm_segment {
-            base: kva(TSS_PHYS),
+            base: area.tss,
             limit: 0x67,
             selector: TSS_SEL,
             type_: 0xb,
@@ -307,7 +376,7 @@ impl Vcpu {
         let regs = kvm_regs {
             rflags: 2,
             rip: IRETQ,
-            rsp: kva(KSTACK_TOP_PHYS),
+            rsp: area.stack_top,
             ..Default::default()
         };
         fd.set_regs(&regs).map_err(k("SET_REGS"))?;
