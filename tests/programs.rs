@@ -599,7 +599,6 @@ fn dash_command_substitution_and_pipelines() {
 }
 
 #[test]
-#[ignore = "needs clone of threads (CLONE_VM|CLONE_THREAD) and futex wake"]
 fn python_threads_run() {
     let code = "import threading\nout = []\n\
                 ts = [threading.Thread(target=out.append, args=(i,)) for i in range(4)]\n\
