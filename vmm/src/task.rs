@@ -104,7 +104,8 @@ impl Kicker {
         self.threads.lock().unwrap().push((tid, pthread, wake));
     }
 
-    fn remove(&self, tid: i32) {
+    /// Forgets thread `tid`.
+    pub fn remove(&self, tid: i32) {
         self.threads.lock().unwrap().retain(|t| t.0 != tid);
     }
 
@@ -213,6 +214,9 @@ pub struct Process {
     /// Set when the program ends (exit_group, a fatal signal, mvm stopping it, its last
     /// thread's exit): every thread returns.
     pub end: Option<ExitReason>,
+    /// Set by a thread that execs while others run: every other thread exits (Linux's
+    /// `de_thread`).
+    pub zap: Option<i32>,
     /// Host threads of the threads created by clone, for the main thread to join.
     pub handles: Vec<std::thread::JoinHandle<()>>,
     /// Number of syscalls served (for `--timings`).
@@ -509,10 +513,18 @@ impl Task {
         }
     }
 
+    /// Whether another thread's execve asked this one to go.
+    pub fn zapped(&self) -> bool {
+        self.zap.is_some_and(|t| t != self.tid)
+    }
+
     fn run_loop(&mut self) -> End {
         loop {
             if let Some(r) = self.stop_requested() {
                 return End::Process(r);
+            }
+            if self.zapped() {
+                return End::Thread(0);
             }
             self.mm.settle();
             if let Some(v) = self.vdso {

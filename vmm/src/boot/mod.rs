@@ -141,6 +141,7 @@ pub fn build(
         live: 1,
         next_tid: 2,
         end: None,
+        zap: None,
         handles: Vec::new(),
         syscalls: 0,
         faults: 0,

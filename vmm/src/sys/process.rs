@@ -753,6 +753,29 @@ pub fn execve(task: &mut Task, a: Args) -> SysResult {
     let prepared = task
         .prepare_exec(file, path.clone())
         .map_err(|e| SysError::Errno(e.errno()))?;
+    // The other threads go first (Linux's de_thread): kicked until each has left; the caller
+    // takes the program's id.
+    if task.live > 1 {
+        task.zap = Some(task.tid);
+        while task.live > 1 {
+            if let Some(r) = task.stop_requested() {
+                task.zap = None;
+                return Err(SysError::Exit(r));
+            }
+            let me = task.tid;
+            task.kicker.kick_all(me);
+            task.wait_wake(Some(Instant::now() + Duration::from_millis(5)));
+        }
+        task.zap = None;
+        if task.tid != 1 {
+            let (old, wake) = (task.tid, task.wake.clone());
+            task.kicker.remove(old);
+            task.tid = 1;
+            // SAFETY: no preconditions.
+            let me = unsafe { libc::pthread_self() };
+            task.kicker.add(1, me, wake);
+        }
+    }
     // Past this point the old image is gone: a failure kills the program, as on Linux.
     match task.exec_image(&prepared, &argv, &envp) {
         Ok((entry, sp)) => Err(SysError::Exec { entry, sp }),

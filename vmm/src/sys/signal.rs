@@ -364,7 +364,7 @@ pub fn take_host(task: &mut Task) {
 pub fn interrupted(task: &mut Task) -> bool {
     take_host(task);
     take_inbox(task);
-    task.stop_requested().is_some() || next(task).is_some()
+    task.stop_requested().is_some() || task.zapped() || next(task).is_some()
 }
 
 /// How a syscall interrupted by a handler ends (Linux's -ERESTARTSYS vs -ERESTARTNOHAND).
