@@ -172,7 +172,26 @@ fn is_thread(task: &Task, tid: i32) -> bool {
     tid == 0 || tid == task.tid || tid == 1 || task.kicker.has(tid)
 }
 
-/// sched_getaffinity(2): one CPU.
+/// How many CPUs the VM shows: as many as mvm itself may run on (its threads run the
+/// program's threads, in parallel), as a container sees its host's.
+pub fn vm_cpus() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| {
+        // SAFETY: a zeroed cpu_set_t filled by the host.
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `set` is valid for writing, its size given.
+        let r = unsafe { libc::sched_getaffinity(0, std::mem::size_of_val(&set), &mut set) };
+        // SAFETY: reading the set just filled.
+        let n = if r == 0 {
+            unsafe { libc::CPU_COUNT(&set) }
+        } else {
+            1
+        };
+        (n as usize).clamp(1, 64)
+    })
+}
+
+/// sched_getaffinity(2): CPUs 0..vm_cpus().
 pub fn sched_getaffinity(task: &mut Task, a: Args) -> SysResult {
     if !is_thread(task, a[0] as i32) {
         return err(libc::ESRCH);
@@ -180,11 +199,13 @@ pub fn sched_getaffinity(task: &mut Task, a: Args) -> SysResult {
     if a[1] < 8 || !a[1].is_multiple_of(8) {
         return err(libc::EINVAL);
     }
-    task.mm.write_obj(a[2], &1u64)?;
+    let n = vm_cpus();
+    let mask = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+    task.mm.write_obj(a[2], &mask)?;
     Ok(8)
 }
 
-/// sched_setaffinity(2): accepted when the mask names the VM's CPU; threads are not pinned
+/// sched_setaffinity(2): accepted when the mask names CPU 0; threads are not pinned
 /// (each vCPU's host thread runs where the host schedules it).
 pub fn sched_setaffinity(task: &mut Task, a: Args) -> SysResult {
     if !is_thread(task, a[0] as i32) {

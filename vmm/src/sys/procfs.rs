@@ -1,7 +1,8 @@
 //! The synthesized `/proc` and `/dev`: what programs expect to find there, generated from the
 //! program's own state (its address space, descriptors, the VM's sizes), never the host's.
 //! `/proc/self` (also `/proc/1`, `/proc/thread-self`): `exe`, `cwd`, `fd/`, `maps`, `status`;
-//! `/proc/cpuinfo` (the host's first CPU: the VM has one), `/proc/meminfo` (`--memory`);
+//! `/proc/cpuinfo` (the host's first CPU, once per CPU the VM shows), `/proc/meminfo`
+//! (`--memory`), `/proc/stat` (its `cpu` lines);
 //! `/dev/null`, `zero`, `full`, `random`, `urandom` (the host's devices), `tty` when mvm has a
 //! controlling terminal, `stdin`/`stdout`/`stderr`/`fd`. Files are served from sealed memfds;
 //! directories list their entries from memory. Everything else under them is ENOENT.
@@ -71,9 +72,11 @@ fn node(task: &mut Task, guest: &str) -> Result<Node, SysError> {
             ("self", DT_DIR),
             ("thread-self", DT_DIR),
             ("cpuinfo", DT_REG),
+            ("stat", DT_REG),
             ("meminfo", DT_REG),
         ]),
         ["proc", "cpuinfo"] => Node::File(cpuinfo()),
+        ["proc", "stat"] => Node::File(proc_stat()),
         ["proc", "meminfo"] => Node::File(meminfo(task)),
         ["proc", p] if pid(p) => dir(&[
             (".", DT_DIR),
@@ -142,20 +145,33 @@ fn fd_node(task: &Task, n: &str) -> Result<Node, SysError> {
 fn cpuinfo() -> Vec<u8> {
     let host = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let first = host.split("\n\n").next().unwrap_or_default();
+    let n = super::process::vm_cpus();
     let mut out = String::new();
-    for line in first.lines() {
-        let key = line.split(':').next().unwrap_or_default().trim();
-        let line = match key {
-            "processor" | "core id" | "physical id" | "apicid" | "initial apicid" => {
-                format!("{key}\t: 0")
-            }
-            "siblings" | "cpu cores" => format!("{key}\t: 1"),
-            _ => line.to_string(),
-        };
-        out.push_str(&line);
+    for cpu in 0..n {
+        for line in first.lines() {
+            let key = line.split(':').next().unwrap_or_default().trim();
+            let line = match key {
+                "processor" | "core id" | "apicid" | "initial apicid" => format!("{key}\t: {cpu}"),
+                "physical id" => format!("{key}\t: 0"),
+                "siblings" | "cpu cores" => format!("{key}\t: {n}"),
+                _ => line.to_string(),
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
         out.push('\n');
     }
-    out.push('\n');
+    out.into_bytes()
+}
+
+/// `/proc/stat`'s CPU lines (glibc counts the online CPUs from them when /sys is absent), with
+/// the program's own times unknown: zeros.
+fn proc_stat() -> Vec<u8> {
+    let n = super::process::vm_cpus();
+    let mut out = String::from("cpu  0 0 0 0 0 0 0 0 0 0\n");
+    for cpu in 0..n {
+        out.push_str(&format!("cpu{cpu} 0 0 0 0 0 0 0 0 0 0\n"));
+    }
     out.into_bytes()
 }
 
