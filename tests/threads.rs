@@ -539,3 +539,17 @@ fn sigterm_to_mvm_reaches_the_thread_in_sigwait() {
         vm.describe()
     );
 }
+
+// ---- C: execve while other threads run -----------------------------------------------------------
+
+#[test]
+fn execve_ends_the_other_threads_first() {
+    // From main, and from a second thread while main waits in pthread_join; three more threads
+    // sit in pause(). The new image runs alone and its status is the program's.
+    let vm = compare(&program("threads_exec"), &[]);
+    vm.assert_code(0);
+    assert_eq!(vm.stdout_str(), "exec from main\n", "{}", vm.describe());
+    let vm = compare(&program("threads_exec"), &["thread"]);
+    vm.assert_code(0);
+    assert_eq!(vm.stdout_str(), "exec from a thread\n", "{}", vm.describe());
+}
