@@ -553,3 +553,42 @@ fn execve_ends_the_other_threads_first() {
     vm.assert_code(0);
     assert_eq!(vm.stdout_str(), "exec from a thread\n", "{}", vm.describe());
 }
+
+// ---- python3: Ctrl-C reaches the main thread ---------------------------------------------------
+
+#[test]
+fn ctrl_c_reaches_python_main_thread_while_workers_wait() {
+    // A signal for the program goes to the main thread unless it blocks it (Linux's
+    // complete_signal): workers blocked in queue.get() must not take SIGINT, or the main thread
+    // would sleep on until its sleep ends (past the harness's deadline here).
+    let script = "import queue, sys, threading, time\n\
+                  q = queue.Queue()\n\
+                  ts = [threading.Thread(target=q.get, daemon=True) for _ in range(3)]\n\
+                  [t.start() for t in ts]\n\
+                  print('ready', flush=True)\n\
+                  try:\n    time.sleep(600)\n    print('slept')\n\
+                  except KeyboardInterrupt:\n    print('KeyboardInterrupt in main', flush=True)\n    sys.exit(7)\n";
+    for _ in 0..3 {
+        let mut outs = Vec::new();
+        for mvm in [true, false] {
+            let run = if mvm {
+                Run::mvm_run(&[], PYTHON, &["-c", script])
+            } else {
+                Run::native(PYTHON, &["-c", script])
+            };
+            let mut running = run.spawn();
+            running.wait_for_stdout("ready\n");
+            running.signal(libc::SIGINT);
+            outs.push(running.wait());
+        }
+        let (vm, native) = (&outs[0], &outs[1]);
+        assert_eq!(
+            vm.stdout_str(),
+            "ready\nKeyboardInterrupt in main\n",
+            "{}",
+            vm.describe()
+        );
+        assert_eq!(vm.stdout, native.stdout);
+        vm.assert_code(7);
+    }
+}

@@ -209,6 +209,10 @@ pub struct Process {
     pub futexes: Vec<FutexWaiter>,
     /// Threads alive.
     pub live: usize,
+    /// The main thread's signal mask as of its last return to the guest or to a blocking wait
+    /// (`None` once it has exited): a signal for the program goes to the main thread unless it
+    /// blocks it, as Linux's `complete_signal` prefers it.
+    pub main_mask: Option<u64>,
     /// The next thread id.
     pub next_tid: i32,
     /// Set when the program ends (exit_group, a fatal signal, mvm stopping it, its last
@@ -335,6 +339,7 @@ impl Task {
     /// Runs `f` (a blocking host call) without the process lock, so that the other threads go
     /// on meanwhile.
     pub fn unlocked<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        self.publish_mask();
         self.guard = None;
         let r = f();
         self.guard = Some(self.shared.lock_arc());
@@ -366,6 +371,14 @@ impl Task {
         })
     }
 
+    /// Makes the main thread's mask visible to the others (see `Process::main_mask`).
+    fn publish_mask(&mut self) {
+        if self.tid == 1 {
+            let m = self.sig.mask;
+            self.main_mask = Some(m);
+        }
+    }
+
     /// Ends the whole program with `r` (the first end wins) and kicks the other threads.
     pub fn end_process(&mut self, r: ExitReason) {
         if self.end.is_none() {
@@ -383,6 +396,9 @@ impl Task {
         self.kicker.remove(me);
         self.inbox.retain(|(t, _)| *t != me);
         self.futexes.retain(|w| w.tid != me);
+        if me == 1 {
+            self.main_mask = None;
+        }
         self.live -= 1;
         if self.live == 0 && self.end.is_none() {
             self.end = Some(ExitReason::Exited(code));
@@ -543,6 +559,7 @@ impl Task {
                     return End::Process(ExitReason::Broken(e.to_string()));
                 }
             }
+            self.publish_mask();
             self.guard = None;
             let entered = Instant::now();
             let exit = self.vcpu.run();

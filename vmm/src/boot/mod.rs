@@ -139,6 +139,7 @@ pub fn build(
         inbox: Vec::new(),
         futexes: Vec::new(),
         live: 1,
+        main_mask: Some(0),
         next_tid: 2,
         end: None,
         zap: None,

@@ -204,8 +204,9 @@ pub fn queue_thread(task: &mut Task, info: SigInfo) {
     }
 }
 
-/// Generates a signal for the whole program: pending until a thread that does not block it
-/// takes it. When the calling thread blocks it, the others are kicked to look.
+/// Generates a signal for the whole program: pending until a thread that may take it does (the
+/// main thread first, see `next`). Unless the caller is the main thread and does not block it,
+/// the others are kicked to look.
 pub fn queue_process(task: &mut Task, info: SigInfo) {
     let sig = info.signo;
     let blocked_here = task.sig.mask & bit(sig) != 0;
@@ -216,7 +217,7 @@ pub fn queue_process(task: &mut Task, info: SigInfo) {
         task.sigs.info[sig as usize - 1] = info;
         task.sigs.pending |= bit(sig);
     }
-    if blocked_here {
+    if blocked_here || task.tid != 1 {
         let me = task.tid;
         task.kicker.kick_all(me);
     }
@@ -245,8 +246,14 @@ fn take_inbox(task: &mut Task) {
 }
 
 /// The signal this thread delivers first, if any is pending for it or the program and unblocked.
+/// A signal for the program is the main thread's to take unless the main thread blocks it (or
+/// has exited), as Linux's `complete_signal` picks the main thread first.
 fn next(task: &Task) -> Option<i32> {
-    first(task.sig.pending | task.sigs.pending, task.sig.mask)
+    let shared = match (task.tid, task.main_mask) {
+        (1, _) | (_, None) => task.sigs.pending,
+        (_, Some(main_blocks)) => task.sigs.pending & main_blocks,
+    };
+    first(task.sig.pending | shared, task.sig.mask)
 }
 
 /// Takes `sig` off this thread's pending set, or else the program's.
