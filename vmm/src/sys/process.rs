@@ -181,8 +181,8 @@ pub fn vm_cpus() -> usize {
         let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
         // SAFETY: `set` is valid for writing, its size given.
         let r = unsafe { libc::sched_getaffinity(0, std::mem::size_of_val(&set), &mut set) };
-        // SAFETY: reading the set just filled.
         let n = if r == 0 {
+            // SAFETY: reading the set just filled.
             unsafe { libc::CPU_COUNT(&set) }
         } else {
             1
