@@ -581,10 +581,9 @@ fn busybox_sh_runs_a_script_from_a_read_only_mount() {
     );
 }
 
-// ---- what needs processes or threads (not served yet) ------------------------------------------
+// ---- processes and threads ----------------------------------------------------------------------
 
 #[test]
-#[ignore = "needs fork: command substitution and pipelines fork (mvm: \"Cannot fork\")"]
 fn dash_command_substitution_and_pipelines() {
     compare(
         &[],
@@ -607,7 +606,6 @@ fn python_threads_run() {
 }
 
 #[test]
-#[ignore = "needs fork/vfork: subprocess spawns with clone(CLONE_VM|CLONE_VFORK)"]
 fn python_subprocess_runs_a_child() {
     let code = "import subprocess; print(subprocess.run(['/usr/bin/echo', 'hi'], \
                 capture_output=True).stdout)";

@@ -6,8 +6,8 @@
 mod common;
 
 use common::{
-    first_difference, mvm_bin, processes_in_group, program, pseudo_random_bytes, scratch,
-    stray_children, Outcome, Run, BUSYBOX,
+    assert_group_gone, first_difference, mvm_bin, program, pseudo_random_bytes, scratch, Outcome,
+    Run, BUSYBOX,
 };
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
@@ -502,23 +502,6 @@ fn program_found_on_path() {
 }
 
 // ---- timeouts and signals ----------------------------------------------------------------------
-
-/// Asserts that nothing mvm started outlives it: nothing in its process group, and no orphan
-/// reparented to this test process.
-fn assert_group_gone(pgid: i32) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let left = processes_in_group(pgid);
-        let strays = stray_children();
-        if left.is_empty() && strays.is_empty() {
-            return;
-        }
-        if Instant::now() > deadline {
-            panic!("processes left behind: in mvm's process group {pgid}: {left:?}; orphans: {strays:?}");
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[test]
 fn timeout_expires_with_124() {

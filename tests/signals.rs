@@ -5,7 +5,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{program, Outcome, Run};
+use common::{program, stderr_without_mvm, Outcome, Run};
 use std::thread;
 use std::time::Duration;
 
@@ -19,12 +19,7 @@ fn assert_agree(vm: &Outcome, native: &Outcome) {
     );
     assert_eq!(vm.code(), native.shell_status(), "status differs\n{both}");
     assert!(vm.stdout == native.stdout, "stdout differs\n{both}");
-    let vm_err: String = vm
-        .stderr_str()
-        .lines()
-        .filter(|l| !l.starts_with("mvm: "))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let vm_err = stderr_without_mvm(vm);
     assert_eq!(vm_err, native.stderr_str(), "stderr differs\n{both}");
 }
 

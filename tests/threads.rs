@@ -11,9 +11,8 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{processes_in_group, program, stray_children, Outcome, Run};
+use common::{assert_group_gone, program, stderr_without_mvm, Outcome, Run};
 use std::path::Path;
-use std::thread;
 use std::time::{Duration, Instant};
 
 const PYTHON: &str = "/usr/bin/python3";
@@ -32,12 +31,7 @@ fn assert_agree(vm: &Outcome, native: &Outcome, what: &str) {
     );
     assert_eq!(vm.code(), native.shell_status(), "status differs: {both}");
     assert!(vm.stdout == native.stdout, "stdout differs: {both}");
-    let vm_err: String = vm
-        .stderr_str()
-        .lines()
-        .filter(|l| !l.starts_with("mvm: "))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let vm_err = stderr_without_mvm(vm);
     assert_eq!(vm_err, native.stderr_str(), "stderr differs: {both}");
 }
 
@@ -442,23 +436,6 @@ t.join()
 }
 
 // ---- --timeout and signals to mvm, with threads -------------------------------------------------
-
-/// Asserts that nothing mvm started outlives it: nothing in its process group, and no orphan
-/// reparented to this test process.
-fn assert_group_gone(pgid: i32) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let left = processes_in_group(pgid);
-        let strays = stray_children();
-        if left.is_empty() && strays.is_empty() {
-            return;
-        }
-        if Instant::now() > deadline {
-            panic!("processes left behind: in mvm's process group {pgid}: {left:?}; orphans: {strays:?}");
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[test]
 fn timeout_ends_a_program_whose_threads_block_or_spin() {

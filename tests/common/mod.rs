@@ -651,3 +651,30 @@ pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// Asserts that nothing mvm started outlives it: nothing in its process group (`pgid`), and no
+/// orphan reparented to this test process.
+pub fn assert_group_gone(pgid: i32) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = processes_in_group(pgid);
+        let strays = stray_children();
+        if left.is_empty() && strays.is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!("processes left behind: in mvm's process group {pgid}: {left:?}; orphans: {strays:?}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A run's stderr without mvm's own `mvm: ` lines (its one-line report of a death by signal),
+/// for comparison with a native run's.
+pub fn stderr_without_mvm(o: &Outcome) -> String {
+    o.stderr_str()
+        .lines()
+        .filter(|l| !l.starts_with("mvm: "))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}

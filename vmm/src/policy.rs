@@ -127,6 +127,31 @@ pub struct FsView {
     pub umask: u32,
 }
 
+impl FsView {
+    /// The same view for a forked program (its mounts' host descriptors duplicated).
+    pub fn try_clone(&self) -> std::io::Result<FsView> {
+        let mounts = self
+            .mounts
+            .iter()
+            .map(|m| {
+                Ok(Mount {
+                    guest: m.guest.clone(),
+                    root: m.root.as_ref().map(|f| f.try_clone()).transpose()?,
+                    rw: m.rw,
+                    kind: m.kind,
+                    hidden: m.hidden.clone(),
+                })
+            })
+            .collect::<std::io::Result<Vec<_>>>()?;
+        Ok(FsView {
+            mounts,
+            secrets: self.secrets,
+            empty: self.empty.as_ref().map(|f| f.try_clone()).transpose()?,
+            umask: self.umask,
+        })
+    }
+}
+
 const RESOLVE: u64 = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_SYMLINKS;
 const MAX_LINKS: usize = 40;
 

@@ -19,7 +19,7 @@ use vmm_sys_util::timerfd::TimerFd;
 use crate::boot::{self, elf, BootError, Timings};
 use crate::policy::FsView;
 use crate::spec::RunSpec;
-use crate::task::{ExitReason, Kicker, StopFlag, STOP_TIMEOUT};
+use crate::task::{ExitReason, Kicker, Machine, StopFlag, STOP_TIMEOUT};
 
 /// Why mvm could not run the program at all.
 #[derive(Debug, thiserror::Error)]
@@ -221,7 +221,7 @@ struct Controller {
     timer: Option<TimerFd>,
     done: EventFd,
     stop: StopFlag,
-    kicker: Arc<Kicker>,
+    machine: Arc<Machine>,
     finished: bool,
 }
 
@@ -229,11 +229,15 @@ impl Controller {
     /// Sets `why` (`STOP_TIMEOUT`, or `1 << sig` for a signal for the program) and kicks.
     fn request_stop(&mut self, why: u32) {
         self.stop.fetch_or(why, Ordering::AcqRel);
+        self.machine.stop_all(why, 1);
         self.kick();
     }
 
+    /// Kicks the first program's threads (the others are kicked by `stop_all`).
     fn kick(&self) {
-        self.kicker.kick_all(0);
+        if let Some(p) = self.machine.find(1) {
+            p.kicker.kick_all(0);
+        }
     }
 }
 
@@ -334,19 +338,28 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
     crate::task::install_kick_handler()
         .map_err(|e| RunError::Host("sigaction", std::io::Error::from_raw_os_error(e)))?;
     let kicker = Arc::new(Kicker::default());
+    let machine = Machine::new();
     let done = EventFd::new(libc::EFD_NONBLOCK | libc::EFD_CLOEXEC).map_err(host("eventfd"))?;
     let stop: StopFlag = Arc::new(AtomicU32::new(0));
     let (tx, rx) = mpsc::channel();
 
     let thread_done = done.try_clone().map_err(host("eventfd"))?;
     let thread_stop = stop.clone();
-    let thread_kicker = kicker.clone();
+    let thread_machine = machine.clone();
     let timeout = spec.timeout;
     let handle = std::thread::Builder::new()
         .name("vcpu0".into())
         .stack_size(256 << 10)
         .spawn(move || {
-            let result = run_vcpu(&spec, &program, &cwd, thread_stop, thread_kicker, view);
+            let result = run_vcpu(
+                &spec,
+                &program,
+                &cwd,
+                thread_stop,
+                kicker,
+                thread_machine,
+                view,
+            );
             let _ = tx.send(result);
             let _ = thread_done.write(1);
         })
@@ -366,7 +379,7 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
         timer,
         done,
         stop: stop.clone(),
-        kicker,
+        machine,
         finished: false,
     }));
     let mut em = EventManager::<Arc<Mutex<Controller>>>::new()
@@ -409,9 +422,10 @@ fn run_vcpu(
     cwd: &str,
     stop: StopFlag,
     kicker: Arc<Kicker>,
+    machine: Arc<Machine>,
     view: FsView,
 ) -> VcpuResult {
-    let (mut task, timings) = boot::build(spec, program, cwd, stop, kicker)?;
+    let (mut task, timings) = boot::build(spec, program, cwd, stop, kicker, machine.clone())?;
     task.fs = view;
     // From here on this thread (and the threads it starts for the program's threads) serves
     // the program: it may reach only what the view shows.
@@ -420,13 +434,16 @@ fn run_vcpu(
         .map_err(|e| RunError::Host("landlock", std::io::Error::other(e)))?;
     let start = Instant::now();
     let reason = task.run_main();
+    // The first program's end ends the run (as init's end ends a pid namespace): the programs
+    // it forked that are still running are killed, and every host thread is joined.
+    task.unlocked(|| machine.join_all(true));
     let run_time = start.elapsed();
     Ok((
         reason,
         timings,
         run_time,
-        task.syscalls,
-        task.faults,
-        task.guest_time,
+        task.stats.syscalls,
+        task.stats.faults,
+        task.stats.guest_time,
     ))
 }

@@ -4,7 +4,7 @@
 use std::cell::Cell;
 use std::fs::File;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -143,6 +143,156 @@ impl Kicker {
     }
 }
 
+/// One program of the run as the others see it: for signals between programs, wait(2), vfork
+/// and the end of the run. Its own state is in its `Process`, which nobody else locks.
+#[derive(Debug)]
+pub struct ProcHandle {
+    /// Its pid.
+    pub pid: i32,
+    /// Its parent's pid (0 for the first program; 1 once its parent has ended).
+    pub ppid: AtomicI32,
+    /// Its stop word (host signals, `--timeout`).
+    pub stop: StopFlag,
+    /// Its threads.
+    pub kicker: Arc<Kicker>,
+    /// Signals other programs sent to it, not yet taken.
+    mail: std::sync::Mutex<Vec<SigInfo>>,
+    /// Whether `mail` holds anything.
+    pub has_mail: AtomicBool,
+    /// Its wait status once it has ended: a zombie until its parent reaps it.
+    pub status: std::sync::Mutex<Option<i32>>,
+    /// Set when it has exec'd or ended: a vfork parent goes on then.
+    pub released: AtomicBool,
+}
+
+impl ProcHandle {
+    /// A handle for program `pid`, child of `ppid`.
+    pub fn new(pid: i32, ppid: i32, stop: StopFlag, kicker: Arc<Kicker>) -> Arc<ProcHandle> {
+        Arc::new(ProcHandle {
+            pid,
+            ppid: AtomicI32::new(ppid),
+            stop,
+            kicker,
+            mail: Default::default(),
+            has_mail: AtomicBool::new(false),
+            status: Default::default(),
+            released: AtomicBool::new(false),
+        })
+    }
+
+    /// Queues `info` for the program and kicks its threads.
+    pub fn send(&self, info: SigInfo) {
+        self.mail.lock().unwrap().push(info);
+        self.has_mail.store(true, Ordering::Release);
+        self.kicker.kick_all(0);
+    }
+
+    /// Takes the signals other programs sent.
+    pub fn take_mail(&self) -> Vec<SigInfo> {
+        if !self.has_mail.swap(false, Ordering::AcqRel) {
+            return Vec::new();
+        }
+        std::mem::take(&mut *self.mail.lock().unwrap())
+    }
+}
+
+/// Every program of one run (the first one and those it forks): ids, and the host threads to
+/// join at the end. Its locks are never held while taking a process lock.
+#[derive(Debug)]
+pub struct Machine {
+    next_id: AtomicI32,
+    procs: std::sync::Mutex<Vec<Arc<ProcHandle>>>,
+    handles: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+impl Machine {
+    /// A run's machine: ids from 2 on (1 is the first program).
+    pub fn new() -> Arc<Machine> {
+        Arc::new(Machine {
+            next_id: AtomicI32::new(2),
+            procs: Default::default(),
+            handles: Default::default(),
+        })
+    }
+
+    /// A fresh pid or tid.
+    pub fn next_id(&self) -> i32 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Registers a program.
+    pub fn add(&self, p: Arc<ProcHandle>) {
+        self.procs.lock().unwrap().push(p);
+    }
+
+    /// Forgets a program (reaped).
+    pub fn remove(&self, pid: i32) {
+        self.procs.lock().unwrap().retain(|p| p.pid != pid);
+    }
+
+    /// Program `pid`.
+    pub fn find(&self, pid: i32) -> Option<Arc<ProcHandle>> {
+        self.procs
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|p| p.pid == pid)
+            .cloned()
+    }
+
+    /// Every program.
+    pub fn all(&self) -> Vec<Arc<ProcHandle>> {
+        self.procs.lock().unwrap().clone()
+    }
+
+    /// Sets `why` in every program's stop word and kicks them all (mvm's signals, the timeout).
+    pub fn stop_all(&self, why: u32, except: i32) {
+        for p in self.all().iter().filter(|p| p.pid != except) {
+            p.stop.fetch_or(why, Ordering::AcqRel);
+            p.kicker.kick_all(0);
+        }
+    }
+
+    /// Keeps a forked program's host thread for the end of the run.
+    pub fn keep(&self, h: std::thread::JoinHandle<()>) {
+        self.handles.lock().unwrap().push(h);
+    }
+
+    /// Waits for every forked program's host thread; those still running when `kill` is set are
+    /// sent SIGKILL (again now and then: a kick can land before a blocking call).
+    pub fn join_all(&self, kill: bool) {
+        loop {
+            let mut hs = std::mem::take(&mut *self.handles.lock().unwrap());
+            if hs.is_empty() {
+                return;
+            }
+            while !hs.is_empty() {
+                let (done, rest): (Vec<_>, Vec<_>) = hs.into_iter().partition(|h| h.is_finished());
+                for h in done {
+                    let _ = h.join();
+                }
+                hs = rest;
+                if hs.is_empty() {
+                    break;
+                }
+                if kill {
+                    self.stop_all(1 << libc::SIGKILL, 1);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+    }
+}
+
+/// The wait(2) status of a program that ended so.
+pub fn wait_status(r: &ExitReason) -> i32 {
+    match r {
+        ExitReason::Exited(c) => (*c as i32) << 8,
+        ExitReason::Signaled { sig, .. } | ExitReason::Stopped(sig) => *sig & 0x7f,
+        ExitReason::Timeout | ExitReason::Broken(_) => libc::SIGKILL,
+    }
+}
+
 /// How a thread's run ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum End {
@@ -203,18 +353,33 @@ pub struct Process {
     pub stop: StopFlag,
     /// The threads, for kicks.
     pub kicker: Arc<Kicker>,
-    /// Signals sent to one thread by another, not yet taken by it: (tid, siginfo).
-    pub inbox: Vec<(i32, SigInfo)>,
-    /// Threads waiting in futex(2).
-    pub futexes: Vec<FutexWaiter>,
+    /// Its pid.
+    pub pid: i32,
+    /// This program as the others see it.
+    pub me: Arc<ProcHandle>,
+    /// Every program of the run.
+    pub machine: Arc<Machine>,
     /// Threads alive.
     pub live: usize,
     /// The main thread's signal mask as of its last return to the guest or to a blocking wait
     /// (`None` once it has exited): a signal for the program goes to the main thread unless it
     /// blocks it, as Linux's `complete_signal` prefers it.
     pub main_mask: Option<u64>,
-    /// The next thread id.
-    pub next_tid: i32,
+    /// How its threads meet: signals between them, futex queues, the program's end.
+    pub threads: Threads,
+    /// What `--timings` reports.
+    pub stats: Stats,
+    /// Its address space (last: guest memory outlives the vCPUs and VM that use it).
+    pub mm: AddressSpace,
+}
+
+/// How a program's threads meet (see `Process::threads`).
+#[derive(Default)]
+pub struct Threads {
+    /// Signals sent to one thread by another, not yet taken by it: (tid, siginfo).
+    pub inbox: Vec<(i32, SigInfo)>,
+    /// Threads waiting in futex(2).
+    pub futexes: Vec<FutexWaiter>,
     /// Set when the program ends (exit_group, a fatal signal, mvm stopping it, its last
     /// thread's exit): every thread returns.
     pub end: Option<ExitReason>,
@@ -223,14 +388,17 @@ pub struct Process {
     pub zap: Option<i32>,
     /// Host threads of the threads created by clone, for the main thread to join.
     pub handles: Vec<std::thread::JoinHandle<()>>,
+}
+
+/// Counts for `--timings`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
     /// Number of syscalls served (for `--timings`).
     pub syscalls: u64,
     /// Number of page faults served.
     pub faults: u64,
     /// Time spent inside `KVM_RUN` (the guest, and KVM on its behalf), for `--timings`.
     pub guest_time: std::time::Duration,
-    /// Its address space (last: guest memory outlives the vCPUs and VM that use it).
-    pub mm: AddressSpace,
 }
 
 /// One thread of the program: its vCPU and its own signal state, and (while it serves an exit)
@@ -373,7 +541,7 @@ impl Task {
 
     /// Makes the main thread's mask visible to the others (see `Process::main_mask`).
     fn publish_mask(&mut self) {
-        if self.tid == 1 {
+        if self.tid == self.pid {
             let m = self.sig.mask;
             self.main_mask = Some(m);
         }
@@ -381,8 +549,8 @@ impl Task {
 
     /// Ends the whole program with `r` (the first end wins) and kicks the other threads.
     pub fn end_process(&mut self, r: ExitReason) {
-        if self.end.is_none() {
-            self.end = Some(r);
+        if self.threads.end.is_none() {
+            self.threads.end = Some(r);
         }
         let me = self.tid;
         self.kicker.ending.store(true, Ordering::Release);
@@ -394,14 +562,14 @@ impl Task {
     fn leave(&mut self, code: u8) {
         let me = self.tid;
         self.kicker.remove(me);
-        self.inbox.retain(|(t, _)| *t != me);
-        self.futexes.retain(|w| w.tid != me);
-        if me == 1 {
+        self.threads.inbox.retain(|(t, _)| *t != me);
+        self.threads.futexes.retain(|w| w.tid != me);
+        if me == self.pid {
             self.main_mask = None;
         }
         self.live -= 1;
-        if self.live == 0 && self.end.is_none() {
-            self.end = Some(ExitReason::Exited(code));
+        if self.live == 0 && self.threads.end.is_none() {
+            self.threads.end = Some(ExitReason::Exited(code));
         }
     }
     /// Checks `file` (opened from `path`) and opens its interpreter: everything `execve` can
@@ -502,7 +670,7 @@ impl Task {
 
     /// Whether the program is ending: mvm stops it (`--timeout`), or a thread ended it.
     pub fn stop_requested(&self) -> Option<ExitReason> {
-        if let Some(e) = &self.end {
+        if let Some(e) = &self.threads.end {
             return Some(e.clone());
         }
         match self.stop.load(Ordering::Acquire) & STOP_TIMEOUT {
@@ -531,7 +699,7 @@ impl Task {
 
     /// Whether another thread's execve asked this one to go.
     pub fn zapped(&self) -> bool {
-        self.zap.is_some_and(|t| t != self.tid)
+        self.threads.zap.is_some_and(|t| t != self.tid)
     }
 
     fn run_loop(&mut self) -> End {
@@ -565,7 +733,7 @@ impl Task {
             let exit = self.vcpu.run();
             let spent = entered.elapsed();
             self.guard = Some(self.shared.lock_arc());
-            self.guest_time += spent;
+            self.stats.guest_time += spent;
             let exit = match exit {
                 Ok(e) => e,
                 Err(e) => return End::Process(ExitReason::Broken(e.to_string())),
@@ -602,7 +770,7 @@ impl Task {
         // Wait for the other threads. Once the program is ending, kick them again now and then:
         // a kick that lands just before a thread enters a blocking host call is lost.
         loop {
-            let mut handles = std::mem::take(&mut self.handles);
+            let mut handles = std::mem::take(&mut self.threads.handles);
             if handles.is_empty() {
                 break;
             }
@@ -625,9 +793,38 @@ impl Task {
                 }
             });
         }
-        self.end
+        self.threads
+            .end
             .clone()
             .unwrap_or_else(|| ExitReason::Broken("the program ended without a status".into()))
+    }
+
+    /// Runs a forked program's main thread on its own host thread until the program ends; then
+    /// it is a zombie for its parent (which gets SIGCHLD), its children are the first
+    /// program's, and its VM and memory are gone.
+    pub fn run_child(mut self) {
+        let reason = self.run_main();
+        let status = wait_status(&reason);
+        let (me, machine, uid) = (self.me.clone(), self.machine.clone(), self.aux.uid);
+        drop(self);
+        for p in machine.all() {
+            if p.ppid.load(Ordering::Acquire) == me.pid {
+                p.ppid.store(1, Ordering::Release);
+            }
+        }
+        *me.status.lock().unwrap() = Some(status);
+        me.released.store(true, Ordering::Release);
+        let ppid = me.ppid.load(Ordering::Acquire);
+        if let Some(parent) = machine.find(ppid) {
+            let exited = status & 0x7f == 0;
+            parent.send(SigInfo {
+                signo: libc::SIGCHLD,
+                code: if exited { 1 } else { 2 }, // CLD_EXITED, CLD_KILLED
+                pid: me.pid,
+                uid,
+                ..Default::default()
+            });
+        }
     }
 
     /// Runs a thread made by clone, on its own host thread; its vCPU goes back to the spare list.
@@ -638,7 +835,7 @@ impl Task {
             vcpu, cpu, guard, ..
         } = self;
         let mut p = guard.expect("held after run");
-        if p.end.is_none() {
+        if p.threads.end.is_none() {
             p.spare.push((vcpu, cpu));
         }
     }
@@ -646,7 +843,7 @@ impl Task {
     /// Serves the syscall the program made with its stack pointer at `user_rsp`.
     fn serve_syscall(&mut self, user_rsp: u64) -> Option<End> {
         let r = self.vcpu.regs();
-        self.syscalls += 1;
+        self.stats.syscalls += 1;
         let args = [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9];
         // `syscall` left the return address in rcx and the flags in r11 (they stay there, as on
         // Linux).
@@ -717,7 +914,7 @@ impl Task {
         }
         if vector == 14 {
             let addr = self.vcpu.cr2();
-            self.faults += 1;
+            self.stats.faults += 1;
             match self.mm.fault(addr, code & 2 != 0, code & 16 != 0) {
                 Ok(()) => {
                     self.resume_user(frame);

@@ -35,7 +35,7 @@ use crate::mm::AddressSpace;
 use crate::spec::RunSpec;
 use crate::sys::fs::FdTable;
 use crate::sys::signal::SigShared;
-use crate::task::{Kicker, Process, StopFlag, Task};
+use crate::task::{Kicker, Machine, ProcHandle, Process, StopFlag, Task};
 use crate::vstate::memory::{GuestRam, MemoryError};
 use crate::vstate::vcpu::CpuArea;
 use crate::vstate::vcpu::{self, Vcpu};
@@ -88,6 +88,7 @@ pub fn build(
     cwd: &str,
     stop: StopFlag,
     kicker: Arc<Kicker>,
+    machine: Arc<Machine>,
 ) -> Result<(Task, Timings), BootError> {
     let mut t = Timings::default();
     let mut lap = Instant::now();
@@ -134,19 +135,19 @@ pub fn build(
         vdso: None,
         clock: crate::vdso::Clock::new(tsc_khz, tsc_offset),
         rlimits: Vec::new(),
+        me: {
+            let me = ProcHandle::new(1, 0, stop.clone(), kicker.clone());
+            machine.add(me.clone());
+            me
+        },
+        pid: 1,
+        machine,
         stop,
         kicker,
-        inbox: Vec::new(),
-        futexes: Vec::new(),
         live: 1,
         main_mask: Some(0),
-        next_tid: 2,
-        end: None,
-        zap: None,
-        handles: Vec::new(),
-        syscalls: 0,
-        faults: 0,
-        guest_time: Duration::ZERO,
+        threads: Default::default(),
+        stats: Default::default(),
         mm,
     };
     let wake = crate::task::wake_fd()

@@ -239,6 +239,26 @@ impl AddressSpace {
         })
     }
 
+    /// A copy for a forked program: the same mappings and page tables in a copy of guest memory
+    /// (same guest-physical addresses, so the tables stay valid as they are). Pending frame
+    /// releases are settled first; the copy's KVM starts with no shadow state to flush.
+    pub fn fork(&mut self) -> Result<AddressSpace, crate::vstate::memory::MemoryError> {
+        self.settle();
+        Ok(AddressSpace {
+            ram: self.ram.fork()?,
+            pml4: self.pml4,
+            vmas: self.vmas.clone(),
+            brk_start: self.brk_start,
+            brk: self.brk,
+            stale: Vec::new(),
+            freed: Vec::new(),
+            zeroed: Vec::new(),
+            tainted: self.tainted.clone(),
+            flush: false,
+            flushes: self.flushes,
+        })
+    }
+
     /// Guest-physical address of the top-level page table (CR3).
     pub fn cr3(&self) -> u64 {
         self.pml4

@@ -69,8 +69,8 @@ pub struct FdEntry {
     pub cloexec: bool,
 }
 
-/// The program's descriptor table.
-#[derive(Debug, Default)]
+/// The program's descriptor table (a fork's copy shares the open file descriptions).
+#[derive(Debug, Default, Clone)]
 pub struct FdTable {
     fds: Vec<Option<FdEntry>>,
 }

@@ -26,21 +26,42 @@ pub fn gettid(task: &mut Task, _a: Args) -> SysResult {
     Ok(task.tid as u64)
 }
 
-/// getpid(2), gettid(2), getpgrp(2).
-pub fn getpid(_task: &mut Task, _a: Args) -> SysResult {
+/// getpid(2).
+pub fn getpid(task: &mut Task, _a: Args) -> SysResult {
+    Ok(task.pid as u64)
+}
+
+/// getppid(2): the first program has nobody above it in the VM (0, as in a pid namespace).
+pub fn getppid(task: &mut Task, _a: Args) -> SysResult {
+    Ok(task.me.ppid.load(Ordering::Acquire) as u64)
+}
+
+/// getpgrp(2): every program of a run is in one process group and session, 1's.
+pub fn getpgrp(_task: &mut Task, _a: Args) -> SysResult {
     Ok(1)
 }
 
-/// getppid(2): nothing is above the program in its VM.
-pub fn getppid(_task: &mut Task, _a: Args) -> SysResult {
-    Ok(0)
+/// getpgid(2), getsid(2).
+pub fn getpgid(task: &mut Task, a: Args) -> SysResult {
+    let pid = a[0] as i32;
+    if pid == 0 || pid == task.pid || task.machine.find(pid).is_some() {
+        Ok(1)
+    } else {
+        err(libc::ESRCH)
+    }
 }
 
-/// getpgid(2), getsid(2).
-pub fn getpgid(_task: &mut Task, a: Args) -> SysResult {
-    match a[0] as i32 {
-        0 | 1 => Ok(1),
-        _ => err(libc::ESRCH),
+/// setpgid(2): accepted for the caller and its children (job control inside one run has no
+/// terminal to arbitrate: the group stays the run's).
+pub fn setpgid(task: &mut Task, a: Args) -> SysResult {
+    let pid = a[0] as i32;
+    if (a[1] as i32) < 0 {
+        return err(libc::EINVAL);
+    }
+    if pid == 0 || pid == task.pid || task.machine.find(pid).is_some() {
+        Ok(0)
+    } else {
+        err(libc::ESRCH)
     }
 }
 
@@ -169,7 +190,7 @@ pub fn sched_yield(task: &mut Task, _a: Args) -> SysResult {
 
 /// Whether `tid` names a thread of the program (0: the caller).
 fn is_thread(task: &Task, tid: i32) -> bool {
-    tid == 0 || tid == task.tid || tid == 1 || task.kicker.has(tid)
+    tid == 0 || tid == task.tid || tid == task.pid || task.kicker.has(tid)
 }
 
 /// How many CPUs the VM shows: as many as mvm itself may run on (its threads run the
@@ -241,7 +262,7 @@ fn rlimit(task: &Task, res: u32) -> (u64, u64) {
 
 /// prlimit64(2), for the program itself.
 pub fn prlimit64(task: &mut Task, a: Args) -> SysResult {
-    if !matches!(a[0] as i32, 0 | 1) {
+    if a[0] as i32 != 0 && a[0] as i32 != task.pid {
         return err(libc::ESRCH);
     }
     let res = a[1] as u32;
@@ -348,7 +369,7 @@ fn futex_deadline(
 /// Wakes up to `n` threads waiting on `uaddr` whose bitset meets `bitset`; returns how many.
 pub fn futex_wake(task: &mut Task, uaddr: u64, n: usize, bitset: u32) -> usize {
     let mut woken = 0;
-    task.futexes.retain(|w| {
+    task.threads.futexes.retain(|w| {
         if woken < n && w.uaddr == uaddr && w.bitset & bitset != 0 {
             let _ = w.wake.write(1);
             woken += 1;
@@ -370,7 +391,7 @@ fn futex_wait(task: &mut Task, uaddr: u64, bitset: u32, deadline: Option<Instant
     }
     let tid = task.tid;
     let wake = task.wake.clone();
-    task.futexes.push(FutexWaiter {
+    task.threads.futexes.push(FutexWaiter {
         tid,
         uaddr,
         bitset,
@@ -378,15 +399,15 @@ fn futex_wait(task: &mut Task, uaddr: u64, bitset: u32, deadline: Option<Instant
     });
     loop {
         let in_time = task.wait_wake(deadline);
-        let Some(at) = task.futexes.iter().position(|w| w.tid == tid) else {
+        let Some(at) = task.threads.futexes.iter().position(|w| w.tid == tid) else {
             return Ok(0);
         };
         if !in_time {
-            task.futexes.remove(at);
+            task.threads.futexes.remove(at);
             return err(libc::ETIMEDOUT);
         }
         if super::signal::interrupted(task) {
-            task.futexes.remove(at);
+            task.threads.futexes.remove(at);
             return err(libc::EINTR);
         }
     }
@@ -464,7 +485,7 @@ pub fn futex(task: &mut Task, a: Args) -> SysResult {
             }
             let woken = futex_wake(task, uaddr, val as u32 as usize, !0);
             let mut moved = 0usize;
-            for w in task.futexes.iter_mut() {
+            for w in task.threads.futexes.iter_mut() {
                 if moved < timeout as u32 as usize && w.uaddr == uaddr {
                     w.uaddr = uaddr2;
                     moved += 1;
@@ -514,7 +535,7 @@ fn lock_pi(task: &mut Task, uaddr: u64, try_only: bool, deadline: Option<Instant
         if owner == me {
             return err(libc::EDEADLK);
         }
-        let waiters = task.futexes.iter().any(|f| f.uaddr == uaddr);
+        let waiters = task.threads.futexes.iter().any(|f| f.uaddr == uaddr);
         if owner == 0 || !is_thread(task, owner as i32) {
             let died = if owner != 0 {
                 FUTEX_OWNER_DIED
@@ -542,7 +563,7 @@ fn lock_pi(task: &mut Task, uaddr: u64, try_only: bool, deadline: Option<Instant
             Ok(_) => Ok(0),
             Err(e) => {
                 // Nobody else waits any more: clear FUTEX_WAITERS again.
-                if !task.futexes.iter().any(|f| f.uaddr == uaddr) {
+                if !task.threads.futexes.iter().any(|f| f.uaddr == uaddr) {
                     let w = word(task, uaddr)?;
                     let _ = w.fetch_and(!FUTEX_WAITERS, Ordering::SeqCst);
                 }
@@ -560,11 +581,11 @@ fn unlock_pi(task: &mut Task, uaddr: u64) -> SysResult {
     if v & FUTEX_TID_MASK != me {
         return err(libc::EPERM);
     }
-    let next = task.futexes.iter().position(|f| f.uaddr == uaddr);
+    let next = task.threads.futexes.iter().position(|f| f.uaddr == uaddr);
     match next {
         Some(i) => {
-            let waiter = task.futexes.remove(i);
-            let more = task.futexes.iter().any(|f| f.uaddr == uaddr);
+            let waiter = task.threads.futexes.remove(i);
+            let more = task.threads.futexes.iter().any(|f| f.uaddr == uaddr);
             let new = waiter.tid as u32 | if more { FUTEX_WAITERS } else { 0 };
             w.store(new, Ordering::SeqCst);
             let _ = waiter.wake.write(1);
@@ -624,6 +645,36 @@ pub fn thread_exit_cleanup(task: &mut Task) {
     }
 }
 
+/// Points `vcpu` (on `cpu`, in the memory `ram`) where the calling thread returns from its
+/// clone, fork or vfork: its registers with rax 0, its FPU state and GS base, and its FS base
+/// unless CLONE_SETTLS gives `tls`; on stack `sp` if given.
+fn start_like_caller(
+    task: &Task,
+    vcpu: &mut Vcpu,
+    ram: &crate::vstate::memory::GuestRam,
+    cpu: &CpuArea,
+    flags: u64,
+    sp: u64,
+    tls: u64,
+) -> Result<(), crate::vstate::vm::VmError> {
+    let parent = task.vcpu.regs();
+    let user_sp = if sp != 0 { sp } else { task.sig.syscall_rsp };
+    let frame = IretFrame::user(parent.rcx, user_sp, parent.r11);
+    vcpu.set_xsave(&task.vcpu.xsave()?)?;
+    let fs = if flags & CLONE_SETTLS != 0 {
+        tls
+    } else {
+        task.vcpu.fs_base()
+    };
+    vcpu.set_fs_base(fs)?;
+    vcpu.set_gs_base(task.vcpu.gs_base())?;
+    let r = vcpu.regs_mut();
+    *r = parent;
+    r.rax = 0;
+    crate::task::write_iret(ram, cpu, vcpu, frame);
+    Ok(())
+}
+
 const CLONE_VM: u64 = 0x100;
 const CLONE_FS: u64 = 0x200;
 const CLONE_FILES: u64 = 0x400;
@@ -645,10 +696,177 @@ const THREAD_EXTRA: u64 = CLONE_SYSVSEM
     | CLONE_CHILD_SETTID;
 
 /// clone(2): threads (CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD), each on a
-/// vCPU and host thread of its own. New processes (fork, vfork) are not served yet: ENOSYS.
+/// vCPU and host thread of its own; new programs (fork, and vfork as a fork whose parent waits
+/// for the child's exec or exit), each in a micro-VM of its own.
 pub fn clone(task: &mut Task, a: Args) -> SysResult {
     // x86-64 order: flags, stack, parent_tid, child_tid, tls.
     new_thread(task, a[0] & !0xff, a[1], a[2], a[3], a[4])
+}
+
+/// fork(2).
+pub fn fork(task: &mut Task, _a: Args) -> SysResult {
+    new_process(task, 0, 0, 0, 0, 0)
+}
+
+/// vfork(2).
+pub fn vfork(task: &mut Task, _a: Args) -> SysResult {
+    new_process(task, CLONE_VM | CLONE_VFORK, 0, 0, 0, 0)
+}
+
+/// A new program: a copy of the caller's memory in a new micro-VM, its descriptors (sharing
+/// the open files), its signal dispositions and mask, and only the calling thread, which
+/// returns 0 there. With CLONE_VFORK the caller waits until the child has exec'd or ended (the
+/// memory is copied, not shared: what the child writes before exec stays its own).
+fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: u64) -> SysResult {
+    const ALLOWED: u64 = CLONE_VM
+        | CLONE_VFORK
+        | CLONE_SETTLS
+        | CLONE_PARENT_SETTID
+        | CLONE_CHILD_CLEARTID
+        | CLONE_CHILD_SETTID
+        | CLONE_DETACHED;
+    if flags & !ALLOWED != 0 {
+        return err(libc::EINVAL);
+    }
+    if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
+        // Shared memory between two programs: not served.
+        return err(libc::ENOSYS);
+    }
+    let pid = task.machine.next_id();
+    let eagain = |e: crate::vstate::vm::VmError| {
+        if std::env::var_os("MVM_DEBUG").is_some() {
+            eprintln!("fork: {e}");
+        }
+        SysError::Errno(libc::EAGAIN)
+    };
+    let mut mm = task.mm.fork().map_err(|_| SysError::Errno(libc::ENOMEM))?;
+    if flags & CLONE_CHILD_SETTID != 0 {
+        mm.write_obj(ctid, &(pid as u32))?;
+    }
+    if flags & CLONE_PARENT_SETTID != 0 {
+        task.mm.write_obj(ptid, &(pid as u32))?;
+    }
+    let vm = task.vm.sibling(&mm.ram).map_err(eagain)?;
+    let cpu = CpuArea::boot();
+    let mut vcpu = Vcpu::new(&vm, 0, &task.cpuid, mm.cr3(), &cpu).map_err(eagain)?;
+    let (khz, offset) = (vcpu.tsc_khz(), vcpu.tsc_offset());
+    start_like_caller(task, &mut vcpu, &mm.ram, &cpu, flags, sp, tls).map_err(eagain)?;
+
+    let stop: crate::task::StopFlag = Default::default();
+    let kicker: std::sync::Arc<crate::task::Kicker> = Default::default();
+    let me = crate::task::ProcHandle::new(pid, task.pid, stop.clone(), kicker.clone());
+    let mut sigs = task.sigs.clone();
+    sigs.pending = 0;
+    let mask = task.sig.mask;
+    let process = crate::task::Process {
+        spare: Vec::new(),
+        vm,
+        cpuid: task.cpuid.clone(),
+        vcpus: 1,
+        fds: task.fds.clone(),
+        sigs,
+        cwd: task.cwd.clone(),
+        fs: task
+            .fs
+            .try_clone()
+            .map_err(|_| SysError::Errno(libc::EMFILE))?,
+        trace: task.trace,
+        exe: task.exe.clone(),
+        aux: task.aux,
+        vdso_file: task.vdso_file.clone(),
+        vdso: task.vdso,
+        clock: crate::vdso::Clock::new(khz, offset),
+        rlimits: task.rlimits.clone(),
+        stop,
+        kicker,
+        pid,
+        me: me.clone(),
+        machine: task.machine.clone(),
+        live: 1,
+        main_mask: Some(mask),
+        threads: Default::default(),
+        stats: Default::default(),
+        mm,
+    };
+    let wake = crate::task::wake_fd().map_err(|_| SysError::Errno(libc::EMFILE))?;
+    let mut child = Task::main(process, vcpu, wake);
+    child.tid = pid;
+    child.sig = task.sig.for_fork();
+    if flags & CLONE_CHILD_CLEARTID != 0 {
+        child.clear_child_tid = ctid;
+    }
+    task.machine.add(me.clone());
+    let spawned = std::thread::Builder::new()
+        .name(format!("vcpu-p{pid}"))
+        .stack_size(256 << 10)
+        .spawn(move || child.run_child());
+    match spawned {
+        Ok(h) => task.machine.keep(h),
+        Err(_) => {
+            task.machine.remove(pid);
+            return err(libc::EAGAIN);
+        }
+    }
+    if flags & CLONE_VFORK != 0 {
+        while !me.released.load(Ordering::Acquire) && task.stop_requested().is_none() {
+            task.wait_wake(Some(Instant::now() + Duration::from_millis(20)));
+        }
+    }
+    Ok(pid as u64)
+}
+
+const WNOHANG: i32 = 1;
+const WUNTRACED: i32 = 2;
+const WCONTINUED: i32 = 8;
+const WNOWAIT: i32 = 0x0100_0000;
+const WALL: i32 = 0x4000_0000;
+const WCLONE: i32 = 0x8000_0000u32 as i32;
+const WNOTHREAD: i32 = 0x2000_0000;
+
+/// wait4(2): a child that has ended (reaped unless WNOWAIT), waiting for one unless WNOHANG.
+/// Every program of a run is in one process group, so a group selector means any child.
+pub fn wait4(task: &mut Task, a: Args) -> SysResult {
+    let (sel, wstatus, options, rusage) = (a[0] as i32, a[1], a[2] as i32, a[3]);
+    if options & !(WNOHANG | WUNTRACED | WCONTINUED | WNOWAIT | WALL | WCLONE | WNOTHREAD) != 0 {
+        return err(libc::EINVAL);
+    }
+    if sel == i32::MIN {
+        return err(libc::ESRCH);
+    }
+    loop {
+        let me = task.pid;
+        let kids: Vec<_> = task
+            .machine
+            .all()
+            .into_iter()
+            .filter(|p| p.ppid.load(Ordering::Acquire) == me && (sel <= 0 || p.pid == sel))
+            .collect();
+        if kids.is_empty() {
+            return err(libc::ECHILD);
+        }
+        for k in &kids {
+            let status = *k.status.lock().unwrap();
+            if let Some(st) = status {
+                if wstatus != 0 {
+                    task.mm.write_obj(wstatus, &st)?;
+                }
+                if rusage != 0 {
+                    task.mm.write(rusage, &[0u8; 144])?;
+                }
+                if options & WNOWAIT == 0 {
+                    task.machine.remove(k.pid);
+                }
+                return Ok(k.pid as u64);
+            }
+        }
+        if options & WNOHANG != 0 {
+            return Ok(0);
+        }
+        if super::signal::interrupted(task) {
+            return err(libc::EINTR);
+        }
+        task.wait_wake(None);
+    }
 }
 
 /// clone3(2): as clone, from a `struct clone_args`.
@@ -679,8 +897,8 @@ pub fn clone3(task: &mut Task, a: Args) -> SysResult {
 }
 
 fn new_thread(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: u64) -> SysResult {
-    if flags & CLONE_VM == 0 || flags & CLONE_VFORK != 0 {
-        return err(libc::ENOSYS);
+    if flags & CLONE_THREAD == 0 {
+        return new_process(task, flags, sp, ptid, ctid, tls);
     }
     if flags & THREAD != THREAD || flags & !(THREAD | THREAD_EXTRA) != 0 {
         return err(libc::EINVAL);
@@ -691,7 +909,7 @@ fn new_thread(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: u
     if task.live as u64 >= MAX_VCPUS {
         return err(libc::EAGAIN);
     }
-    let tid = task.next_tid;
+    let tid = task.machine.next_id();
     if flags & CLONE_PARENT_SETTID != 0 {
         task.mm.write_obj(ptid, &(tid as u32))?;
     }
@@ -712,26 +930,9 @@ fn new_thread(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: u
     };
     // The child starts where the parent returns, with rax 0, on `sp` (or the parent's stack),
     // with the parent's registers, FPU state and (unless CLONE_SETTLS) thread pointer.
-    let parent = task.vcpu.regs();
-    let user_sp = if sp != 0 { sp } else { task.sig.syscall_rsp };
-    let frame = IretFrame::user(parent.rcx, user_sp, parent.r11);
-    let eagain = |_| SysError::Errno(libc::EAGAIN);
     vcpu.clear_immediate_exit();
-    let xs = task.vcpu.xsave().map_err(eagain)?;
-    vcpu.set_xsave(&xs).map_err(eagain)?;
-    let fs = if flags & CLONE_SETTLS != 0 {
-        tls
-    } else {
-        task.vcpu.fs_base()
-    };
-    vcpu.set_fs_base(fs).map_err(eagain)?;
-    vcpu.set_gs_base(task.vcpu.gs_base()).map_err(eagain)?;
-    {
-        let r = vcpu.regs_mut();
-        *r = parent;
-        r.rax = 0;
-    }
-    crate::task::write_iret(&task.mm.ram, &cpu, &mut vcpu, frame);
+    start_like_caller(task, &mut vcpu, &task.mm.ram, &cpu, flags, sp, tls)
+        .map_err(|_| SysError::Errno(libc::EAGAIN))?;
     let sig = task.sig.for_thread();
     let mut child = match task.sibling(vcpu, cpu, tid, sig) {
         Ok(c) => c,
@@ -751,8 +952,7 @@ fn new_thread(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: u
     };
     use std::os::unix::thread::JoinHandleExt;
     task.kicker.add(tid, handle.as_pthread_t(), wake);
-    task.handles.push(handle);
-    task.next_tid += 1;
+    task.threads.handles.push(handle);
     task.live += 1;
     Ok(tid as u64)
 }
@@ -777,29 +977,37 @@ pub fn execve(task: &mut Task, a: Args) -> SysResult {
     // The other threads go first (Linux's de_thread): kicked until each has left; the caller
     // takes the program's id.
     if task.live > 1 {
-        task.zap = Some(task.tid);
+        task.threads.zap = Some(task.tid);
         while task.live > 1 {
             if let Some(r) = task.stop_requested() {
-                task.zap = None;
+                task.threads.zap = None;
                 return Err(SysError::Exit(r));
             }
             let me = task.tid;
             task.kicker.kick_all(me);
             task.wait_wake(Some(Instant::now() + Duration::from_millis(5)));
         }
-        task.zap = None;
-        if task.tid != 1 {
-            let (old, wake) = (task.tid, task.wake.clone());
+        task.threads.zap = None;
+        if task.tid != task.pid {
+            let (old, wake, pid) = (task.tid, task.wake.clone(), task.pid);
             task.kicker.remove(old);
-            task.tid = 1;
+            task.tid = pid;
             // SAFETY: no preconditions.
             let me = unsafe { libc::pthread_self() };
-            task.kicker.add(1, me, wake);
+            task.kicker.add(pid, me, wake);
         }
     }
     // Past this point the old image is gone: a failure kills the program, as on Linux.
     match task.exec_image(&prepared, &argv, &envp) {
-        Ok((entry, sp)) => Err(SysError::Exec { entry, sp }),
+        Ok((entry, sp)) => {
+            // A vfork parent goes on now.
+            task.me.released.store(true, Ordering::Release);
+            let ppid = task.me.ppid.load(Ordering::Acquire);
+            if let Some(p) = task.machine.find(ppid) {
+                p.kicker.kick_all(0);
+            }
+            Err(SysError::Exec { entry, sp })
+        }
         Err(e) => Err(SysError::Exit(ExitReason::Signaled {
             sig: libc::SIGKILL,
             detail: format!("execve of {path} failed after the point of no return: {e}"),

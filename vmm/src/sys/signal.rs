@@ -217,7 +217,7 @@ pub fn queue_process(task: &mut Task, info: SigInfo) {
         task.sigs.info[sig as usize - 1] = info;
         task.sigs.pending |= bit(sig);
     }
-    if blocked_here || task.tid != 1 {
+    if blocked_here || task.tid != task.pid {
         let me = task.tid;
         task.kicker.kick_all(me);
     }
@@ -225,12 +225,12 @@ pub fn queue_process(task: &mut Task, info: SigInfo) {
 
 /// Takes the signals other threads sent to this one.
 fn take_inbox(task: &mut Task) {
-    if task.inbox.is_empty() {
+    if task.threads.inbox.is_empty() {
         return;
     }
     let me = task.tid;
     let mine: Vec<SigInfo> = {
-        let inbox = &mut task.inbox;
+        let inbox = &mut task.threads.inbox;
         let mut mine = Vec::new();
         inbox.retain(|(t, i)| {
             if *t == me {
@@ -249,9 +249,10 @@ fn take_inbox(task: &mut Task) {
 /// A signal for the program is the main thread's to take unless the main thread blocks it (or
 /// has exited), as Linux's `complete_signal` picks the main thread first.
 fn next(task: &Task) -> Option<i32> {
-    let shared = match (task.tid, task.main_mask) {
-        (1, _) | (_, None) => task.sigs.pending,
-        (_, Some(main_blocks)) => task.sigs.pending & main_blocks,
+    let shared = match task.main_mask {
+        _ if task.tid == task.pid => task.sigs.pending,
+        None => task.sigs.pending,
+        Some(main_blocks) => task.sigs.pending & main_blocks,
     };
     first(task.sig.pending | shared, task.sig.mask)
 }
@@ -272,6 +273,16 @@ impl SignalState {
     pub fn on_exec(&mut self) {
         self.altstack = (0, SS_DISABLE, 0);
         self.saved_mask = None;
+    }
+
+    /// The state of a forked program's thread: the same mask and alternate stack, nothing
+    /// pending.
+    pub fn for_fork(&self) -> SignalState {
+        SignalState {
+            mask: self.mask,
+            altstack: self.altstack,
+            ..SignalState::default()
+        }
     }
 
     /// The state of a new thread: the creator's mask, nothing pending, no alternate stack.
@@ -323,12 +334,12 @@ impl SignalState {
     }
 }
 
-/// The program's own identity in siginfo: pid 1, its uid.
+/// The program's own identity in siginfo: its pid, its uid.
 fn from_self(task: &Task, sig: i32, code: i32) -> SigInfo {
     SigInfo {
         signo: sig,
         code,
-        pid: 1,
+        pid: task.pid,
         uid: task.aux.uid,
         ..Default::default()
     }
@@ -344,6 +355,9 @@ pub fn raise(task: &mut Task, sig: i32) -> Result<(), SysError> {
 
 /// Takes the signals the host sent to mvm into the program's pending set.
 pub fn take_host(task: &mut Task) {
+    for info in task.me.take_mail() {
+        queue_process(task, info);
+    }
     let word = task.stop.load(Ordering::Acquire);
     let sigs = word & !STOP_TIMEOUT;
     if sigs == 0 {
@@ -455,7 +469,8 @@ pub fn deliver_pending(task: &mut Task) -> Option<ExitReason> {
     if host == 0
         && (task.sig.pending | task.sigs.pending) & !task.sig.mask == 0
         && task.sig.saved_mask.is_none()
-        && task.inbox.is_empty()
+        && task.threads.inbox.is_empty()
+        && !task.me.has_mail.load(Ordering::Relaxed)
     {
         return None;
     }
@@ -918,37 +933,63 @@ fn to_thread(task: &mut Task, tid: i32, sig: u64) -> SysResult {
         };
     }
     let info = from_self(task, sig, code::SI_TKILL);
-    task.inbox.push((tid, info));
+    task.threads.inbox.push((tid, info));
     if task.kicker.kick(tid) {
         Ok(0)
     } else {
-        task.inbox.pop();
+        task.threads.inbox.pop();
         err(libc::ESRCH)
     }
 }
 
-/// kill(2): the program is pid 1, alone in its VM; a signal to it is for any of its threads.
+/// kill(2): to the caller, another program of the run, all of them (one process group: 0 or
+/// -pgid), or all but the first program and the caller (-1).
 pub fn kill(task: &mut Task, a: Args) -> SysResult {
-    match a[0] as i32 {
-        -1..=1 => {
-            if a[1] != 0 {
-                let sig = valid(a[1])?;
-                let info = from_self(task, sig, code::SI_USER);
+    let pid = a[0] as i32;
+    let sig = if a[1] == 0 { 0 } else { valid(a[1])? };
+    if pid == i32::MIN {
+        return err(libc::ESRCH);
+    }
+    let me = task.pid;
+    let targets: Vec<i32> = if pid > 0 {
+        vec![pid]
+    } else {
+        let all = task.machine.all().into_iter().map(|p| p.pid);
+        all.filter(|&p| pid != -1 || (p != 1 && p != me)).collect()
+    };
+    let mut any = false;
+    for t in targets {
+        let info = SigInfo {
+            pid: me,
+            ..from_self(task, sig.max(1), code::SI_USER)
+        };
+        if t == me {
+            any = true;
+            if sig != 0 {
+                let info = SigInfo { signo: sig, ..info };
                 queue_process(task, info);
             }
-            Ok(0)
+        } else if let Some(p) = task.machine.find(t) {
+            any = true;
+            if sig != 0 && p.status.lock().unwrap().is_none() {
+                p.send(SigInfo { signo: sig, ..info });
+            }
         }
-        _ => err(libc::ESRCH),
+    }
+    if any {
+        Ok(0)
+    } else {
+        err(libc::ESRCH)
     }
 }
 
-/// tgkill(2): to one thread of the program (thread group 1).
+/// tgkill(2): to one thread of the calling program.
 pub fn tgkill(task: &mut Task, a: Args) -> SysResult {
     let (tgid, tid) = (a[0] as i32, a[1] as i32);
     if tgid <= 0 || tid <= 0 {
         return err(libc::EINVAL);
     }
-    if tgid != 1 {
+    if tgid != task.pid {
         return err(libc::ESRCH);
     }
     to_thread(task, tid, a[2])

@@ -72,9 +72,12 @@ table! {
     35 nanosleep time::nanosleep, Full "xx" "";
     39 getpid process::getpid, Full "" "";
     59 execve process::execve, Partial "sxx" "static executables only until dynamic loading lands";
-    56 clone process::clone, Partial "xxxxx" "threads only (CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD); fork and vfork are ENOSYS";
+    56 clone process::clone, Partial "xxxxx" "threads (CLONE_THREAD with CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND), and new programs as fork/vfork do; no namespaces, no CLONE_VM without CLONE_THREAD or CLONE_VFORK";
+    57 fork process::fork, Partial "" "the child is a new micro-VM with a copy of the memory; shared memory (MAP_SHARED anonymous) is not shared with it";
+    58 vfork process::vfork, Partial "" "a fork whose parent waits for the child's exec or exit: the memory is copied, not shared";
     60 exit process::exit, Full "i" "";
-    62 kill signal::kill, Partial "ii" "to the program itself (pid 1, 0, -1); there is no other process";
+    61 wait4 process::wait4, Partial "ixix" "no stopped/continued children; rusage is zeros";
+    62 kill signal::kill, Partial "ii" "the programs of one run are one process group";
     63 uname process::uname, Full "x" "";
     72 fcntl fs::fcntl, Partial "fix" "F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD(_CLOEXEC), record locks (F_GETLK, F_SETLK(W), F_OFD_*) on the host file, F_GET/SETPIPE_SZ, F_ADD/GET_SEALS; no F_SETOWN, leases or notify";
     79 getcwd path::getcwd, Full "xi" "";
@@ -86,7 +89,8 @@ table! {
     107 geteuid process::getuid, Full "" "";
     108 getegid process::getgid, Full "" "";
     110 getppid process::getppid, Full "" "";
-    111 getpgrp process::getpid, Full "" "";
+    109 setpgid process::setpgid, Partial "ii" "accepted: every program of a run stays in one process group";
+    111 getpgrp process::getpgrp, Full "" "";
     118 getresuid process::getresuid, Full "xxx" "";
     120 getresgid process::getresgid, Full "xxx" "";
     121 getpgid process::getpgid, Full "i" "";

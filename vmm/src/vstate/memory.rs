@@ -8,7 +8,9 @@
 //! memfd: the memory goes back to the host and reads as zero next time).
 
 use std::fs::File;
+use std::os::fd::AsRawFd;
 use std::os::fd::FromRawFd;
+use std::sync::Arc;
 
 use vm_memory::{Bytes, FileOffset, GuestAddress, GuestMemoryMmap, GuestRegionMmap, MmapRegion};
 
@@ -38,7 +40,7 @@ pub struct GuestRam {
     user_frames: u64,
     user_limit: u64,
     /// Files shown to the guest as read-only guest-physical windows, in address order.
-    windows: Vec<Window>,
+    windows: Vec<Arc<Window>>,
 }
 
 /// A file mapped read-only into guest-physical memory above the frame pool: the guest's
@@ -60,6 +62,13 @@ impl Window {
         self.host as u64
     }
 }
+
+// SAFETY: a window is a read-only host mapping that nobody writes through, unmapped only when
+// its last owner drops it; `host` is its base address. Sharing it between VMs (a forked
+// program's memory shows the same windows) or threads is sharing immutable memory.
+unsafe impl Send for Window {}
+// SAFETY: as above.
+unsafe impl Sync for Window {}
 
 impl Drop for Window {
     fn drop(&mut self) {
@@ -124,6 +133,41 @@ impl GuestRam {
         })
     }
 
+    /// A copy for a forked program: a new memfd holding the same data at the same
+    /// guest-physical addresses (only the parts that hold data are copied: holes stay holes), the
+    /// same frame accounting, and the same file windows (shared: they are read-only).
+    pub fn fork(&self) -> Result<GuestRam, MemoryError> {
+        let mut child = GuestRam::new(self.size, self.user_limit * PAGE_SIZE)?;
+        let fd = self._memfd.as_raw_fd();
+        let mut at: i64 = 0;
+        let end = self.next as i64;
+        while at < end {
+            // SAFETY: plain lseek on our own memfd.
+            let data = unsafe { libc::lseek(fd, at, libc::SEEK_DATA) };
+            if data < 0 || data >= end {
+                break;
+            }
+            // SAFETY: as above.
+            let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
+            let stop = if hole < 0 { end } else { hole.min(end) };
+            // SAFETY: both ranges lie inside the two mappings (`stop <= next <= size`), which
+            // do not overlap; the guest is stopped while mvm forks it.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    self.host.add(data as usize),
+                    child.host.add(data as usize),
+                    (stop - data) as usize,
+                )
+            };
+            at = stop;
+        }
+        child.next = self.next;
+        child.free = self.free.clone();
+        child.user_frames = self.user_frames;
+        child.windows = self.windows.clone();
+        Ok(child)
+    }
+
     /// The vm-memory view, for loaders.
     pub fn memory(&self) -> &GuestMemoryMmap {
         &self.mem
@@ -158,11 +202,11 @@ impl GuestRam {
 
     fn window_at(&self, phys: u64) -> Option<&Window> {
         let i = self.windows.partition_point(|w| w.gpa + w.len <= phys);
-        self.windows.get(i).filter(|w| w.gpa <= phys)
+        self.windows.get(i).map(|w| &**w).filter(|w| w.gpa <= phys)
     }
 
     /// The windows, for registering them with KVM.
-    pub fn windows(&self) -> &[Window] {
+    pub fn windows(&self) -> &[Arc<Window>] {
         &self.windows
     }
 
@@ -176,7 +220,7 @@ impl GuestRam {
         }
         let key = (md.dev(), md.ino(), md.mtime(), md.mtime_nsec(), md.len());
         if let Some(i) = self.windows.iter().position(|w| w.key == key) {
-            return self.windows.get(i);
+            return self.windows.get(i).map(|w| &**w);
         }
         let len = (md.len() + PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
         let gpa = self.windows.last().map_or(windows_base(self.size), |w| {
@@ -199,13 +243,13 @@ impl GuestRam {
         if host == libc::MAP_FAILED {
             return None;
         }
-        self.windows.push(Window {
+        self.windows.push(Arc::new(Window {
             gpa,
             len,
             host: host.cast(),
             key,
-        });
-        self.windows.last()
+        }));
+        self.windows.last().map(|w| &**w)
     }
 
     /// Reads a 64-bit value (a page-table entry) at `phys`.

@@ -274,7 +274,13 @@ impl Vcpu {
     /// the ring-0 stack.
     pub fn new(vm: &Vm, id: u64, cpuid: &CpuId, cr3: u64, area: &CpuArea) -> Result<Self, VmError> {
         let k = |what| move |e| VmError::Kvm(what, e);
-        let mut fd = vm.fd().create_vcpu(id).map_err(k("CREATE_VCPU"))?;
+        // A kick (a signal for the program) can interrupt it: try again.
+        let mut fd = loop {
+            match vm.fd().create_vcpu(id) {
+                Err(e) if e.errno() == libc::EINTR => continue,
+                r => break r.map_err(k("CREATE_VCPU"))?,
+            }
+        };
         fd.set_cpuid2(cpuid).map_err(k("SET_CPUID2"))?;
 
         let mut sregs: kvm_sregs = fd.get_sregs().map_err(k("GET_SREGS"))?;

@@ -22,7 +22,7 @@ pub enum VmError {
 /// The VM.
 #[derive(Debug)]
 pub struct Vm {
-    kvm: Kvm,
+    kvm: std::sync::Arc<Kvm>,
     fd: VmFd,
     /// Guest-physical memory below this is registered with KVM (memory slots `0..slots`).
     registered: u64,
@@ -51,7 +51,23 @@ impl Vm {
                 return Err(VmError::MissingCap(name));
             }
         }
-        let fd = kvm.create_vm().map_err(|e| VmError::Kvm("CREATE_VM", e))?;
+        Self::with_kvm(std::sync::Arc::new(kvm), ram)
+    }
+
+    /// Another VM from the same `/dev/kvm` handle (a forked program's: the thread that creates
+    /// it is confined and cannot open `/dev/kvm` again).
+    pub fn sibling(&self, ram: &GuestRam) -> Result<Self, VmError> {
+        Self::with_kvm(self.kvm.clone(), ram)
+    }
+
+    fn with_kvm(kvm: std::sync::Arc<Kvm>, ram: &GuestRam) -> Result<Self, VmError> {
+        // A kick (a signal for the program) can interrupt it: try again.
+        let fd = loop {
+            match kvm.create_vm() {
+                Err(e) if e.errno() == libc::EINTR => continue,
+                r => break r.map_err(|e| VmError::Kvm("CREATE_VM", e))?,
+            }
+        };
         let mut vm = Vm {
             kvm,
             fd,

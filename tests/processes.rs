@@ -1,0 +1,132 @@
+//! New programs: fork, vfork, posix_spawn, wait4 and signals between programs, each child a
+//! micro-VM of its own inside the same mvm run. Real programs (dash pipelines and command
+//! substitution, python3's subprocess, coreutils in pipelines) and a C program making the calls
+//! directly, compared with native runs; and the end of a run with children still running
+//! (`--timeout`, SIGTERM) leaving nothing behind.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{assert_group_gone, program, stderr_without_mvm, Outcome, Run};
+use std::thread;
+use std::time::Duration;
+
+const DASH: &str = "/usr/bin/dash";
+const PYTHON: &str = "/usr/bin/python3";
+
+fn assert_same(vm: &Outcome, native: &Outcome, what: &str) {
+    // mvm's own one-line report of a death by signal is the only stderr it adds.
+    let vm_err = stderr_without_mvm(vm);
+    assert!(
+        vm.code() == native.shell_status()
+            && vm.stdout == native.stdout
+            && vm_err == native.stderr_str(),
+        "{what}: differs from the native run\n== mvm ==\n{}\n== native ==\n{}",
+        vm.describe(),
+        native.describe()
+    );
+}
+
+fn compare(prog: &str, args: &[&str]) -> Outcome {
+    let vm = Run::mvm_run(&[], prog, args).run();
+    let native = Run::native(prog, args).run();
+    assert_same(&vm, &native, &format!("{prog} {args:?}"));
+    vm
+}
+
+#[test]
+fn c_program_fork_wait_and_signals_match_native() {
+    let prog = program("fork_calls");
+    let p = prog.to_str().unwrap();
+    // Several times: children end in any order, their statuses must not.
+    for _ in 0..3 {
+        let vm = compare(p, &[]);
+        vm.assert_code(0);
+        assert!(vm.stdout_str().ends_with("done\n"), "{}", vm.describe());
+    }
+}
+
+#[test]
+fn dash_pipelines_substitutions_and_statuses() {
+    let scripts = [
+        "x=$(echo sub); echo \"$x\"; echo a b | /usr/bin/wc -w",
+        "/usr/bin/seq 1 20000 | /usr/bin/sort -rn | /usr/bin/head -3",
+        "/bin/busybox false; echo $?; /bin/busybox sh -c 'exit 7'; echo $?",
+        "/usr/bin/printf 'b\\na\\nc\\n' | /usr/bin/sort | /usr/bin/tr a-z A-Z | /usr/bin/cat -n",
+        "for i in 1 2 3 4 5; do echo $i; done | /usr/bin/tac",
+        "/bin/busybox sleep 0.1 & /bin/busybox echo bg started; wait; echo waited $?",
+        "(exit 3); echo $?; ( /bin/busybox kill -TERM $$ ) ; echo not reached",
+        "n=$(/usr/bin/seq 1 300 | /usr/bin/wc -l); echo lines $n",
+        "/usr/bin/nonexistent 2>/dev/null; echo $?",
+    ];
+    for s in scripts {
+        compare(DASH, &["-c", s]);
+    }
+}
+
+#[test]
+fn python_subprocess_and_os_fork() {
+    let code = "import os, subprocess, sys\n\
+                print(subprocess.run(['/usr/bin/echo', 'hi'], capture_output=True).stdout)\n\
+                print(subprocess.run(['/bin/busybox', 'false']).returncode)\n\
+                print(subprocess.check_output('echo a b c | /usr/bin/wc -w', shell=True))\n\
+                p = subprocess.Popen(['/usr/bin/cat'], stdin=subprocess.PIPE, stdout=subprocess.PIPE)\n\
+                print(p.communicate(b'through cat')[0], p.returncode)\n\
+                try:\n    subprocess.run(['/nonexistent'])\nexcept FileNotFoundError as e:\n    print('FileNotFoundError', e.errno)\n\
+                pid = os.fork()\n\
+                if pid == 0:\n    os._exit(42)\n\
+                print('child status', os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n\
+                sys.stdout.flush()\n";
+    compare(PYTHON, &["-c", code]).assert_code(0);
+}
+
+#[test]
+fn timeout_ends_a_pipeline_and_leaves_nothing() {
+    let running = Run::mvm([
+        "run",
+        "--timeout",
+        "1",
+        DASH,
+        "-c",
+        "/bin/busybox sleep 100 | /bin/busybox sleep 100; echo no",
+    ])
+    .spawn();
+    let pgid = running.pid();
+    let out = running.wait();
+    out.assert_code(124);
+    assert_eq!(out.stdout_str(), "", "{}", out.describe());
+    assert_group_gone(pgid);
+}
+
+#[test]
+fn sigterm_ends_the_shell_and_its_children() {
+    let mut running = Run::mvm([
+        "run",
+        DASH,
+        "-c",
+        "echo ready; /bin/busybox sleep 100 | /bin/busybox sleep 100",
+    ])
+    .spawn();
+    let pgid = running.pid();
+    running.wait_for_stdout("ready\n");
+    thread::sleep(Duration::from_millis(100));
+    running.signal(libc::SIGTERM);
+    let out = running.wait();
+    out.assert_code(143);
+    assert_group_gone(pgid);
+}
+
+#[test]
+fn the_first_programs_end_ends_its_children() {
+    // dash starts a background sleeper and exits: as when init leaves a pid namespace, the
+    // children go with it and the run ends with the first program's status.
+    let out = Run::mvm([
+        "run",
+        DASH,
+        "-c",
+        "/bin/busybox sleep 100 & echo started; exit 5",
+    ])
+    .run();
+    out.assert_code(5);
+    assert_eq!(out.stdout_str(), "started\n", "{}", out.describe());
+}
