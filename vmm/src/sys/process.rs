@@ -762,7 +762,10 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
         spare: Vec::new(),
         vm,
         cpuid: task.cpuid.clone(),
-        vcpus: 1,
+        // Fresh ids, and kernel-window pages never mapped in the copy: a present page-table
+        // entry rewritten from the host would not reach KVM's shadow (the copies of the
+        // parent's vCPU pages stay, unused).
+        vcpus: task.vcpus,
         fds: task.fds.clone(),
         sigs,
         cwd: task.cwd.clone(),
