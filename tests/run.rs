@@ -663,7 +663,7 @@ fn kernel_pages_are_out_of_reach() {
         "{}",
         out.describe()
     );
-    for what in ["write-code", "read-gdt", "read-stack"] {
+    for what in ["write-code", "read-gdt", "read-stack", "read-cpu-area"] {
         let out = Run::mvm_run(&[], &prog, &[what]).run();
         out.assert_code(139);
         assert!(

@@ -1,10 +1,15 @@
 /* Pokes at mvm's tiny kernel from ring 3 (addresses from vmm/src/layout.rs): reading its code page
  * is allowed (PVM needs ring-0 code user-readable), writing it or touching its tables and stack
- * must fault. argv[1]: read-code | write-code | read-gdt | read-stack. */
+ * must fault, and so must a second vCPU's page (a thread's GDT, TSS and stack).
+ * argv[1]: read-code | write-code | read-gdt | read-stack | read-cpu-area. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
-#define KERNEL_VBASE 0x7ffffff00000UL
+static void *nothing(void *a) { return a; }
+
+#define KERNEL_VBASE 0x7fffffc00000UL
+#define CPU_AREAS 0x10000UL
 
 int main(int argc, char **argv)
 {
@@ -20,6 +25,12 @@ int main(int argc, char **argv)
         printf("gdt %02x\n", gdt[16]);
     else if (!strcmp(what, "read-stack"))
         printf("stack %02x\n", stack[0]);
+    else if (!strcmp(what, "read-cpu-area")) {
+        pthread_t t;
+        pthread_create(&t, NULL, nothing, NULL);
+        pthread_join(t, NULL);
+        printf("cpu area %02x\n", *(volatile unsigned char *)(KERNEL_VBASE + CPU_AREAS));
+    }
     else
         return 2;
     printf("survived %s\n", what);

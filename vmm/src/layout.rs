@@ -3,7 +3,7 @@
 //!
 //! Guest-physical memory starts with a small system area (kernel text, GDT, IDT, TSS, ring-0
 //! stack); page tables and user pages are allocated above it. The kernel sees the system area at
-//! `KERNEL_VBASE + phys`, the last MiB of the lower half: under PVM the guest owns only the lower
+//! `KERNEL_VBASE + phys`, the last 4 MiB of the lower half: under PVM the guest owns only the lower
 //! half of the address space (the upper half is the host's, and an entry point there faults), so
 //! the kernel sits just above the program's space instead of in the upper half as Linux's does.
 //! Everything below `USER_TOP` is the program's.
@@ -11,8 +11,11 @@
 /// One page: the unit of every mapping mvm makes for a program.
 pub const PAGE_SIZE: u64 = 4096;
 
-/// Where guest-physical 0 appears in the kernel's virtual window: the last MiB below 2^47.
-pub const KERNEL_VBASE: u64 = 0x7fff_fff0_0000;
+/// Where guest-physical 0 appears in the kernel's virtual window: the last 4 MiB below 2^47
+/// (the system area, then one page per vCPU).
+pub const KERNEL_VBASE: u64 = 0x7fff_ffc0_0000;
+/// The kernel's window: `KERNEL_VBASE..KERNEL_VBASE + KERNEL_WINDOW` (up to 2^47).
+pub const KERNEL_WINDOW: u64 = 4 << 20;
 /// The kernel's one page of code (loaded from its ELF by linux-loader).
 pub const KERNEL_TEXT_PHYS: u64 = 0x1000;
 /// The global descriptor table.
@@ -39,7 +42,7 @@ pub const CPU_TSS: u64 = 0x80;
 /// Where the ring-0 stack begins in a vCPU's page (it grows down from the page's end).
 pub const CPU_STACK: u64 = 0x100;
 /// How many vCPUs (threads) a VM can have at once: the kernel window's pages past `CPU_AREAS`.
-pub const MAX_VCPUS: u64 = 1 + (0x10_0000 - CPU_AREAS) / PAGE_SIZE;
+pub const MAX_VCPUS: u64 = 1 + (KERNEL_WINDOW - CPU_AREAS) / PAGE_SIZE;
 
 /// The kernel-virtual address of a system-area physical address.
 pub const fn kva(phys: u64) -> u64 {
@@ -70,7 +73,7 @@ pub const USER_CS: u16 = 0x33;
 /// The TSS selector.
 pub const TSS_SEL: u16 = 0x40;
 
-/// One past the highest user address: Linux's `TASK_SIZE` (0x7fff_ffff_f000) less the kernel's MiB.
+/// One past the highest user address: Linux's `TASK_SIZE` (0x7fff_ffff_f000) less the kernel's window.
 pub const USER_TOP: u64 = KERNEL_VBASE;
 /// Top of the initial stack.
 pub const STACK_TOP: u64 = 0x7fff_ff00_0000;
