@@ -160,6 +160,37 @@ int main(void)
     waitpid(c, &st, 0);
     printf("exec of a missing program: %s\n", describe(st));
 
+    /* waitid */
+    c = fork();
+    if (c == 0)
+        _exit(11);
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    int wr = waitid(P_PID, c, &si, WEXITED | WNOWAIT);
+    printf("waitid WNOWAIT: %d, signo %s code %d status %d, right pid %d\n", wr,
+           sigabbrev_np(si.si_signo), si.si_code, si.si_status, si.si_pid == c);
+    memset(&si, 0, sizeof si);
+    wr = waitid(P_ALL, 0, &si, WEXITED);
+    printf("waitid again reaps it: %d, right pid %d, status %d\n", wr, si.si_pid == c, si.si_status);
+    memset(&si, 0xff, sizeof si);
+    c = fork();
+    if (c == 0) {
+        pause();
+        _exit(0);
+    }
+    wr = waitid(P_PID, c, &si, WEXITED | WNOHANG);
+    printf("waitid WNOHANG, child running: %d, si_pid %d\n", wr, si.si_pid);
+    kill(c, SIGUSR1);
+    wr = waitid(P_PID, c, &si, WEXITED);
+    printf("waitid after SIGUSR1: %d, code %d (CLD_KILLED %d), status %s\n", wr, si.si_code, CLD_KILLED,
+           sigabbrev_np(si.si_status));
+    errno = 0;
+    wr = waitid(P_PID, c, &si, WEXITED);
+    printf("waitid, reaped: %d %s\n", wr, strerrorname_np(errno));
+    errno = 0;
+    wr = wait4(-1, &st, WNOWAIT, NULL);
+    printf("wait4 with WNOWAIT: %d %s\n", wr, strerrorname_np(errno));
+
     /* vfork */
     c = vfork();
     if (c == 0)

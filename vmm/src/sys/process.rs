@@ -826,16 +826,10 @@ const WALL: i32 = 0x4000_0000;
 const WCLONE: i32 = 0x8000_0000u32 as i32;
 const WNOTHREAD: i32 = 0x2000_0000;
 
-/// wait4(2): a child that has ended (reaped unless WNOWAIT), waiting for one unless WNOHANG.
-/// Every program of a run is in one process group, so a group selector means any child.
-pub fn wait4(task: &mut Task, a: Args) -> SysResult {
-    let (sel, wstatus, options, rusage) = (a[0] as i32, a[1], a[2] as i32, a[3]);
-    if options & !(WNOHANG | WUNTRACED | WCONTINUED | WNOWAIT | WALL | WCLONE | WNOTHREAD) != 0 {
-        return err(libc::EINVAL);
-    }
-    if sel == i32::MIN {
-        return err(libc::ESRCH);
-    }
+/// Waits for a child `sel` picks (-1 or a group: any; else that pid) to have ended: its pid and
+/// wait status, reaped unless WNOWAIT; `None` if none has and WNOHANG. Every program of a run is
+/// in one process group, so a group selector means any child.
+fn reap(task: &mut Task, sel: i32, options: i32) -> Result<Option<(i32, i32)>, SysError> {
     loop {
         let me = task.pid;
         let kids: Vec<_> = task
@@ -850,26 +844,89 @@ pub fn wait4(task: &mut Task, a: Args) -> SysResult {
         for k in &kids {
             let status = *k.status.lock().unwrap();
             if let Some(st) = status {
-                if wstatus != 0 {
-                    task.mm.write_obj(wstatus, &st)?;
-                }
-                if rusage != 0 {
-                    task.mm.write(rusage, &[0u8; 144])?;
-                }
                 if options & WNOWAIT == 0 {
                     task.machine.remove(k.pid);
                 }
-                return Ok(k.pid as u64);
+                return Ok(Some((k.pid, st)));
             }
         }
         if options & WNOHANG != 0 {
-            return Ok(0);
+            return Ok(None);
         }
         if super::signal::interrupted(task) {
             return err(libc::EINTR);
         }
         task.wait_wake(None);
     }
+}
+
+/// wait4(2): a child that has ended, waiting for one unless WNOHANG (no stopped or continued
+/// children: there is no job control).
+pub fn wait4(task: &mut Task, a: Args) -> SysResult {
+    let (sel, wstatus, options, rusage) = (a[0] as i32, a[1], a[2] as i32, a[3]);
+    if options & !(WNOHANG | WUNTRACED | WCONTINUED | WALL | WCLONE | WNOTHREAD) != 0 {
+        return err(libc::EINVAL);
+    }
+    if sel == i32::MIN {
+        return err(libc::ESRCH);
+    }
+    let Some((pid, st)) = reap(task, sel, options)? else {
+        return Ok(0);
+    };
+    if wstatus != 0 {
+        task.mm.write_obj(wstatus, &st)?;
+    }
+    if rusage != 0 {
+        task.mm.write(rusage, &[0u8; 144])?;
+    }
+    Ok(pid as u64)
+}
+
+const WEXITED: i32 = 4;
+const WSTOPPED: i32 = 2;
+
+/// waitid(2): as wait4, reporting in a siginfo (P_ALL, P_PID, P_PGID; WEXITED).
+pub fn waitid(task: &mut Task, a: Args) -> SysResult {
+    let (idtype, id, infop, options, rusage) = (a[0] as i32, a[1] as i32, a[2], a[3] as i32, a[4]);
+    let known = WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT | WALL | WCLONE | WNOTHREAD;
+    if options & !known != 0 || options & (WEXITED | WSTOPPED | WCONTINUED) == 0 {
+        return err(libc::EINVAL);
+    }
+    let sel = match idtype {
+        0 | 2 => -1,
+        1 if id > 0 => id,
+        1 => return err(libc::EINVAL),
+        _ => return err(libc::EINVAL),
+    };
+    if options & WEXITED == 0 {
+        // Only stopped or continued children asked for: there are none to report.
+        return if options & WNOHANG != 0 {
+            Ok(0)
+        } else {
+            err(libc::ECHILD)
+        };
+    }
+    let found = reap(task, sel, options)?;
+    if infop != 0 {
+        let mut info = [0u8; 128];
+        if let Some((pid, st)) = found {
+            let (code, status): (i32, i32) = if st & 0x7f == 0 {
+                (1, (st >> 8) & 0xff) // CLD_EXITED
+            } else {
+                (2, st & 0x7f) // CLD_KILLED
+            };
+            info[0..4].copy_from_slice(&libc::SIGCHLD.to_le_bytes());
+            info[8..12].copy_from_slice(&code.to_le_bytes());
+            info[16..20].copy_from_slice(&pid.to_le_bytes());
+            info[20..24].copy_from_slice(&task.aux.uid.to_le_bytes());
+            info[24..28].copy_from_slice(&status.to_le_bytes());
+        }
+        task.mm.write(infop, &info)?;
+    }
+    if rusage != 0 {
+        task.mm.write(rusage, &[0u8; 144])?;
+    }
+    Ok(0)
 }
 
 /// clone3(2): as clone, from a `struct clone_args`.

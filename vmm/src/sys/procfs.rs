@@ -1,6 +1,7 @@
 //! The synthesized `/proc` and `/dev`: what programs expect to find there, generated from the
 //! program's own state (its address space, descriptors, the VM's sizes), never the host's.
-//! `/proc/self` (also `/proc/1`, `/proc/thread-self`): `exe`, `cwd`, `fd/`, `maps`, `status`;
+//! `/proc/self` (also `/proc/PID` for the program's own pid, `/proc/thread-self`): `exe`, `cwd`,
+//! `fd/`, `maps`, `status`;
 //! `/proc/cpuinfo` (the host's first CPU, once per CPU the VM shows), `/proc/meminfo`
 //! (`--memory`), `/proc/stat` (its `cpu` lines);
 //! `/dev/null`, `zero`, `full`, `random`, `urandom` (the host's devices), `tty` when mvm has a
@@ -63,12 +64,13 @@ fn dir(names: &[(&str, u8)]) -> Node {
 
 fn node(task: &mut Task, guest: &str) -> Result<Node, SysError> {
     let parts: Vec<&str> = guest.split('/').filter(|c| !c.is_empty()).collect();
-    let pid = |p: &str| matches!(p, "self" | "thread-self" | "1");
+    let me = task.pid.to_string();
+    let pid = |p: &str| p == "self" || p == "thread-self" || p == me;
     Ok(match parts.as_slice() {
         ["proc"] => dir(&[
             (".", DT_DIR),
             ("..", DT_DIR),
-            ("1", DT_DIR),
+            (me.as_str(), DT_DIR),
             ("self", DT_DIR),
             ("thread-self", DT_DIR),
             ("cpuinfo", DT_REG),
@@ -228,13 +230,22 @@ fn status(task: &Task) -> Vec<u8> {
     let name = task.exe.rsplit('/').next().unwrap_or_default();
     let rss = task.mm.ram.user_frames() * 4;
     let (u, g) = (task.aux.uid, task.aux.gid);
+    let (pid, tid, threads) = (task.pid, task.tid, task.live);
+    let ppid = task.me.ppid.load(std::sync::atomic::Ordering::Acquire);
+    let cpus = super::process::vm_cpus();
+    let mask = if cpus >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << cpus) - 1
+    };
     format!(
-        "Name:\t{name:.15}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t1\nNgid:\t0\nPid:\t1\n\
-         PPid:\t0\nTracerPid:\t0\nUid:\t{u}\t{u}\t{u}\t{u}\nGid:\t{g}\t{g}\t{g}\t{g}\n\
-         FDSize:\t{}\nVmRSS:\t{rss:>8} kB\nThreads:\t1\nSigQ:\t0/63000\n\
-         Cpus_allowed:\t1\nCpus_allowed_list:\t0\n",
+        "Name:\t{name:.15}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t{pid}\nNgid:\t0\n\
+         Pid:\t{tid}\nPPid:\t{ppid}\nTracerPid:\t0\nUid:\t{u}\t{u}\t{u}\t{u}\n\
+         Gid:\t{g}\t{g}\t{g}\t{g}\nFDSize:\t{}\nVmRSS:\t{rss:>8} kB\nThreads:\t{threads}\n\
+         SigQ:\t0/63000\nCpus_allowed:\t{mask:x}\nCpus_allowed_list:\t0-{}\n",
         task.fs.umask,
-        super::fs::MAX_FDS
+        super::fs::MAX_FDS,
+        cpus - 1
     )
     .into_bytes()
 }

@@ -112,6 +112,7 @@ table! {
     230 clock_nanosleep time::clock_nanosleep, Full "iixx" "";
     231 exit_group process::exit_group, Full "i" "";
     234 tgkill signal::tgkill, Partial "iii" "to the program's one thread";
+    247 waitid process::waitid, Partial "iixix" "no stopped/continued children; P_PIDFD is EINVAL; rusage is zeros";
     270 pselect6 poll::pselect6, Full "ixxxxx" "";
     271 ppoll poll::ppoll, Full "xixxi" "";
     273 set_robust_list process::set_robust_list, Full "xi" "";
