@@ -569,3 +569,17 @@ fn ctrl_c_reaches_python_main_thread_while_workers_wait() {
         vm.assert_code(7);
     }
 }
+
+// ---- C: many threads at once ---------------------------------------------------------------------
+
+#[test]
+fn six_hundred_threads_alive_at_once() {
+    // Each is a vCPU with its own page in the kernel's window (up to 1,009 at once).
+    let vm = compare(&program("threads_many"), &["600"]);
+    vm.assert_code(0);
+    assert!(
+        vm.stdout_str().ends_with("joined all, sum 179700\n"),
+        "{}",
+        vm.describe()
+    );
+}
