@@ -45,6 +45,9 @@ pub struct RunArgs {
     /// Bind a host directory into the program's view, read-only unless :rw.
     #[arg(short = 'v', long = "volume", value_name = "HOST:GUEST[:ro|:rw]")]
     pub volume: Vec<String>,
+    /// Publish the program's port GUEST as the host's port HOST: the ports it may listen on.
+    #[arg(short = 'p', long = "publish", value_name = "HOST:GUEST")]
+    pub publish: Vec<String>,
     /// End the program after DURATION (e.g. 500ms, 10s, 2m); mvm then exits with 124.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<std::time::Duration>,
@@ -122,6 +125,11 @@ impl RunArgs {
             .iter()
             .map(|v| crate::policy::Volume::parse(v))
             .collect::<Result<Vec<_>, _>>()?;
+        let publish = self
+            .publish
+            .iter()
+            .map(|p| crate::policy::Publish::parse(p))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut command = self.command.into_iter();
         Ok(RunSpec {
             program: command.next().expect("clap requires PROGRAM"),
@@ -130,6 +138,7 @@ impl RunArgs {
             workdir,
             rootfs,
             volumes,
+            publish,
             memory: if self.memory == 0 {
                 DEFAULT_MEMORY
             } else {

@@ -56,6 +56,76 @@ pub struct Mount {
     hidden: HashSet<(u64, u64)>,
 }
 
+/// A `-p HOST:GUEST` publication: the program's GUEST port is the host's HOST port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Publish {
+    /// The host's port.
+    pub host: u16,
+    /// The program's port.
+    pub guest: u16,
+}
+
+impl Publish {
+    /// Parses `HOST:GUEST` or `PORT` (both the same), with an optional `/tcp` or `/udp` (a
+    /// publication covers both).
+    pub fn parse(s: &str) -> Result<Publish, String> {
+        let bad = || format!("-p {s}: expected HOST:GUEST or PORT (ports 1-65535)");
+        let body = s
+            .strip_suffix("/tcp")
+            .or_else(|| s.strip_suffix("/udp"))
+            .unwrap_or(s);
+        let port = |p: &str| p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(bad);
+        match body.split(':').collect::<Vec<_>>().as_slice() {
+            [p] => Ok(Publish {
+                host: port(p)?,
+                guest: port(p)?,
+            }),
+            [h, g] => Ok(Publish {
+                host: port(h)?,
+                guest: port(g)?,
+            }),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// The ports a run may listen on (decided here, enforced by `sys::net`): those published with
+/// `-p`, mapped to their host ports, and port 0 (the host picks one, as for a client).
+#[derive(Debug, Clone, Default)]
+pub struct Ports {
+    published: Vec<Publish>,
+}
+
+impl Ports {
+    /// The run's publications.
+    pub fn new(published: &[Publish]) -> Ports {
+        Ports {
+            published: published.to_vec(),
+        }
+    }
+
+    /// The host port to bind for the program's `guest` port, or EACCES (as binding a port
+    /// needs a privilege the program lacks).
+    pub fn bind(&self, guest: u16) -> Result<u16, i32> {
+        if guest == 0 {
+            return Ok(0);
+        }
+        self.published
+            .iter()
+            .find(|p| p.guest == guest)
+            .map(|p| p.host)
+            .ok_or(libc::EACCES)
+    }
+
+    /// The port the program knows for host port `host`.
+    pub fn guest_port(&self, host: u16) -> u16 {
+        self.published
+            .iter()
+            .find(|p| p.host == host)
+            .map_or(host, |p| p.guest)
+    }
+}
+
 /// A `-v HOST:GUEST[:ro|:rw]` bind mount.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Volume {

@@ -29,6 +29,9 @@ pub struct RunSpec {
     /// Host directories bound into the program's view.
     #[serde(default)]
     pub volumes: Vec<Volume>,
+    /// Ports published with `-p`.
+    #[serde(default)]
+    pub publish: Vec<crate::policy::Publish>,
     /// Most memory the program may have resident, in bytes.
     pub memory: u64,
     /// End the program after this long.

@@ -335,6 +335,8 @@ pub struct Process {
     pub cwd: String,
     /// What of the host the program may reach.
     pub fs: crate::policy::FsView,
+    /// The ports it may listen on.
+    pub ports: crate::policy::Ports,
     /// `--trace`.
     pub trace: bool,
     /// The path of the running executable (`/proc/self/exe`), for messages.

@@ -123,6 +123,7 @@ pub fn build(
         sigs: SigShared::default(),
         cwd: "/".into(),
         fs: crate::policy::FsView::host(),
+        ports: crate::policy::Ports::new(&spec.publish),
         trace: spec.trace,
         exe: String::new(),
         aux: stack::AuxInfo {

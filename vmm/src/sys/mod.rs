@@ -4,6 +4,7 @@
 
 pub mod fs;
 pub mod mem;
+pub mod net;
 pub mod path;
 pub mod poll;
 pub mod process;

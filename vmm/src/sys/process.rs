@@ -773,6 +773,7 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
             .fs
             .try_clone()
             .map_err(|_| SysError::Errno(libc::EMFILE))?,
+        ports: task.ports.clone(),
         trace: task.trace,
         exe: task.exe.clone(),
         aux: task.aux,

@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use super::{fs, mem, path, poll, process, signal, time, Args, SysResult};
+use super::{fs, mem, net, path, poll, process, signal, time, Args, SysResult};
 use crate::task::Task;
 
 /// How completely a syscall is served.
@@ -71,6 +71,21 @@ table! {
     34 pause signal::pause, Full "" "";
     35 nanosleep time::nanosleep, Full "xx" "";
     39 getpid process::getpid, Full "" "";
+    41 socket net::socket, Partial "iii" "AF_INET and AF_INET6 stream and datagram sockets; AF_UNIX only as socketpair; no raw or packet sockets";
+    42 connect net::connect, Full "fxi" "";
+    43 accept net::accept, Full "fxx" "";
+    44 sendto net::sendto, Full "fbixi" "";
+    45 recvfrom net::recvfrom, Full "fxixx" "";
+    46 sendmsg net::sendmsg, Partial "fxi" "no ancillary data (EOPNOTSUPP)";
+    47 recvmsg net::recvmsg, Partial "fxi" "ancillary data is never delivered";
+    48 shutdown net::shutdown, Full "fi" "";
+    49 bind net::bind, Partial "fxi" "ports published with -p, or port 0 (EACCES otherwise); no named Unix sockets";
+    50 listen net::listen, Full "fi" "";
+    51 getsockname net::getsockname, Full "fxx" "";
+    52 getpeername net::getpeername, Full "fxx" "";
+    53 socketpair net::socketpair, Partial "iiix" "AF_UNIX only";
+    54 setsockopt net::setsockopt, Partial "fiixi" "options that need privileges are EPERM";
+    55 getsockopt net::getsockopt, Full "fiixx" "";
     59 execve process::execve, Partial "sxx" "static executables only until dynamic loading lands";
     56 clone process::clone, Partial "xxxxx" "threads (CLONE_THREAD with CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND), and new programs as fork/vfork do; no namespaces, no CLONE_VM without CLONE_THREAD or CLONE_VFORK";
     57 fork process::fork, Partial "" "the child is a new micro-VM with a copy of the memory; shared memory (MAP_SHARED anonymous) is not shared with it";
@@ -106,17 +121,23 @@ table! {
     202 futex process::futex, Partial "xiixxi" "PI locks are plain handoffs (no priority boosting); FUTEX_WAIT_REQUEUE_PI is ENOSYS";
     203 sched_setaffinity process::sched_setaffinity, Partial "iix" "accepted, threads are not pinned";
     204 sched_getaffinity process::sched_getaffinity, Full "iix" "";
+    213 epoll_create net::epoll_create, Full "i" "";
     218 set_tid_address process::set_tid_address, Full "x" "";
     228 clock_gettime time::clock_gettime, Full "ix" "";
     229 clock_getres time::clock_getres, Full "ix" "";
     230 clock_nanosleep time::clock_nanosleep, Full "iixx" "";
     231 exit_group process::exit_group, Full "i" "";
+    232 epoll_wait net::epoll_wait, Full "fxii" "";
+    233 epoll_ctl net::epoll_ctl, Full "fifx" "";
     234 tgkill signal::tgkill, Partial "iii" "to the program's one thread";
     247 waitid process::waitid, Partial "iixix" "no stopped/continued children; P_PIDFD is EINVAL; rusage is zeros";
     270 pselect6 poll::pselect6, Full "ixxxxx" "";
     271 ppoll poll::ppoll, Full "xixxi" "";
     273 set_robust_list process::set_robust_list, Full "xi" "";
     274 get_robust_list process::get_robust_list, Partial "ixx" "another thread's list reads as empty";
+    281 epoll_pwait net::epoll_pwait, Full "fxiixi" "";
+    288 accept4 net::accept4, Full "fxxi" "";
+    291 epoll_create1 net::epoll_create1, Full "i" "";
     292 dup3 fs::dup3, Full "ffi" "";
     262 newfstatat path::newfstatat, Full "fsxx" "";
     302 prlimit64 process::prlimit64, Full "iixx" "";

@@ -1,0 +1,148 @@
+//! Networking: a server in mvm on a port published with `-p`, reached from the host; a client
+//! in mvm reaching a host server; the port policy (unpublished ports are refused, a published one
+//! shows as the program's own); UDP, socketpairs and epoll compared with native runs.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{assert_group_gone, stderr_without_mvm, Outcome, Run};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+const PYTHON: &str = "/usr/bin/python3";
+
+fn compare(opts: &[&str], args: &[&str]) -> Outcome {
+    let vm = Run::mvm_run(opts, PYTHON, args).run();
+    let native = Run::native(PYTHON, args).run();
+    assert!(
+        vm.code() == native.shell_status()
+            && vm.stdout == native.stdout
+            && stderr_without_mvm(&vm) == native.stderr_str(),
+        "differs from the native run\n== mvm ==\n{}\n== native ==\n{}",
+        vm.describe(),
+        native.describe()
+    );
+    vm
+}
+
+/// A host port nobody listens on now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn http_server_in_mvm_serves_a_host_client() {
+    let dir = common::scratch("net_www");
+    std::fs::write(dir.join("index.html"), "hello over http\n").unwrap();
+    let port = free_port();
+    let publish = format!("{port}:8080");
+    let vol = format!("{}:/www", dir.display());
+    let mut running = Run::mvm([
+        "run",
+        "-p",
+        &publish,
+        "-v",
+        &vol,
+        "-w",
+        "/www",
+        PYTHON,
+        "-u",
+        "-m",
+        "http.server",
+        "8080",
+    ])
+    .spawn();
+    let pgid = running.pid();
+    running.wait_for_stdout("Serving HTTP on 0.0.0.0 port 8080");
+    for _ in 0..3 {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(b"GET /index.html HTTP/1.0\r\n\r\n").unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        assert!(resp.starts_with("HTTP/1.0 200 OK"), "{resp}");
+        assert!(resp.ends_with("\r\n\r\nhello over http\n"), "{resp}");
+    }
+    running.signal(libc::SIGTERM);
+    let out = running.wait();
+    out.assert_code(143);
+    assert_group_gone(pgid);
+}
+
+#[test]
+fn client_in_mvm_reaches_a_host_server() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        for _ in 0..2 {
+            let (mut c, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 64];
+            let n = c.read(&mut buf).unwrap();
+            c.write_all(&buf[..n].to_ascii_uppercase()).unwrap();
+        }
+    });
+    let code = format!(
+        "import socket\n\
+         s = socket.create_connection(('127.0.0.1', {port}))\n\
+         s.sendall(b'ping from the guest')\n\
+         print(s.recv(64).decode())\n\
+         print(s.getpeername()[1] == {port})\n"
+    );
+    // Natively first, then under mvm: the same output.
+    compare(&[], &["-c", &code]).assert_code(0);
+    server.join().unwrap();
+}
+
+#[test]
+fn unpublished_ports_are_refused_published_ones_show_as_the_programs() {
+    let code = "import socket\n\
+                s = socket.socket()\n\
+                try:\n    s.bind(('127.0.0.1', 8080))\n    print('bound', s.getsockname()[1])\n\
+                except PermissionError as e:\n    print('refused', e.errno)\n";
+    let vm = Run::mvm_run(&[], PYTHON, &["-c", code]).run();
+    assert_eq!(vm.stdout_str(), "refused 13\n", "{}", vm.describe());
+    let port = free_port();
+    let publish = format!("{port}:8080");
+    let vm = Run::mvm_run(&["-p", &publish], PYTHON, &["-c", code]).run();
+    assert_eq!(vm.stdout_str(), "bound 8080\n", "{}", vm.describe());
+    // Port 0 (the host picks one) is a client's bind: allowed.
+    let code = "import socket\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\nprint(s.getsockname()[1] > 0)\n";
+    compare(&[], &["-c", code]).assert_code(0);
+}
+
+#[test]
+fn bad_publish_flags_are_one_line_errors() {
+    for bad in ["0:80", "x:80", "1:2:3", "70000"] {
+        let out = Run::mvm(["run", "-p", bad, "/bin/busybox", "true"]).run();
+        out.assert_code(125);
+        assert!(out.stderr_str().contains("-p"), "{}", out.describe());
+    }
+}
+
+#[test]
+fn udp_socketpair_and_epoll_match_native() {
+    let code = "import socket, selectors\n\
+                a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(('127.0.0.1', 0))\n\
+                b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(('127.0.0.1', 0))\n\
+                a.sendto(b'datagram', b.getsockname())\n\
+                data, peer = b.recvfrom(64)\n\
+                print(data, peer == a.getsockname())\n\
+                x, y = socket.socketpair()\n\
+                sel = selectors.EpollSelector()\n\
+                sel.register(y, selectors.EVENT_READ, 'y')\n\
+                print(sel.select(timeout=0))\n\
+                x.sendall(b'through the pair')\n\
+                print([(k.data, ev) for k, ev in sel.select(timeout=5)])\n\
+                print(y.recv(64))\n\
+                x.close()\n\
+                print(y.recv(64))\n\
+                m, n = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)\n\
+                m.sendmsg([b'scatter', b'-gather'])\n\
+                print(n.recvmsg(64)[0])\n";
+    compare(&[], &["-c", code]).assert_code(0);
+}

@@ -1,0 +1,502 @@
+//! Sockets and epoll, served by host sockets under the run's port policy (`policy::Ports`):
+//! TCP and UDP over IPv4 and IPv6, and anonymous Unix socket pairs. A program may listen only on
+//! ports published with `-p HOST:GUEST` (it binds GUEST; mvm binds HOST), or on port 0; it may
+//! connect out, as a container on Docker's default network can. Raw and packet sockets, Unix
+//! sockets with names, and options that need privileges are refused as an unprivileged program
+//! is refused them. Calls that can wait (connect, accept, send, receive, epoll_wait) are made
+//! without the process lock.
+
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::sync::Arc;
+
+use super::fs::OpenFile;
+use super::{err, host, Args, SysError, SysResult};
+use crate::task::Task;
+
+const MAX_ADDR: usize = 128;
+
+fn own(fd: i32) -> OwnedFd {
+    // SAFETY: `fd` is a fresh descriptor from the host, owned by nobody else.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// The host socket behind guest `fd`, held (a close by another thread meanwhile cannot recycle
+/// it); ENOTSOCK if it is not a socket.
+fn sock(task: &Task, fd: u64) -> Result<Arc<OpenFile>, SysError> {
+    let f = task.fds.file(fd)?;
+    let mut st: libc::stat = unsafe_zeroed();
+    // SAFETY: `st` is valid for writing.
+    host(unsafe { libc::fstat(f.raw(), &mut st) } as isize)?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
+        return err(libc::ENOTSOCK);
+    }
+    Ok(f)
+}
+
+fn unsafe_zeroed<T>() -> T {
+    // SAFETY: used only for plain C structs (stat, sockaddr storage) for which zero is valid.
+    unsafe { std::mem::zeroed() }
+}
+
+/// Runs a host call that may wait, without the process lock; the result as a syscall result.
+fn blocking(task: &mut Task, f: impl FnOnce() -> isize) -> SysResult {
+    let r = task.unlocked(f);
+    host(r)
+}
+
+/// The port of an IPv4/IPv6 socket address, if it is one.
+fn port_of(addr: &[u8]) -> Option<u16> {
+    let family = u16::from_ne_bytes([*addr.first()?, *addr.get(1)?]) as i32;
+    matches!(family, libc::AF_INET | libc::AF_INET6).then(|| u16::from_be_bytes([addr[2], addr[3]]))
+}
+
+fn set_port(addr: &mut [u8], port: u16) {
+    addr[2..4].copy_from_slice(&port.to_be_bytes());
+}
+
+/// Reads a guest socket address of `len` bytes.
+fn read_addr(task: &mut Task, at: u64, len: u64) -> Result<Vec<u8>, SysError> {
+    if len as usize > MAX_ADDR || len < 2 {
+        return err(libc::EINVAL);
+    }
+    let mut a = vec![0u8; len as usize];
+    task.mm.read(at, &mut a)?;
+    Ok(a)
+}
+
+/// Writes a host socket address back to the guest (`at`, with its length at `len_at`, in/out as
+/// the ABI says), its port shown as the program knows it.
+fn write_addr(task: &mut Task, addr: &[u8], at: u64, len_at: u64) -> Result<(), SysError> {
+    if at == 0 {
+        return Ok(());
+    }
+    let room: u32 = task.mm.read_obj(len_at)?;
+    let mut a = addr.to_vec();
+    if let Some(p) = port_of(&a) {
+        let shown = task.ports.guest_port(p);
+        set_port(&mut a, shown);
+    }
+    let n = a.len().min(room as usize);
+    task.mm.write(at, &a[..n])?;
+    task.mm.write_obj(len_at, &(a.len() as u32))?;
+    Ok(())
+}
+
+/// socket(2): AF_INET/AF_INET6 stream and datagram sockets.
+pub fn socket(task: &mut Task, a: Args) -> SysResult {
+    let (domain, ty, proto) = (a[0] as i32, a[1] as i32, a[2] as i32);
+    let base = ty & 0xf;
+    let flags = ty & !0xf;
+    if flags & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
+        return err(libc::EINVAL);
+    }
+    match domain {
+        libc::AF_INET | libc::AF_INET6 => {}
+        libc::AF_UNIX => return err(libc::EACCES),
+        libc::AF_PACKET | libc::AF_NETLINK => return err(libc::EACCES),
+        _ => return err(libc::EAFNOSUPPORT),
+    }
+    match (base, proto) {
+        (libc::SOCK_STREAM, 0 | libc::IPPROTO_TCP) | (libc::SOCK_DGRAM, 0 | libc::IPPROTO_UDP) => {}
+        (libc::SOCK_RAW, _) => return err(libc::EPERM),
+        _ => return err(libc::EPROTONOSUPPORT),
+    }
+    // SAFETY: plain host call.
+    let fd = host(unsafe { libc::socket(domain, ty | libc::SOCK_CLOEXEC, proto) } as isize)?;
+    let cloexec = flags & libc::SOCK_CLOEXEC != 0;
+    task.fds
+        .install(OpenFile::owned(own(fd as i32), None, true), cloexec)
+}
+
+/// socketpair(2): anonymous Unix socket pairs.
+pub fn socketpair(task: &mut Task, a: Args) -> SysResult {
+    let (domain, ty, proto) = (a[0] as i32, a[1] as i32, a[2] as i32);
+    if domain != libc::AF_UNIX {
+        return err(libc::EOPNOTSUPP);
+    }
+    if ty & !(0xf | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
+        return err(libc::EINVAL);
+    }
+    let mut sv = [0i32; 2];
+    let flags = ty | libc::SOCK_CLOEXEC;
+    // SAFETY: `sv` has room for two descriptors.
+    let r = unsafe { libc::socketpair(domain, flags, proto, sv.as_mut_ptr()) };
+    host(r as isize)?;
+    let (x, y) = (own(sv[0]), own(sv[1]));
+    let cloexec = ty & libc::SOCK_CLOEXEC != 0;
+    let fx = task.fds.install(OpenFile::owned(x, None, true), cloexec)?;
+    let fy = match task.fds.install(OpenFile::owned(y, None, true), cloexec) {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = super::fs::close(task, [fx, 0, 0, 0, 0, 0]);
+            return Err(e);
+        }
+    };
+    task.mm.write_obj(a[3], &[fx as i32, fy as i32])?;
+    Ok(0)
+}
+
+/// bind(2): port 0, or a port published with `-p` (mvm binds the host port it maps to).
+pub fn bind(task: &mut Task, a: Args) -> SysResult {
+    let s = sock(task, a[0])?;
+    let mut addr = read_addr(task, a[1], a[2])?;
+    let Some(port) = port_of(&addr) else {
+        return err(libc::EAFNOSUPPORT);
+    };
+    let host_port = task.ports.bind(port).map_err(SysError::Errno)?;
+    set_port(&mut addr, host_port);
+    // SAFETY: `addr` holds `len` bytes of a socket address.
+    host(unsafe { libc::bind(s.raw(), addr.as_ptr().cast(), addr.len() as u32) } as isize)
+}
+
+/// listen(2).
+pub fn listen(task: &mut Task, a: Args) -> SysResult {
+    let s = sock(task, a[0])?;
+    // SAFETY: plain host call.
+    host(unsafe { libc::listen(s.raw(), a[1] as i32) } as isize)
+}
+
+/// connect(2): out to any IPv4/IPv6 address.
+pub fn connect(task: &mut Task, a: Args) -> SysResult {
+    let s = sock(task, a[0])?;
+    let addr = read_addr(task, a[1], a[2])?;
+    let family = u16::from_ne_bytes([addr[0], addr[1]]) as i32;
+    if !matches!(family, libc::AF_INET | libc::AF_INET6 | libc::AF_UNSPEC) {
+        return err(libc::EAFNOSUPPORT);
+    }
+    let h = s.raw();
+    // SAFETY: `addr` holds its length of a socket address.
+    blocking(task, move || unsafe {
+        libc::connect(h, addr.as_ptr().cast(), addr.len() as u32) as isize
+    })
+}
+
+/// accept4(2).
+pub fn accept4(task: &mut Task, a: Args) -> SysResult {
+    let flags = a[3] as i32;
+    if flags & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
+        return err(libc::EINVAL);
+    }
+    let s = sock(task, a[0])?;
+    let h = s.raw();
+    let mut st = [0u8; MAX_ADDR];
+    let mut len = MAX_ADDR as u32;
+    let (sp, lp) = (st.as_mut_ptr() as usize, &mut len as *mut u32 as usize);
+    // SAFETY: `st` and `len` are locals that outlive the call.
+    let fd = blocking(task, move || unsafe {
+        libc::accept4(
+            h,
+            sp as *mut libc::sockaddr,
+            lp as *mut u32,
+            flags | libc::SOCK_CLOEXEC,
+        ) as isize
+    })?;
+    let new = own(fd as i32);
+    let cloexec = flags & libc::SOCK_CLOEXEC != 0;
+    let gfd = task
+        .fds
+        .install(OpenFile::owned(new, None, true), cloexec)?;
+    if a[1] != 0 {
+        write_addr(task, &st[..len as usize], a[1], a[2])?;
+    }
+    Ok(gfd)
+}
+
+/// accept(2).
+pub fn accept(task: &mut Task, a: Args) -> SysResult {
+    accept4(task, [a[0], a[1], a[2], 0, 0, 0])
+}
+
+fn name_of(task: &mut Task, a: Args, peer: bool) -> SysResult {
+    let s = sock(task, a[0])?;
+    let mut st = [0u8; MAX_ADDR];
+    let mut len = MAX_ADDR as u32;
+    // SAFETY: `st` and `len` are valid for writing.
+    let r = unsafe {
+        if peer {
+            libc::getpeername(s.raw(), st.as_mut_ptr().cast(), &mut len)
+        } else {
+            libc::getsockname(s.raw(), st.as_mut_ptr().cast(), &mut len)
+        }
+    };
+    host(r as isize)?;
+    write_addr(task, &st[..len as usize], a[1], a[2])?;
+    Ok(0)
+}
+
+/// getsockname(2): a published port shows as the program's port.
+pub fn getsockname(task: &mut Task, a: Args) -> SysResult {
+    name_of(task, a, false)
+}
+
+/// getpeername(2).
+pub fn getpeername(task: &mut Task, a: Args) -> SysResult {
+    name_of(task, a, true)
+}
+
+/// shutdown(2).
+pub fn shutdown(task: &mut Task, a: Args) -> SysResult {
+    let s = sock(task, a[0])?;
+    // SAFETY: plain host call.
+    host(unsafe { libc::shutdown(s.raw(), a[1] as i32) } as isize)
+}
+
+/// Options a program without privileges cannot set (mvm itself runs as root).
+fn privileged(level: i32, name: i32) -> bool {
+    matches!(
+        (level, name),
+        (libc::SOL_SOCKET, libc::SO_BINDTODEVICE)
+            | (libc::SOL_SOCKET, libc::SO_MARK)
+            | (libc::SOL_SOCKET, libc::SO_ATTACH_FILTER)
+            | (libc::SOL_SOCKET, libc::SO_ATTACH_BPF)
+            | (libc::SOL_SOCKET, libc::SO_PRIORITY)
+            | (libc::IPPROTO_IP, libc::IP_TRANSPARENT)
+            | (libc::IPPROTO_IPV6, libc::IPV6_TRANSPARENT)
+    )
+}
+
+/// setsockopt(2).
+pub fn setsockopt(task: &mut Task, a: Args) -> SysResult {
+    let s = sock(task, a[0])?;
+    let (level, name) = (a[1] as i32, a[2] as i32);
+    if privileged(level, name) {
+        return err(libc::EPERM);
+    }
+    if a[4] > 256 {
+        return err(libc::EINVAL);
+    }
+    let mut v = vec![0u8; a[4] as usize];
+    task.mm.read(a[3], &mut v)?;
+    // SAFETY: `v` holds the option's bytes.
+    host(
+        unsafe { libc::setsockopt(s.raw(), level, name, v.as_ptr().cast(), v.len() as u32) }
+            as isize,
+    )
+}
+
+/// getsockopt(2).
+pub fn getsockopt(task: &mut Task, a: Args) -> SysResult {
+    let s = sock(task, a[0])?;
+    let room: u32 = task.mm.read_obj(a[4])?;
+    let mut v = vec![0u8; (room as usize).min(256)];
+    let mut len = v.len() as u32;
+    // SAFETY: `v` and `len` are valid for writing.
+    host(unsafe {
+        libc::getsockopt(
+            s.raw(),
+            a[1] as i32,
+            a[2] as i32,
+            v.as_mut_ptr().cast(),
+            &mut len,
+        )
+    } as isize)?;
+    task.mm.write(a[3], &v[..(len as usize).min(v.len())])?;
+    task.mm.write_obj(a[4], &len)?;
+    Ok(0)
+}
+
+/// The message header a guest `struct msghdr` at `at` describes, with host iovecs into guest
+/// memory; the peer address (for sendmsg) and where to write it back (for recvmsg).
+struct Msg {
+    iov: Vec<libc::iovec>,
+    name: Vec<u8>,
+    name_at: u64,
+    name_len_at: u64,
+}
+
+fn read_msghdr(task: &mut Task, at: u64, incoming: bool) -> Result<Msg, SysError> {
+    let w: [u64; 7] = task.mm.read_obj(at)?;
+    let (name_at, name_len, iov_at, iov_len, control_len) = (w[0], w[1] as u32, w[2], w[3], w[5]);
+    if iov_len > 1024 {
+        return err(libc::EMSGSIZE);
+    }
+    if control_len != 0 && !incoming {
+        // Ancillary data (descriptors, credentials) is not passed on.
+        return err(libc::EOPNOTSUPP);
+    }
+    let mut iov = Vec::new();
+    for i in 0..iov_len {
+        let base = task.mm.read_u64(iov_at + 16 * i)?;
+        let len = task.mm.read_u64(iov_at + 16 * i + 8)?;
+        iov.extend(
+            task.mm
+                .iovecs(base, len.min(0x7fff_f000) as usize, incoming)?,
+        );
+    }
+    let name = if name_at != 0 && !incoming && name_len > 0 {
+        read_addr(task, name_at, name_len as u64)?
+    } else {
+        Vec::new()
+    };
+    Ok(Msg {
+        iov,
+        name,
+        name_at: if incoming { name_at } else { 0 },
+        name_len_at: at + 8,
+    })
+}
+
+/// The host send or receive of `m` on socket `h` with `flags`, without the process lock.
+fn transfer(task: &mut Task, h: i32, m: &mut Msg, flags: i32, incoming: bool) -> SysResult {
+    struct Hdr(libc::msghdr);
+    // SAFETY: the pointers in the header point into guest memory and locals that outlive the
+    // call, which only the host kernel reads or writes.
+    unsafe impl Send for Hdr {}
+    let mut st = [0u8; MAX_ADDR];
+    let mut hdr: libc::msghdr = unsafe_zeroed();
+    hdr.msg_iov = m.iov.as_mut_ptr();
+    hdr.msg_iovlen = m.iov.len();
+    if incoming {
+        hdr.msg_name = st.as_mut_ptr().cast();
+        hdr.msg_namelen = MAX_ADDR as u32;
+    } else if !m.name.is_empty() {
+        hdr.msg_name = m.name.as_mut_ptr().cast();
+        hdr.msg_namelen = m.name.len() as u32;
+    }
+    let mut msg = Hdr(hdr);
+    let p = &mut msg as *mut Hdr as usize;
+    let r = blocking(task, move || {
+        // SAFETY: `p` points at `msg`, alive for the call.
+        let hdr = unsafe { &mut (*(p as *mut Hdr)).0 };
+        // SAFETY: a valid message header (see `Hdr`).
+        unsafe {
+            if incoming {
+                libc::recvmsg(h, hdr, flags) as isize
+            } else {
+                libc::sendmsg(h, hdr, flags | libc::MSG_NOSIGNAL) as isize
+            }
+        }
+    });
+    if !incoming {
+        if let Err(SysError::Errno(libc::EPIPE)) = r {
+            if flags & libc::MSG_NOSIGNAL == 0 {
+                return super::signal::raise(task, libc::SIGPIPE).and(r);
+            }
+        }
+    }
+    let n = r?;
+    if incoming && m.name_at != 0 {
+        let len = (msg.0.msg_namelen as usize).min(MAX_ADDR);
+        write_addr(task, &st[..len], m.name_at, m.name_len_at)?;
+    }
+    Ok(n)
+}
+
+/// sendmsg(2), without ancillary data.
+pub fn sendmsg(task: &mut Task, a: Args) -> SysResult {
+    let s = sock(task, a[0])?;
+    let mut m = read_msghdr(task, a[1], false)?;
+    transfer(task, s.raw(), &mut m, a[2] as i32, false)
+}
+
+/// recvmsg(2): ancillary data is never delivered (msg_controllen comes back 0).
+pub fn recvmsg(task: &mut Task, a: Args) -> SysResult {
+    let s = sock(task, a[0])?;
+    let mut m = read_msghdr(task, a[1], true)?;
+    let n = transfer(
+        task,
+        s.raw(),
+        &mut m,
+        a[2] as i32 & !libc::MSG_CMSG_CLOEXEC,
+        true,
+    )?;
+    task.mm.write_obj(a[1] + 40, &0u64)?;
+    Ok(n)
+}
+
+/// sendto(2).
+pub fn sendto(task: &mut Task, a: Args) -> SysResult {
+    let s = sock(task, a[0])?;
+    let iov = task
+        .mm
+        .iovecs(a[1], a[2].min(0x7fff_f000) as usize, false)?;
+    let name = if a[4] != 0 {
+        read_addr(task, a[4], a[5])?
+    } else {
+        Vec::new()
+    };
+    let mut m = Msg {
+        iov,
+        name,
+        name_at: 0,
+        name_len_at: 0,
+    };
+    transfer(task, s.raw(), &mut m, a[3] as i32, false)
+}
+
+/// recvfrom(2).
+pub fn recvfrom(task: &mut Task, a: Args) -> SysResult {
+    let s = sock(task, a[0])?;
+    let iov = task.mm.iovecs(a[1], a[2].min(0x7fff_f000) as usize, true)?;
+    let mut m = Msg {
+        iov,
+        name: Vec::new(),
+        name_at: a[4],
+        name_len_at: a[5],
+    };
+    transfer(task, s.raw(), &mut m, a[3] as i32, true)
+}
+
+/// epoll_create1(2): a host epoll instance over the program's host descriptors.
+pub fn epoll_create1(task: &mut Task, a: Args) -> SysResult {
+    if a[0] as i32 & !libc::EPOLL_CLOEXEC != 0 {
+        return err(libc::EINVAL);
+    }
+    // SAFETY: plain host call.
+    let fd = host(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) } as isize)?;
+    let cloexec = a[0] as i32 & libc::EPOLL_CLOEXEC != 0;
+    task.fds
+        .install(OpenFile::owned(own(fd as i32), None, true), cloexec)
+}
+
+/// epoll_create(2).
+pub fn epoll_create(task: &mut Task, a: Args) -> SysResult {
+    if a[0] as i32 <= 0 {
+        return err(libc::EINVAL);
+    }
+    epoll_create1(task, [0; 6])
+}
+
+/// epoll_ctl(2): the program's `data` travels untouched.
+pub fn epoll_ctl(task: &mut Task, a: Args) -> SysResult {
+    let ep = task.fds.file(a[0])?;
+    let target = task.fds.file(a[2])?;
+    let op = a[1] as i32;
+    let mut ev = libc::epoll_event { events: 0, u64: 0 };
+    if op != libc::EPOLL_CTL_DEL {
+        let raw: [u8; 12] = task.mm.read_obj(a[3])?;
+        ev.events = u32::from_le_bytes(raw[0..4].try_into().unwrap());
+        ev.u64 = u64::from_le_bytes(raw[4..12].try_into().unwrap());
+    }
+    // SAFETY: `ev` is a valid event.
+    host(unsafe { libc::epoll_ctl(ep.raw(), op, target.raw(), &mut ev) } as isize)
+}
+
+/// epoll_wait(2), without the process lock.
+pub fn epoll_wait(task: &mut Task, a: Args) -> SysResult {
+    let ep = task.fds.file(a[0])?;
+    let max = a[2] as i32;
+    if !(1..=4096).contains(&max) {
+        return err(libc::EINVAL);
+    }
+    let mut evs = vec![libc::epoll_event { events: 0, u64: 0 }; max as usize];
+    let (h, p, timeout) = (ep.raw(), evs.as_mut_ptr() as usize, a[3] as i32);
+    // SAFETY: `evs` has room for `max` events and outlives the call.
+    let n = blocking(task, move || unsafe {
+        libc::epoll_wait(h, p as *mut libc::epoll_event, max, timeout) as isize
+    })?;
+    let mut out = Vec::with_capacity(12 * n as usize);
+    for e in &evs[..n as usize] {
+        let (events, data) = (e.events, e.u64);
+        out.extend_from_slice(&events.to_le_bytes());
+        out.extend_from_slice(&data.to_le_bytes());
+    }
+    task.mm.write(a[1], &out)?;
+    Ok(n)
+}
+
+/// epoll_pwait(2): with a signal mask in force while it waits, as ppoll.
+pub fn epoll_pwait(task: &mut Task, a: Args) -> SysResult {
+    super::signal::call_mask(task, a[4], a[5])?;
+    epoll_wait(task, a)
+}
