@@ -912,12 +912,13 @@ impl FsView {
     /// Confines the calling thread (the vCPU thread, which serves the program's syscalls) with
     /// Landlock to what this view can reach: each mount's host directory or file (read-only
     /// unless the mount is writable), the devices and procfs that synthesized files come from,
-    /// nothing else. A second wall behind the path resolution above: a bug there cannot reach
+    /// nothing else; and TCP binds to the host ports `ports` publishes (and port 0) only. A
+    /// second wall behind the path resolution and port policy above: a bug there cannot reach
     /// the rest of the host. Best effort: returns whether the kernel enforces it fully.
-    pub fn confine_thread(&self) -> Result<bool, String> {
+    pub fn confine_thread(&self, ports: &Ports) -> Result<bool, String> {
         use landlock::{
-            Access, AccessFs, PathBeneath, PathFd, Ruleset, RulesetAttr, RulesetCreatedAttr,
-            RulesetStatus, ABI,
+            Access, AccessFs, AccessNet, NetPort, PathBeneath, PathFd, Ruleset, RulesetAttr,
+            RulesetCreatedAttr, RulesetStatus, ABI,
         };
         let abi = ABI::V3;
         let read = AccessFs::from_read(abi);
@@ -926,8 +927,15 @@ impl FsView {
         let mut rs = Ruleset::default()
             .handle_access(all)
             .map_err(err)?
+            .handle_access(AccessNet::BindTcp)
+            .map_err(err)?
             .create()
             .map_err(err)?;
+        for port in std::iter::once(0).chain(ports.published.iter().map(|p| p.host)) {
+            rs = rs
+                .add_rule(NetPort::new(port, AccessNet::BindTcp))
+                .map_err(err)?;
+        }
         for m in &self.mounts {
             let Some(root) = &m.root else { continue };
             let fd = root.try_clone().map_err(|e| e.to_string())?;
@@ -969,6 +977,48 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_confined_thread_binds_only_published_tcp_ports() {
+        let free = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let (published, other) = (free(), free());
+        let ports = Ports::new(&[Publish {
+            host: published,
+            guest: 80,
+        }]);
+        let base = std::env::temp_dir().join(format!("mvm-landlock-net-{}", std::process::id()));
+        let (root, run) = (base.join("root"), base.join("run"));
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(&run).unwrap();
+        let view = FsView::build(Some(&root), &[], &run, &[]).unwrap();
+        let results = std::thread::spawn(move || {
+            assert!(
+                view.confine_thread(&ports).unwrap(),
+                "Landlock not fully enforced"
+            );
+            [published, other, 0].map(|p| {
+                std::net::TcpListener::bind(("127.0.0.1", p))
+                    .map(|_| ())
+                    .map_err(|e| e.kind())
+            })
+        })
+        .join()
+        .unwrap();
+        let _ = std::fs::remove_dir_all(&base);
+        assert_eq!(results[0], Ok(()), "the published port");
+        assert_eq!(
+            results[1],
+            Err(std::io::ErrorKind::PermissionDenied),
+            "another port"
+        );
+        assert_eq!(results[2], Ok(()), "port 0");
+    }
+
+    #[test]
     fn a_confined_thread_reaches_the_view_and_nothing_else() {
         let base = std::env::temp_dir().join(format!("mvm-landlock-{}", std::process::id()));
         let (root, run) = (base.join("root"), base.join("run"));
@@ -977,7 +1027,7 @@ mod tests {
         std::fs::write(root.join("inside"), b"yes").unwrap();
         let view = FsView::build(Some(&root), &[], &run, &[]).unwrap();
         let (inside, outside) = std::thread::spawn(move || {
-            let enforced = view.confine_thread().unwrap();
+            let enforced = view.confine_thread(&Ports::default()).unwrap();
             let r = view.resolve("/", "/inside", true).unwrap();
             let inside = view.open(&r, libc::O_RDONLY, 0).is_ok();
             let outside = std::fs::read("/etc/hostname");

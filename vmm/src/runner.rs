@@ -430,7 +430,7 @@ fn run_vcpu(
     // From here on this thread (and the threads it starts for the program's threads) serves
     // the program: it may reach only what the view shows.
     task.fs
-        .confine_thread()
+        .confine_thread(&task.ports)
         .map_err(|e| RunError::Host("landlock", std::io::Error::other(e)))?;
     let start = Instant::now();
     let reason = task.run_main();
