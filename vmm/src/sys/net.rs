@@ -47,7 +47,8 @@ fn blocking(task: &mut Task, f: impl FnOnce() -> isize) -> SysResult {
 /// The port of an IPv4/IPv6 socket address, if it is one.
 fn port_of(addr: &[u8]) -> Option<u16> {
     let family = u16::from_ne_bytes([*addr.first()?, *addr.get(1)?]) as i32;
-    matches!(family, libc::AF_INET | libc::AF_INET6).then(|| u16::from_be_bytes([addr[2], addr[3]]))
+    let port = [*addr.get(2)?, *addr.get(3)?];
+    matches!(family, libc::AF_INET | libc::AF_INET6).then(|| u16::from_be_bytes(port))
 }
 
 fn set_port(addr: &mut [u8], port: u16) {
@@ -140,9 +141,16 @@ pub fn socketpair(task: &mut Task, a: Args) -> SysResult {
 pub fn bind(task: &mut Task, a: Args) -> SysResult {
     let s = sock(task, a[0])?;
     let mut addr = read_addr(task, a[1], a[2])?;
-    let Some(port) = port_of(&addr) else {
-        return err(libc::EAFNOSUPPORT);
+    let family = u16::from_ne_bytes([addr[0], addr[1]]) as i32;
+    let need = match family {
+        libc::AF_INET => std::mem::size_of::<libc::sockaddr_in>(),
+        libc::AF_INET6 => 24,
+        _ => return err(libc::EAFNOSUPPORT),
     };
+    if addr.len() < need {
+        return err(libc::EINVAL);
+    }
+    let port = port_of(&addr).ok_or(SysError::Errno(libc::EINVAL))?;
     let host_port = task.ports.bind(port).map_err(SysError::Errno)?;
     set_port(&mut addr, host_port);
     // SAFETY: `addr` holds `len` bytes of a socket address.
