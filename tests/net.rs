@@ -146,3 +146,28 @@ fn udp_socketpair_and_epoll_match_native() {
                 print(n.recvmsg(64)[0])\n";
     compare(&[], &["-c", code]).assert_code(0);
 }
+
+#[test]
+fn hostile_socket_arguments_get_errnos() {
+    let out = Run::mvm_run(&[], common::program("net_bad_args"), &[]).run();
+    out.assert_code(0);
+    let want = "bind len 2: -1 EINVAL\n\
+                bind len 3: -1 EINVAL\n\
+                bind huge len: -1 EINVAL\n\
+                bind bad pointer: -1 EFAULT\n\
+                connect len 3: -1 EINVAL\n\
+                setsockopt bad pointer: -1 EFAULT\n\
+                setsockopt SO_BINDTODEVICE: -1 EPERM\n\
+                getsockopt bad length pointer: -1 EFAULT\n\
+                sendmsg bad header: -1 EFAULT\n\
+                recvfrom on a file: -1 ENOTSOCK\n\
+                epoll_wait bad fd: -1 EBADF\n\
+                epoll_wait zero events: -1 EINVAL\n\
+                packet socket: -1 EACCES\n\
+                raw socket: -1 EPERM\n\
+                netlink socket: -1 EACCES\n\
+                unix socket: -1 EACCES\n\
+                unknown family: -1 EAFNOSUPPORT\n\
+                done\n";
+    assert_eq!(out.stdout_str(), want, "{}", out.describe());
+}
