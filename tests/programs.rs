@@ -611,3 +611,64 @@ fn python_subprocess_runs_a_child() {
                 capture_output=True).stdout)";
     compare(&[], PYTHON, &["-c", code], None).assert_code(0);
 }
+
+/// tests/programs/go built with Debian's Go (installed by scripts/setup), static (no cgo).
+fn go_program() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT.get_or_init(build_go_program).clone()
+}
+
+fn build_go_program() -> PathBuf {
+    let out = common::out_dir().join("go-main");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/programs/go/main.go");
+    let fresh = std::fs::metadata(&out)
+        .and_then(|o| Ok(o.modified()? >= std::fs::metadata(&src)?.modified()?))
+        .unwrap_or(false);
+    if !fresh {
+        let tmp = out.with_extension(format!("tmp{}", std::process::id()));
+        let st = std::process::Command::new("go")
+            .args(["build", "-o"])
+            .arg(&tmp)
+            .arg(&src)
+            .env("CGO_ENABLED", "0")
+            .env("GO111MODULE", "off")
+            .status()
+            .expect("go (scripts/setup installs golang-go)");
+        assert!(st.success(), "go build failed");
+        std::fs::rename(&tmp, &out).unwrap();
+    }
+    out
+}
+
+#[test]
+fn go_runtime_goroutines_timers_and_exec_match_native() {
+    let prog = go_program();
+    compare(&[], prog.to_str().unwrap(), &[], None).assert_code(0);
+}
+
+#[test]
+fn go_http_server_serves_through_a_published_port() {
+    use std::io::{Read, Write};
+    let prog = go_program();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let publish = format!("{port}:8080");
+    let mut running = Run::mvm_run(&["-p", &publish], &prog, &["serve", "8080"]).spawn();
+    running.wait_for_stdout("serving\n");
+    let mut resp = String::new();
+    for _ in 0..100 {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+            s.read_to_string(&mut resp).unwrap();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(resp.starts_with("HTTP/1.0 200 OK"), "{resp}");
+    assert!(resp.ends_with("hello from go\n"), "{resp}");
+    running.signal(libc::SIGTERM);
+    running.wait().assert_code(143);
+}

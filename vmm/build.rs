@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// What kind of image: a static executable, or a shared object that needs no relocation.
+/// What kind of image: a static executable, or the object a relocation-free shared object is
+/// linked from.
 enum Kind {
     Static,
     Dso,
@@ -34,14 +35,8 @@ fn rustc(src: &Path, out: &Path, kind: Kind, script: Option<&Path>) {
             ])
             .args(["-C", "link-arg=-nostartfiles", "-C", "link-arg=-static"]),
         Kind::Dso => cmd
-            .args(["--crate-type", "cdylib", "-C", "opt-level=2"])
-            .args([
-                "-C",
-                "relocation-model=pic",
-                "-C",
-                "link-arg=-Wl,--hash-style=both",
-            ])
-            .args(["-C", "link-arg=-Wl,-soname,linux-vdso.so.1"]),
+            .args(["--crate-type", "lib", "--emit", "obj", "-C", "opt-level=2"])
+            .args(["-C", "relocation-model=pic"]),
     };
     if let Some(s) = script {
         cmd.arg("-C")
@@ -67,6 +62,7 @@ fn main() {
         kernel.join("kernel.ld"),
         vdso.join("vdso.rs"),
         vdso.join("vdso.ld"),
+        vdso.join("vdso.ver"),
         init.clone(),
     ] {
         println!("cargo:rerun-if-changed={}", p.display());
@@ -79,11 +75,29 @@ fn main() {
         Some(&ld),
     );
     rustc(&init, &out.join("guest-init"), Kind::Static, None);
-    let ld = vdso.join("vdso.ld");
-    rustc(
-        &vdso.join("vdso.rs"),
-        &out.join("vdso.so"),
-        Kind::Dso,
-        Some(&ld),
-    );
+    // The vDSO: compiled to an object, then linked here with the linker script and a version
+    // script (its symbols are LINUX_2.6's, as the kernel's are; rustc's own cdylib link would
+    // add an unversioned export list instead).
+    let obj = out.join("vdso.o");
+    rustc(&vdso.join("vdso.rs"), &obj, Kind::Dso, None);
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let status = Command::new(cc)
+        .args([
+            "-shared",
+            "-nostdlib",
+            "-Wl,--build-id=none",
+            "-Wl,--hash-style=both",
+        ])
+        .arg("-Wl,-soname,linux-vdso.so.1")
+        .arg(format!("-Wl,-T,{}", vdso.join("vdso.ld").display()))
+        .arg(format!(
+            "-Wl,--version-script={}",
+            vdso.join("vdso.ver").display()
+        ))
+        .arg("-o")
+        .arg(out.join("vdso.so"))
+        .arg(&obj)
+        .status()
+        .expect("run cc to link the vDSO");
+    assert!(status.success(), "linking the vDSO failed");
 }
