@@ -171,3 +171,107 @@ fn hostile_socket_arguments_get_errnos() {
                 done\n";
     assert_eq!(out.stdout_str(), want, "{}", out.describe());
 }
+
+/// Connects to 127.0.0.1:`port`, retrying while the server starts.
+fn connect(port: u16) -> TcpStream {
+    for _ in 0..250 {
+        if let Ok(s) = TcpStream::connect(("127.0.0.1", port)) {
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            return s;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("nothing listens on {port}");
+}
+
+#[test]
+fn redis_server_from_debian_answers_through_a_published_port() {
+    let port = free_port();
+    let publish = format!("{port}:6379");
+    let running = Run::mvm([
+        "run",
+        "-p",
+        &publish,
+        "/usr/bin/redis-server",
+        "--port",
+        "6379",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ])
+    .spawn();
+    let pgid = running.pid();
+    let mut s = connect(port);
+    let mut talk = |cmd: &[&str]| {
+        let mut req = format!("*{}\r\n", cmd.len());
+        for c in cmd {
+            req += &format!("${}\r\n{c}\r\n", c.len());
+        }
+        s.write_all(req.as_bytes()).unwrap();
+        let mut buf = [0u8; 256];
+        let n = s.read(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    assert_eq!(talk(&["SET", "k", "hello"]), "+OK\r\n");
+    assert_eq!(talk(&["GET", "k"]), "$5\r\nhello\r\n");
+    assert_eq!(talk(&["INCR", "n"]), ":1\r\n");
+    assert_eq!(talk(&["INCR", "n"]), ":2\r\n");
+    running.signal(libc::SIGTERM);
+    let out = running.wait();
+    // redis handles SIGTERM: it shuts down and exits 0.
+    out.assert_code(0);
+    assert_group_gone(pgid);
+}
+
+#[test]
+fn nginx_master_and_forked_workers_serve_through_a_published_port() {
+    // Two workers: each a forked micro-VM; the master passes them channel descriptors
+    // (SCM_RIGHTS) and sets them up as root does (setgid, setuid, prctl).
+    let dir = common::scratch("net_nginx");
+    std::fs::create_dir_all(dir.join("www")).unwrap();
+    std::fs::write(dir.join("www/index.html"), "hello from nginx\n").unwrap();
+    std::fs::write(
+        dir.join("nginx.conf"),
+        "daemon off; master_process on; worker_processes 2; error_log stderr warn;\n\
+         pid /tmp/nginx.pid; events { worker_connections 64; }\n\
+         http { access_log off; client_body_temp_path /tmp/cb; proxy_temp_path /tmp/pt;\n\
+         fastcgi_temp_path /tmp/ft; uwsgi_temp_path /tmp/ut; scgi_temp_path /tmp/st;\n\
+         server { listen 8080; root /ngx/www; } }\n",
+    )
+    .unwrap();
+    let port = free_port();
+    let publish = format!("{port}:8080");
+    let vol = format!("{}:/ngx", dir.display());
+    let running = Run::mvm([
+        "run",
+        "-p",
+        &publish,
+        "-v",
+        &vol,
+        "/usr/sbin/nginx",
+        "-c",
+        "/ngx/nginx.conf",
+        "-e",
+        "stderr",
+    ])
+    .spawn();
+    let pgid = running.pid();
+    for _ in 0..4 {
+        let mut s = connect(port);
+        s.write_all(b"GET /index.html HTTP/1.0\r\n\r\n").unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        assert!(resp.starts_with("HTTP/1.1 200 OK"), "{resp}");
+        assert!(resp.ends_with("\r\n\r\nhello from nginx\n"), "{resp}");
+    }
+    running.signal(libc::SIGTERM);
+    let out = running.wait();
+    out.assert_code(0);
+    assert!(
+        !out.stderr_str().contains("[alert]") && !out.stderr_str().contains("[emerg]"),
+        "{}",
+        out.describe()
+    );
+    assert_group_gone(pgid);
+}

@@ -283,3 +283,12 @@ fn blocked_host_signal_is_taken_by_sigwaitinfo() {
     out.assert_code(0);
     assert!(out.stdout_str().ends_with("sigwaitinfo=2 code=SI_USER\n"));
 }
+
+#[test]
+fn interval_timer_and_alarm_match_native() {
+    let prog = program("alarm");
+    let vm = Run::mvm_run(&[], &prog, &[]).run();
+    let native = Run::native(&prog, &[]).run();
+    assert_agree(&vm, &native);
+    assert_eq!(vm.code(), 142, "{}", vm.describe());
+}

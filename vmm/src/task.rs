@@ -337,6 +337,12 @@ pub struct Process {
     pub fs: crate::policy::FsView,
     /// The ports it may listen on.
     pub ports: crate::policy::Ports,
+    /// ITIMER_REAL (setitimer, alarm): when it fires next and its interval; its generation
+    /// (bumped by every change, so that an older timer thread stops).
+    pub itimer: (
+        Option<(Instant, std::time::Duration)>,
+        Arc<std::sync::atomic::AtomicU64>,
+    ),
     /// `--trace`.
     pub trace: bool,
     /// The path of the running executable (`/proc/self/exe`), for messages.

@@ -124,6 +124,7 @@ pub fn build(
         cwd: "/".into(),
         fs: crate::policy::FsView::host(),
         ports: crate::policy::Ports::new(&spec.publish),
+        itimer: Default::default(),
         trace: spec.trace,
         exe: String::new(),
         aux: stack::AuxInfo {

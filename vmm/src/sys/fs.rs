@@ -356,6 +356,12 @@ pub fn ioctl(task: &mut Task, a: Args) -> SysResult {
             task.fds.entry_mut(a[0])?.cloexec = a[1] == libc::FIOCLEX;
             return Ok(0);
         }
+        libc::FIOASYNC => {
+            // Accepted, but no SIGIO is ever sent (the host's would reach mvm, not the
+            // program): programs that ask for it (nginx's channels) also poll.
+            let _: i32 = read_struct(task, a[2])?;
+            return Ok(0);
+        }
         libc::FIONBIO => {
             let on: i32 = read_struct(task, a[2])?;
             // SAFETY: plain host calls on a descriptor mvm serves.
@@ -433,6 +439,9 @@ pub fn fcntl(task: &mut Task, a: Args) -> SysResult {
     let cmd = a[1] as i32;
     match cmd {
         libc::F_GETFD => Ok(task.fds.entry_mut(a[0])?.cloexec as u64),
+        // The owner for SIGIO: accepted, never used (see FIOASYNC in ioctl).
+        libc::F_SETOWN => Ok(0),
+        libc::F_GETOWN => Ok(0),
         libc::F_SETFD => {
             task.fds.entry_mut(a[0])?.cloexec = a[2] & libc::FD_CLOEXEC as u64 != 0;
             Ok(0)

@@ -304,24 +304,127 @@ pub fn getsockopt(task: &mut Task, a: Args) -> SysResult {
 }
 
 /// The message header a guest `struct msghdr` at `at` describes, with host iovecs into guest
-/// memory; the peer address (for sendmsg) and where to write it back (for recvmsg).
+/// memory; the peer address (for sendmsg) and where to write it back (for recvmsg); the host
+/// control buffer (SCM_RIGHTS with host descriptors, held open in `held`).
 struct Msg {
     iov: Vec<libc::iovec>,
     name: Vec<u8>,
     name_at: u64,
     name_len_at: u64,
+    control: Vec<u8>,
+    held: Vec<Arc<OpenFile>>,
+    /// recvmsg's `msg_flags` from the host.
+    flags: i32,
+}
+
+const CMSG_HDR: usize = 16;
+
+fn cmsg_align(n: usize) -> usize {
+    (n + 7) & !7
+}
+
+/// One control message header: (length, level, type).
+fn cmsg_at(buf: &[u8], off: usize) -> (usize, i32, i32) {
+    let word = |a: usize| i32::from_le_bytes(buf[a..a + 4].try_into().unwrap());
+    let len = u64::from_le_bytes(buf[off..off + 8].try_into().unwrap()) as usize;
+    (len, word(off + 8), word(off + 12))
+}
+
+fn push_rights(out: &mut Vec<u8>, fds: &[i32]) {
+    let n = CMSG_HDR + 4 * fds.len();
+    out.extend_from_slice(&(n as u64).to_le_bytes());
+    out.extend_from_slice(&libc::SOL_SOCKET.to_le_bytes());
+    out.extend_from_slice(&libc::SCM_RIGHTS.to_le_bytes());
+    for f in fds {
+        out.extend_from_slice(&f.to_le_bytes());
+    }
+    out.resize(cmsg_align(out.len()), 0);
+}
+
+/// The host control buffer for a guest one: SCM_RIGHTS only, each guest descriptor replaced by
+/// its host descriptor (the open files are held until the message is sent).
+type Control = (Vec<u8>, Vec<Arc<OpenFile>>);
+
+fn host_control(task: &mut Task, at: u64, len: u64) -> Result<Control, SysError> {
+    if len > 4096 {
+        return err(libc::ENOBUFS);
+    }
+    let mut buf = vec![0u8; len as usize];
+    task.mm.read(at, &mut buf)?;
+    let (mut out, mut held, mut off) = (Vec::new(), Vec::new(), 0usize);
+    while off + CMSG_HDR <= buf.len() {
+        let (clen, level, ty) = cmsg_at(&buf, off);
+        if clen < CMSG_HDR || off + clen > buf.len() {
+            return err(libc::EINVAL);
+        }
+        if level != libc::SOL_SOCKET || ty != libc::SCM_RIGHTS {
+            return err(libc::EOPNOTSUPP);
+        }
+        let mut fds = Vec::new();
+        for c in buf[off + CMSG_HDR..off + clen].chunks_exact(4) {
+            let fd = i32::from_le_bytes(c.try_into().unwrap());
+            let f = task.fds.file(fd as u64)?;
+            fds.push(f.raw());
+            held.push(f);
+        }
+        push_rights(&mut out, &fds);
+        off += cmsg_align(clen);
+    }
+    Ok((out, held))
+}
+
+/// Installs the descriptors a received control buffer carries and rewrites it for the guest
+/// (at most `room` bytes); returns it and whether anything had to be left out (MSG_CTRUNC).
+fn guest_control(task: &mut Task, host: &[u8], room: usize, cloexec: bool) -> (Vec<u8>, bool) {
+    let (mut out, mut cut, mut off) = (Vec::new(), false, 0usize);
+    while off + CMSG_HDR <= host.len() {
+        let (clen, level, ty) = cmsg_at(host, off);
+        if clen < CMSG_HDR || off + clen > host.len() {
+            break;
+        }
+        let received: Vec<OwnedFd> = if level == libc::SOL_SOCKET && ty == libc::SCM_RIGHTS {
+            host[off + CMSG_HDR..off + clen]
+                .chunks_exact(4)
+                .map(|c| own(i32::from_le_bytes(c.try_into().unwrap())))
+                .collect()
+        } else {
+            cut = true;
+            Vec::new()
+        };
+        let mut gfds = Vec::new();
+        for h in received {
+            if cmsg_align(out.len() + CMSG_HDR + 4 * (gfds.len() + 1)) > room {
+                cut = true; // dropped: `h` closes
+                continue;
+            }
+            if let Ok(g) = task.fds.install(OpenFile::owned(h, None, true), cloexec) {
+                gfds.push(g as i32);
+            }
+        }
+        if !gfds.is_empty() {
+            push_rights(&mut out, &gfds);
+        }
+        off += cmsg_align(clen);
+    }
+    out.truncate(room);
+    (out, cut)
 }
 
 fn read_msghdr(task: &mut Task, at: u64, incoming: bool) -> Result<Msg, SysError> {
     let w: [u64; 7] = task.mm.read_obj(at)?;
-    let (name_at, name_len, iov_at, iov_len, control_len) = (w[0], w[1] as u32, w[2], w[3], w[5]);
+    let (name_at, name_len, iov_at, iov_len) = (w[0], w[1] as u32, w[2], w[3]);
+    let (control_at, control_len) = (w[4], w[5]);
     if iov_len > 1024 {
         return err(libc::EMSGSIZE);
     }
-    if control_len != 0 && !incoming {
-        // Ancillary data (descriptors, credentials) is not passed on.
-        return err(libc::EOPNOTSUPP);
-    }
+    // Descriptors travel (SCM_RIGHTS); other ancillary data does not.
+    let (control, held) = if control_len == 0 || control_at == 0 {
+        (Vec::new(), Vec::new())
+    } else if incoming {
+        (vec![0u8; (control_len as usize).min(4096)], Vec::new())
+    } else {
+        host_control(task, control_at, control_len)?
+    };
     let mut iov = Vec::new();
     for i in 0..iov_len {
         let base = task.mm.read_u64(iov_at + 16 * i)?;
@@ -341,6 +444,9 @@ fn read_msghdr(task: &mut Task, at: u64, incoming: bool) -> Result<Msg, SysError
         name,
         name_at: if incoming { name_at } else { 0 },
         name_len_at: at + 8,
+        control,
+        held,
+        flags: 0,
     })
 }
 
@@ -360,6 +466,10 @@ fn transfer(task: &mut Task, h: i32, m: &mut Msg, flags: i32, incoming: bool) ->
     } else if !m.name.is_empty() {
         hdr.msg_name = m.name.as_mut_ptr().cast();
         hdr.msg_namelen = m.name.len() as u32;
+    }
+    if !m.control.is_empty() {
+        hdr.msg_control = m.control.as_mut_ptr().cast();
+        hdr.msg_controllen = m.control.len();
     }
     let mut msg = Hdr(hdr);
     let p = &mut msg as *mut Hdr as usize;
@@ -383,6 +493,11 @@ fn transfer(task: &mut Task, h: i32, m: &mut Msg, flags: i32, incoming: bool) ->
         }
     }
     let n = r?;
+    m.held.clear();
+    if incoming {
+        m.control.truncate(msg.0.msg_controllen);
+        m.flags = msg.0.msg_flags;
+    }
     if incoming && m.name_at != 0 {
         let len = (msg.0.msg_namelen as usize).min(MAX_ADDR);
         write_addr(task, &st[..len], m.name_at, m.name_len_at)?;
@@ -397,18 +512,27 @@ pub fn sendmsg(task: &mut Task, a: Args) -> SysResult {
     transfer(task, s.raw(), &mut m, a[2] as i32, false)
 }
 
-/// recvmsg(2): ancillary data is never delivered (msg_controllen comes back 0).
+/// recvmsg(2): descriptors received (SCM_RIGHTS) join the program's table; other ancillary
+/// data is left out (MSG_CTRUNC).
 pub fn recvmsg(task: &mut Task, a: Args) -> SysResult {
     let s = sock(task, a[0])?;
+    let [_, _, _, _, control_at, room, _]: [u64; 7] = task.mm.read_obj(a[1])?;
     let mut m = read_msghdr(task, a[1], true)?;
-    let n = transfer(
-        task,
-        s.raw(),
-        &mut m,
-        a[2] as i32 & !libc::MSG_CMSG_CLOEXEC,
-        true,
-    )?;
-    task.mm.write_obj(a[1] + 40, &0u64)?;
+    let flags = a[2] as i32;
+    let n = transfer(task, s.raw(), &mut m, flags & !libc::MSG_CMSG_CLOEXEC, true)?;
+    let cloexec = flags & libc::MSG_CMSG_CLOEXEC != 0;
+    let control = std::mem::take(&mut m.control);
+    let (out, cut) = guest_control(task, &control, room.min(4096) as usize, cloexec);
+    if !out.is_empty() {
+        task.mm.write(control_at, &out)?;
+    }
+    task.mm.write_obj(a[1] + 40, &(out.len() as u64))?;
+    let mflags = if cut {
+        m.flags | libc::MSG_CTRUNC
+    } else {
+        m.flags
+    };
+    task.mm.write_obj(a[1] + 48, &mflags)?;
     Ok(n)
 }
 
@@ -428,6 +552,9 @@ pub fn sendto(task: &mut Task, a: Args) -> SysResult {
         name,
         name_at: 0,
         name_len_at: 0,
+        control: Vec::new(),
+        held: Vec::new(),
+        flags: 0,
     };
     transfer(task, s.raw(), &mut m, a[3] as i32, false)
 }
@@ -441,6 +568,9 @@ pub fn recvfrom(task: &mut Task, a: Args) -> SysResult {
         name: Vec::new(),
         name_at: a[4],
         name_len_at: a[5],
+        control: Vec::new(),
+        held: Vec::new(),
+        flags: 0,
     };
     transfer(task, s.raw(), &mut m, a[3] as i32, true)
 }
@@ -489,10 +619,36 @@ pub fn epoll_wait(task: &mut Task, a: Args) -> SysResult {
     }
     let mut evs = vec![libc::epoll_event { events: 0, u64: 0 }; max as usize];
     let (h, p, timeout) = (ep.raw(), evs.as_mut_ptr() as usize, a[3] as i32);
+    if timeout != 0 {
+        // Wait for the instance to be ready or the thread to be woken (a signal sent just
+        // before the wait starts still ends it), then collect without waiting.
+        let wake = task.wake.clone();
+        let mut fds = [
+            libc::pollfd {
+                fd: h,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: std::os::fd::AsRawFd::as_raw_fd(&*wake),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        let fp = fds.as_mut_ptr() as usize;
+        // SAFETY: two valid pollfds that outlive the call.
+        blocking(task, move || unsafe {
+            libc::poll(fp as *mut libc::pollfd, 2, timeout) as isize
+        })?;
+        if fds[1].revents != 0 {
+            let _ = wake.read();
+            if fds[0].revents == 0 {
+                return err(libc::EINTR);
+            }
+        }
+    }
     // SAFETY: `evs` has room for `max` events and outlives the call.
-    let n = blocking(task, move || unsafe {
-        libc::epoll_wait(h, p as *mut libc::epoll_event, max, timeout) as isize
-    })?;
+    let n = host(unsafe { libc::epoll_wait(h, p as *mut libc::epoll_event, max, 0) } as isize)?;
     let mut out = Vec::with_capacity(12 * n as usize);
     for e in &evs[..n as usize] {
         let (events, data) = (e.events, e.u64);

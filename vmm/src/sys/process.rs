@@ -92,6 +92,133 @@ pub fn getresgid(task: &mut Task, a: Args) -> SysResult {
     write_ids(task, a, task.aux.gid)
 }
 
+/// The ids the program sees are its own (they are not mvm's: what it may reach is decided by
+/// the view, not by them): root may take any id, anyone else only the one it has. Real,
+/// effective and saved ids are one.
+fn set_id(current: &mut u32, want: u64) -> SysResult {
+    let want = want as u32;
+    if want == u32::MAX {
+        return Ok(0); // -1: unchanged
+    }
+    if *current != 0 && want != *current {
+        return err(libc::EPERM);
+    }
+    *current = want;
+    Ok(0)
+}
+
+/// The id a set*id call asks for: the first of `ids` that is not -1 (unchanged).
+fn pick(ids: &[u64]) -> u64 {
+    ids.iter()
+        .copied()
+        .find(|v| *v as u32 != u32::MAX)
+        .unwrap_or(u64::MAX)
+}
+
+/// setuid(2).
+pub fn setuid(task: &mut Task, a: Args) -> SysResult {
+    if a[0] as u32 == u32::MAX {
+        return err(libc::EINVAL);
+    }
+    set_id(&mut task.aux.uid, a[0])
+}
+
+/// setgid(2).
+pub fn setgid(task: &mut Task, a: Args) -> SysResult {
+    if a[0] as u32 == u32::MAX {
+        return err(libc::EINVAL);
+    }
+    set_id(&mut task.aux.gid, a[0])
+}
+
+/// setreuid(2), setresuid(2) (`n` ids): the first id given.
+fn set_uids(task: &mut Task, a: Args, n: usize) -> SysResult {
+    set_id(&mut task.aux.uid, pick(&a[..n]))
+}
+
+/// setregid(2), setresgid(2).
+fn set_gids(task: &mut Task, a: Args, n: usize) -> SysResult {
+    set_id(&mut task.aux.gid, pick(&a[..n]))
+}
+
+/// setreuid(2).
+pub fn setreuid(task: &mut Task, a: Args) -> SysResult {
+    set_uids(task, a, 2)
+}
+
+/// setresuid(2).
+pub fn setresuid(task: &mut Task, a: Args) -> SysResult {
+    set_uids(task, a, 3)
+}
+
+/// setregid(2).
+pub fn setregid(task: &mut Task, a: Args) -> SysResult {
+    set_gids(task, a, 2)
+}
+
+/// setresgid(2).
+pub fn setresgid(task: &mut Task, a: Args) -> SysResult {
+    set_gids(task, a, 3)
+}
+
+/// setgroups(2): root may set them (they are not kept: getgroups reports none).
+pub fn setgroups(task: &mut Task, a: Args) -> SysResult {
+    if task.aux.uid != 0 {
+        return err(libc::EPERM);
+    }
+    if a[0] > 65536 {
+        return err(libc::EINVAL);
+    }
+    Ok(0)
+}
+
+/// getgroups(2): no supplementary groups.
+pub fn getgroups(_task: &mut Task, a: Args) -> SysResult {
+    if (a[0] as i32) < 0 {
+        return err(libc::EINVAL);
+    }
+    Ok(0)
+}
+
+/// prctl(2): the thread name, the "dumpable" and no-new-privileges flags and the parent-death
+/// signal are accepted and reported; other options are EINVAL.
+pub fn prctl(task: &mut Task, a: Args) -> SysResult {
+    const PR_SET_PDEATHSIG: u64 = 1;
+    const PR_GET_PDEATHSIG: u64 = 2;
+    const PR_GET_DUMPABLE: u64 = 3;
+    const PR_SET_DUMPABLE: u64 = 4;
+    const PR_SET_NAME: u64 = 15;
+    const PR_GET_NAME: u64 = 16;
+    const PR_SET_NO_NEW_PRIVS: u64 = 38;
+    const PR_GET_NO_NEW_PRIVS: u64 = 39;
+    match a[0] {
+        PR_SET_PDEATHSIG if a[1] <= 64 => Ok(0),
+        PR_GET_PDEATHSIG => task
+            .mm
+            .write_obj(a[1], &0i32)
+            .map(|_| 0)
+            .map_err(Into::into),
+        PR_GET_DUMPABLE => Ok(1),
+        PR_SET_DUMPABLE if a[1] <= 1 => Ok(0),
+        PR_SET_NAME => {
+            let mut name = [0u8; 16];
+            task.mm.read(a[1], &mut name[..15])?;
+            Ok(0)
+        }
+        PR_GET_NAME => {
+            let mut name = [0u8; 16];
+            let exe = task.exe.rsplit('/').next().unwrap_or_default().as_bytes();
+            let n = exe.len().min(15);
+            name[..n].copy_from_slice(&exe[..n]);
+            task.mm.write(a[1], &name)?;
+            Ok(0)
+        }
+        PR_SET_NO_NEW_PRIVS if a[1] == 1 && a[2] == 0 && a[3] == 0 && a[4] == 0 => Ok(0),
+        PR_GET_NO_NEW_PRIVS => Ok(0),
+        _ => err(libc::EINVAL),
+    }
+}
+
 /// uname(2): the host's, as for the program run natively.
 pub fn uname(task: &mut Task, a: Args) -> SysResult {
     // SAFETY: plain struct filled by the host.
@@ -774,6 +901,7 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
             .try_clone()
             .map_err(|_| SysError::Errno(libc::EMFILE))?,
         ports: task.ports.clone(),
+        itimer: Default::default(),
         trace: task.trace,
         exe: task.exe.clone(),
         aux: task.aux,

@@ -70,6 +70,9 @@ table! {
     33 dup2 fs::dup2, Full "ff" "";
     34 pause signal::pause, Full "" "";
     35 nanosleep time::nanosleep, Full "xx" "";
+    36 getitimer time::getitimer, Partial "ix" "ITIMER_VIRTUAL and ITIMER_PROF read as disarmed";
+    37 alarm time::alarm, Full "i" "";
+    38 setitimer time::setitimer, Partial "ixx" "ITIMER_REAL only: ITIMER_VIRTUAL and ITIMER_PROF are accepted and never fire";
     39 getpid process::getpid, Full "" "";
     41 socket net::socket, Partial "iii" "AF_INET and AF_INET6 stream and datagram sockets; AF_UNIX only as socketpair; no raw or packet sockets";
     42 connect net::connect, Full "fxi" "";
@@ -101,12 +104,20 @@ table! {
     97 getrlimit process::getrlimit, Full "ix" "";
     102 getuid process::getuid, Full "" "";
     104 getgid process::getgid, Full "" "";
+    105 setuid process::setuid, Partial "i" "the program's own ids (root may take any); real, effective and saved are one";
+    106 setgid process::setgid, Partial "i" "as setuid";
     107 geteuid process::getuid, Full "" "";
     108 getegid process::getgid, Full "" "";
     110 getppid process::getppid, Full "" "";
     109 setpgid process::setpgid, Partial "ii" "accepted: every program of a run stays in one process group";
     111 getpgrp process::getpgrp, Full "" "";
+    113 setreuid process::setreuid, Partial "ii" "as setuid";
+    114 setregid process::setregid, Partial "ii" "as setuid";
+    115 getgroups process::getgroups, Partial "ix" "no supplementary groups";
+    116 setgroups process::setgroups, Partial "ix" "accepted for root, not kept";
+    117 setresuid process::setresuid, Partial "iii" "as setuid";
     118 getresuid process::getresuid, Full "xxx" "";
+    119 setresgid process::setresgid, Partial "iii" "as setuid";
     120 getresgid process::getresgid, Full "xxx" "";
     121 getpgid process::getpgid, Full "i" "";
     124 getsid process::getpgid, Full "i" "";
@@ -114,6 +125,7 @@ table! {
     128 rt_sigtimedwait signal::rt_sigtimedwait, Partial "xxxi" "standard signals only (no queued real-time signals with si_value)";
     130 rt_sigsuspend signal::rt_sigsuspend, Full "xi" "";
     131 sigaltstack signal::sigaltstack, Full "xx" "";
+    157 prctl process::prctl, Partial "ixxxx" "names, dumpable, no-new-privileges and the parent-death signal are accepted (the name and the signal are not kept); other options are EINVAL";
     158 arch_prctl process::arch_prctl, Partial "ix" "ARCH_SET_FS, ARCH_GET_FS, ARCH_SET_GS, ARCH_GET_GS";
     186 gettid process::gettid, Full "" "";
     200 tkill signal::tkill, Partial "ii" "to the program's one thread";
