@@ -597,6 +597,8 @@ static void check_concurrency(void)
 
 /* ---- affinity --------------------------------------------------------------------------------- */
 
+static sem_t affinity_checked;
+
 static void *affinity_worker(void *arg)
 {
     (void)arg;
@@ -604,6 +606,8 @@ static void *affinity_worker(void *arg)
     CPU_ZERO(&s);
     int ok = sched_getaffinity(0, sizeof s, &s) == 0 && CPU_COUNT(&s) > 0;
     ok = ok && sched_setaffinity(0, sizeof s, &s) == 0;
+    /* Alive until main has asked about it (an exited thread is ESRCH). */
+    sem_wait(&affinity_checked);
     return (void *)(long)ok;
 }
 
@@ -623,11 +627,13 @@ static void check_affinity(void)
     g = sched_getaffinity(INT_MAX, sizeof s, &s);
     printf("sched_getaffinity of an unknown tid: %s\n", errname(g == 0 ? 0 : errno));
 
+    sem_init(&affinity_checked, 0, 0);
     pthread_t t = spawn(affinity_worker, NULL);
     cpu_set_t other;
     CPU_ZERO(&other);
     int rc = pthread_getaffinity_np(t, sizeof other, &other);
     int rc2 = pthread_setaffinity_np(t, sizeof other, &other);
+    sem_post(&affinity_checked);
     long ok = (long)join(t);
     printf("in a thread: get/set own affinity: %s; pthread_getaffinity_np from main: %s (count > "
            "0: %s), pthread_setaffinity_np: %s\n",
