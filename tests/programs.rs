@@ -672,3 +672,46 @@ fn go_http_server_serves_through_a_published_port() {
     running.signal(libc::SIGTERM);
     running.wait().assert_code(143);
 }
+
+#[test]
+fn git_commits_in_a_rw_mount_as_natively() {
+    // Fixed identities and dates: the commit hash is the same natively and in mvm.
+    let (a, b) = twin_dirs("programs_git");
+    let script = "git init -q -b main repo && cd repo && printf 'hi\\n' > f && git add f && \
+                  git commit -qm first && printf 'more\\n' >> f && git commit -qam second && \
+                  git log --format='%H %s' && git status --short && git cat-file -p HEAD:f";
+    let env = [
+        ("HOME", "/tmp"),
+        ("GIT_CONFIG_NOSYSTEM", "1"),
+        ("GIT_AUTHOR_NAME", "a"),
+        ("GIT_AUTHOR_EMAIL", "a@example.org"),
+        ("GIT_COMMITTER_NAME", "a"),
+        ("GIT_COMMITTER_EMAIL", "a@example.org"),
+        ("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z"),
+        ("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z"),
+    ];
+    let mut native = Run::native(DASH, &["-c", script]).cwd(&a);
+    let vol = format!("{}:/data:rw", b.display());
+    let mut opts: Vec<String> = vec!["-v".into(), vol, "-w".into(), "/data".into()];
+    for (k, v) in env {
+        native = native.env(k, v);
+        opts.push("-e".into());
+        opts.push(format!("{k}={v}"));
+    }
+    let opts: Vec<&str> = opts.iter().map(String::as_str).collect();
+    let native = native.run();
+    let vm = Run::mvm_run(&opts, DASH, &["-c", script]).run();
+    assert_same(&vm, &native, "git");
+    vm.assert_code(0);
+    assert!(vm.stdout_str().ends_with(" first\nhi\nmore\n"), "{}", vm.describe());
+}
+
+#[test]
+fn perl_with_backticks_and_pipes_matches_native() {
+    let code = "my %h=(b=>2,a=>1); print join(',', map {\"$_=$h{$_}\"} sort keys %h), \"\\n\";\n\
+                my $o = `echo sub`; print \"backticks: $o\";\n\
+                open(my $f, '-|', '/bin/busybox', 'echo', 'pipe') or die; print 'open: ', <$f>;\n\
+                close $f; print 'status ', $? >> 8, \"\\n\";\n\
+                system('/bin/busybox', 'false'); print 'system ', $? >> 8, \"\\n\";\n";
+    compare(&[], "/usr/bin/perl", &["-e", code], None).assert_code(0);
+}

@@ -51,6 +51,16 @@ pub fn getpgid(task: &mut Task, a: Args) -> SysResult {
     }
 }
 
+/// setsid(2): the first program leads the run's session and group (EPERM, as for any group
+/// leader); another program gets its pid back (its session is not tracked: getsid and getpgid
+/// still say 1).
+pub fn setsid(task: &mut Task, _a: Args) -> SysResult {
+    if task.pid == 1 {
+        return err(libc::EPERM);
+    }
+    Ok(task.pid as u64)
+}
+
 /// setpgid(2): accepted for the caller and its children (job control inside one run has no
 /// terminal to arbitrate: the group stays the run's).
 pub fn setpgid(task: &mut Task, a: Args) -> SysResult {

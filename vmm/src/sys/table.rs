@@ -111,6 +111,7 @@ table! {
     110 getppid process::getppid, Full "" "";
     109 setpgid process::setpgid, Partial "ii" "accepted: every program of a run stays in one process group";
     111 getpgrp process::getpgrp, Full "" "";
+    112 setsid process::setsid, Partial "" "the new session is not tracked: getsid and getpgid still report 1";
     113 setreuid process::setreuid, Partial "ii" "as setuid";
     114 setregid process::setregid, Partial "ii" "as setuid";
     115 getgroups process::getgroups, Partial "ix" "no supplementary groups";
