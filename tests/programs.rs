@@ -703,7 +703,11 @@ fn git_commits_in_a_rw_mount_as_natively() {
     let vm = Run::mvm_run(&opts, DASH, &["-c", script]).run();
     assert_same(&vm, &native, "git");
     vm.assert_code(0);
-    assert!(vm.stdout_str().ends_with(" first\nhi\nmore\n"), "{}", vm.describe());
+    assert!(
+        vm.stdout_str().ends_with(" first\nhi\nmore\n"),
+        "{}",
+        vm.describe()
+    );
 }
 
 #[test]
@@ -714,4 +718,21 @@ fn perl_with_backticks_and_pipes_matches_native() {
                 close $f; print 'status ', $? >> 8, \"\\n\";\n\
                 system('/bin/busybox', 'false'); print 'system ', $? >> 8, \"\\n\";\n";
     compare(&[], "/usr/bin/perl", &["-e", code], None).assert_code(0);
+}
+
+#[test]
+fn node_timers_http_and_child_process_match_native() {
+    // The machine's Node.js (libuv: epoll, a thread pool, eventfd; V8's large reservations).
+    let code = "const http = require('http'), cp = require('child_process');\n\
+                console.log('sum', [1, 2, 3].reduce((a, b) => a + b));\n\
+                console.log('child', cp.execFileSync('/bin/busybox', ['echo', 'hi']).toString().trim());\n\
+                const s = http.createServer((q, r) => r.end('pong ' + q.url));\n\
+                s.listen(0, '127.0.0.1', () => {\n\
+                  http.get({ port: s.address().port, path: '/x' }, (r) => {\n\
+                    let b = ''; r.on('data', (d) => (b += d));\n\
+                    r.on('end', () => { console.log('http', r.statusCode, b); s.close();\n\
+                      setTimeout(() => console.log('timer'), 20); });\n\
+                  });\n\
+                });\n";
+    compare(&[], "/usr/bin/node", &["-e", code], None).assert_code(0);
 }
