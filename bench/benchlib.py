@@ -10,6 +10,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import platform
 import shlex
 import shutil
@@ -54,16 +55,18 @@ def cache_dir():
     return os.path.join(base, "mvm-bench")
 
 
-def build(name):
+def build(name, static=True):
+    """bench/programs/NAME.c built with gcc (static unless `static` is False), cached."""
     src = os.path.join(PROGRAMS, name + ".c")
-    cflags = ["-static", "-O2", "-Wall", "-Wextra"]
+    cflags = (["-static"] if static else []) + ["-O2", "-Wall", "-Wextra"]
     h = hashlib.sha256()
     with open(src, "rb") as f:
         h.update(f.read())
     h.update(" ".join(cflags).encode())
     out_dir = cache_dir()
     os.makedirs(out_dir, exist_ok=True)
-    out = os.path.join(out_dir, f"{name}-{h.hexdigest()[:12]}")
+    suffix = "" if static else "-dyn"
+    out = os.path.join(out_dir, f"{name}{suffix}-{h.hexdigest()[:12]}")
     if not os.path.exists(out):
         tmp = out + f".tmp{os.getpid()}"
         r = subprocess.run(["gcc", *cflags, "-o", tmp, src], capture_output=True, text=True)
@@ -211,6 +214,13 @@ class Bundles:
             dst = os.path.join(self.rootfs, name)
             shutil.copy2(path, dst)
             self.inside[path] = "/" + name
+            # A dynamic binary's loader and libraries, at their own paths (`ldd` lists them).
+            out = subprocess.run(["ldd", path], capture_output=True, text=True).stdout
+            for lib in re.findall(r"(/\S+) \(0x", out):
+                target = os.path.join(self.rootfs, lib.lstrip("/"))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                if not os.path.exists(target):
+                    shutil.copy2(os.path.realpath(lib), target)
         # A template config from `runc spec` (runc's defaults: pid/net/ipc/uts/mount namespaces,
         # /proc, /dev, /sys, cgroups, a capability set, masked paths).
         tpl = os.path.join(workdir, "template")
