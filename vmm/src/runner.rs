@@ -19,7 +19,7 @@ use vmm_sys_util::timerfd::TimerFd;
 use crate::boot::{self, elf, BootError, Timings};
 use crate::policy::FsView;
 use crate::spec::RunSpec;
-use crate::task::{ExitReason, Kicker, Machine, StopFlag, STOP_TIMEOUT};
+use crate::task::{ExitReason, Kicker, Machine, ProcHandle, StopFlag, STOP_TIMEOUT};
 
 /// Why mvm could not run the program at all.
 #[derive(Debug, thiserror::Error)]
@@ -337,29 +337,22 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
     let host = |what| move |e| RunError::Host(what, e);
     crate::task::install_kick_handler()
         .map_err(|e| RunError::Host("sigaction", std::io::Error::from_raw_os_error(e)))?;
-    let kicker = Arc::new(Kicker::default());
     let machine = Machine::new();
     let done = EventFd::new(libc::EFD_NONBLOCK | libc::EFD_CLOEXEC).map_err(host("eventfd"))?;
     let stop: StopFlag = Arc::new(AtomicU32::new(0));
+    // The first program, as the control loop and the programs it forks see it.
+    let first = ProcHandle::new(1, 0, stop.clone(), Arc::new(Kicker::default()));
+    machine.add(first.clone());
     let (tx, rx) = mpsc::channel();
 
     let thread_done = done.try_clone().map_err(host("eventfd"))?;
-    let thread_stop = stop.clone();
     let thread_machine = machine.clone();
     let timeout = spec.timeout;
     let handle = std::thread::Builder::new()
         .name("vcpu0".into())
         .stack_size(256 << 10)
         .spawn(move || {
-            let result = run_vcpu(
-                &spec,
-                &program,
-                &cwd,
-                thread_stop,
-                kicker,
-                thread_machine,
-                view,
-            );
+            let result = run_vcpu(&spec, &program, &cwd, first, thread_machine, view);
             let _ = tx.send(result);
             let _ = thread_done.write(1);
         })
@@ -420,12 +413,11 @@ fn run_vcpu(
     spec: &RunSpec,
     program: &Path,
     cwd: &str,
-    stop: StopFlag,
-    kicker: Arc<Kicker>,
+    first: Arc<ProcHandle>,
     machine: Arc<Machine>,
     view: FsView,
 ) -> VcpuResult {
-    let (mut task, timings) = boot::build(spec, program, cwd, stop, kicker, machine.clone())?;
+    let (mut task, timings) = boot::build(spec, program, cwd, first, machine.clone())?;
     task.fs = view;
     // From here on this thread (and the threads it starts for the program's threads) serves
     // the program: it may reach only what the view shows.

@@ -357,10 +357,6 @@ pub struct Process {
     pub clock: crate::vdso::Clock,
     /// Resource limits that `prlimit64` has set: (resource, soft, hard).
     pub rlimits: Vec<(u32, u64, u64)>,
-    /// Set by the control loop to stop the program.
-    pub stop: StopFlag,
-    /// The threads, for kicks.
-    pub kicker: Arc<Kicker>,
     /// Its pid.
     pub pid: i32,
     /// This program as the others see it.
@@ -561,15 +557,15 @@ impl Task {
             self.threads.end = Some(r);
         }
         let me = self.tid;
-        self.kicker.ending.store(true, Ordering::Release);
-        self.kicker.kick_all(me);
+        self.me.kicker.ending.store(true, Ordering::Release);
+        self.me.kicker.kick_all(me);
     }
 
     /// Takes this thread out of the process (it returns from `run`): the last one out ends the
     /// program with its status.
     fn leave(&mut self, code: u8) {
         let me = self.tid;
-        self.kicker.remove(me);
+        self.me.kicker.remove(me);
         self.threads.inbox.retain(|(t, _)| *t != me);
         self.threads.futexes.retain(|w| w.tid != me);
         if me == self.pid {
@@ -681,7 +677,7 @@ impl Task {
         if let Some(e) = &self.threads.end {
             return Some(e.clone());
         }
-        match self.stop.load(Ordering::Acquire) & STOP_TIMEOUT {
+        match self.me.stop.load(Ordering::Acquire) & STOP_TIMEOUT {
             STOP_NONE => None,
             _ => Some(ExitReason::Timeout),
         }
@@ -773,7 +769,9 @@ impl Task {
 
     /// Runs the main thread, then waits for every other thread: the program's end.
     pub fn run_main(&mut self) -> ExitReason {
-        self.kicker.add(self.tid, pthread_self(), self.wake.clone());
+        self.me
+            .kicker
+            .add(self.tid, pthread_self(), self.wake.clone());
         self.run();
         // Wait for the other threads. Once the program is ending, kick them again now and then:
         // a kick that lands just before a thread enters a blocking host call is lost.
@@ -782,7 +780,7 @@ impl Task {
             if handles.is_empty() {
                 break;
             }
-            let kicker = self.kicker.clone();
+            let kicker = self.me.kicker.clone();
             self.unlocked(|| {
                 while !handles.is_empty() {
                     let (done, rest): (Vec<_>, Vec<_>) =
@@ -824,14 +822,7 @@ impl Task {
         me.released.store(true, Ordering::Release);
         let ppid = me.ppid.load(Ordering::Acquire);
         if let Some(parent) = machine.find(ppid) {
-            let exited = status & 0x7f == 0;
-            parent.send(SigInfo {
-                signo: libc::SIGCHLD,
-                code: if exited { 1 } else { 2 }, // CLD_EXITED, CLD_KILLED
-                pid: me.pid,
-                uid,
-                ..Default::default()
-            });
+            parent.send(SigInfo::child(me.pid, uid, status));
         }
     }
 

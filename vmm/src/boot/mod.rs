@@ -35,7 +35,7 @@ use crate::mm::AddressSpace;
 use crate::spec::RunSpec;
 use crate::sys::fs::FdTable;
 use crate::sys::signal::SigShared;
-use crate::task::{Kicker, Machine, ProcHandle, Process, StopFlag, Task};
+use crate::task::{Machine, ProcHandle, Process, Task};
 use crate::vstate::memory::{GuestRam, MemoryError};
 use crate::vstate::vcpu::CpuArea;
 use crate::vstate::vcpu::{self, Vcpu};
@@ -86,8 +86,7 @@ pub fn build(
     spec: &RunSpec,
     program: &Path,
     cwd: &str,
-    stop: StopFlag,
-    kicker: Arc<Kicker>,
+    me: Arc<ProcHandle>,
     machine: Arc<Machine>,
 ) -> Result<(Task, Timings), BootError> {
     let mut t = Timings::default();
@@ -137,15 +136,9 @@ pub fn build(
         vdso: None,
         clock: crate::vdso::Clock::new(tsc_khz, tsc_offset),
         rlimits: Vec::new(),
-        me: {
-            let me = ProcHandle::new(1, 0, stop.clone(), kicker.clone());
-            machine.add(me.clone());
-            me
-        },
-        pid: 1,
+        pid: me.pid,
+        me,
         machine,
-        stop,
-        kicker,
         live: 1,
         main_mask: Some(0),
         threads: Default::default(),

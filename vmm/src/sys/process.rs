@@ -293,7 +293,7 @@ pub fn get_robust_list(task: &mut Task, a: Args) -> SysResult {
     let tid = a[0] as i32;
     let head = if tid == 0 || tid == task.tid {
         task.robust_list
-    } else if task.kicker.has(tid) {
+    } else if task.me.kicker.has(tid) {
         0
     } else {
         return err(libc::ESRCH);
@@ -327,7 +327,7 @@ pub fn sched_yield(task: &mut Task, _a: Args) -> SysResult {
 
 /// Whether `tid` names a thread of the program (0: the caller).
 fn is_thread(task: &Task, tid: i32) -> bool {
-    tid == 0 || tid == task.tid || tid == task.pid || task.kicker.has(tid)
+    tid == 0 || tid == task.tid || tid == task.pid || task.me.kicker.has(tid)
 }
 
 /// How many CPUs the VM shows: as many as mvm itself may run on (its threads run the
@@ -889,9 +889,7 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
     let (khz, offset) = (vcpu.tsc_khz(), vcpu.tsc_offset());
     start_like_caller(task, &mut vcpu, &mm.ram, &cpu, flags, sp, tls).map_err(eagain)?;
 
-    let stop: crate::task::StopFlag = Default::default();
-    let kicker: std::sync::Arc<crate::task::Kicker> = Default::default();
-    let me = crate::task::ProcHandle::new(pid, task.pid, stop.clone(), kicker.clone());
+    let me = crate::task::ProcHandle::new(pid, task.pid, Default::default(), Default::default());
     let mut sigs = task.sigs.clone();
     sigs.pending = 0;
     let mask = task.sig.mask;
@@ -919,8 +917,6 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
         vdso: task.vdso,
         clock: crate::vdso::Clock::new(khz, offset),
         rlimits: task.rlimits.clone(),
-        stop,
-        kicker,
         pid,
         me: me.clone(),
         machine: task.machine.clone(),
@@ -1047,19 +1043,10 @@ pub fn waitid(task: &mut Task, a: Args) -> SysResult {
     }
     let found = reap(task, sel, options)?;
     if infop != 0 {
-        let mut info = [0u8; 128];
-        if let Some((pid, st)) = found {
-            let (code, status): (i32, i32) = if st & 0x7f == 0 {
-                (1, (st >> 8) & 0xff) // CLD_EXITED
-            } else {
-                (2, st & 0x7f) // CLD_KILLED
-            };
-            info[0..4].copy_from_slice(&libc::SIGCHLD.to_le_bytes());
-            info[8..12].copy_from_slice(&code.to_le_bytes());
-            info[16..20].copy_from_slice(&pid.to_le_bytes());
-            info[20..24].copy_from_slice(&task.aux.uid.to_le_bytes());
-            info[24..28].copy_from_slice(&status.to_le_bytes());
-        }
+        // Nothing ended yet (WNOHANG): all zeros, si_pid 0.
+        let info = found.map_or([0u8; 128], |(pid, st)| {
+            super::sigframe::SigInfo::child(pid, task.aux.uid, st).to_bytes()
+        });
         task.mm.write(infop, &info)?;
     }
     if rusage != 0 {
@@ -1150,7 +1137,7 @@ fn new_thread(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: u
         Err(_) => return err(libc::EAGAIN),
     };
     use std::os::unix::thread::JoinHandleExt;
-    task.kicker.add(tid, handle.as_pthread_t(), wake);
+    task.me.kicker.add(tid, handle.as_pthread_t(), wake);
     task.threads.handles.push(handle);
     task.live += 1;
     Ok(tid as u64)
@@ -1183,17 +1170,17 @@ pub fn execve(task: &mut Task, a: Args) -> SysResult {
                 return Err(SysError::Exit(r));
             }
             let me = task.tid;
-            task.kicker.kick_all(me);
+            task.me.kicker.kick_all(me);
             task.wait_wake(Some(Instant::now() + Duration::from_millis(5)));
         }
         task.threads.zap = None;
         if task.tid != task.pid {
             let (old, wake, pid) = (task.tid, task.wake.clone(), task.pid);
-            task.kicker.remove(old);
+            task.me.kicker.remove(old);
             task.tid = pid;
             // SAFETY: no preconditions.
             let me = unsafe { libc::pthread_self() };
-            task.kicker.add(pid, me, wake);
+            task.me.kicker.add(pid, me, wake);
         }
     }
     // Past this point the old image is gone: a failure kills the program, as on Linux.

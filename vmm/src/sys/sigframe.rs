@@ -143,6 +143,8 @@ pub struct SigInfo {
     pub addr: u64,
     /// Sent to mvm by the host (its default action ends the run as mvm's stop did).
     pub from_host: bool,
+    /// SIGCHLD: the child's exit status, or the signal that killed it.
+    pub status: i32,
 }
 
 /// `si_code` values.
@@ -167,6 +169,10 @@ pub mod code {
     pub const BUS_ADRALN: i32 = 1;
     /// SIGTRAP: breakpoint.
     pub const TRAP_BRKPT: i32 = 1;
+    /// SIGCHLD: the child exited.
+    pub const CLD_EXITED: i32 = 1;
+    /// SIGCHLD: the child was killed by a signal.
+    pub const CLD_KILLED: i32 = 2;
 }
 
 impl SigInfo {
@@ -180,6 +186,24 @@ impl SigInfo {
             )
     }
 
+    /// What SIGCHLD (and waitid) report of a child `pid` of user `uid` that ended with wait
+    /// status `wait_status`: CLD_EXITED and its status, or CLD_KILLED and the signal.
+    pub fn child(pid: i32, uid: u32, wait_status: i32) -> SigInfo {
+        let (code, status) = if wait_status & 0x7f == 0 {
+            (code::CLD_EXITED, (wait_status >> 8) & 0xff)
+        } else {
+            (code::CLD_KILLED, wait_status & 0x7f)
+        };
+        SigInfo {
+            signo: libc::SIGCHLD,
+            code,
+            pid,
+            uid,
+            status,
+            ..Default::default()
+        }
+    }
+
     /// The 128 bytes of `siginfo_t`.
     pub fn to_bytes(&self) -> [u8; 128] {
         let mut b = [0u8; 128];
@@ -187,9 +211,12 @@ impl SigInfo {
         b[8..12].copy_from_slice(&self.code.to_le_bytes());
         if self.is_fault() {
             b[16..24].copy_from_slice(&self.addr.to_le_bytes());
-        } else if self.code <= 0 {
+        } else if self.code <= 0 || self.signo == libc::SIGCHLD {
             b[16..20].copy_from_slice(&self.pid.to_le_bytes());
             b[20..24].copy_from_slice(&self.uid.to_le_bytes());
+            if self.signo == libc::SIGCHLD {
+                b[24..28].copy_from_slice(&self.status.to_le_bytes());
+            }
         }
         b
     }

@@ -219,7 +219,7 @@ pub fn queue_process(task: &mut Task, info: SigInfo) {
     }
     if blocked_here || task.tid != task.pid {
         let me = task.tid;
-        task.kicker.kick_all(me);
+        task.me.kicker.kick_all(me);
     }
 }
 
@@ -358,22 +358,21 @@ pub fn take_host(task: &mut Task) {
     for info in task.me.take_mail() {
         queue_process(task, info);
     }
-    let word = task.stop.load(Ordering::Acquire);
+    let word = task.me.stop.load(Ordering::Acquire);
     let sigs = word & !STOP_TIMEOUT;
     if sigs == 0 {
         return;
     }
-    task.stop.fetch_and(!sigs, Ordering::AcqRel);
+    task.me.stop.fetch_and(!sigs, Ordering::AcqRel);
     for sig in 1..32 {
         if sigs & (1 << sig) != 0 {
             // The sender is outside the program's pid namespace: si_pid 0, as Linux reports it.
             let info = SigInfo {
                 signo: sig,
                 code: code::SI_USER,
-                pid: 0,
                 uid: task.aux.uid,
-                addr: 0,
                 from_host: true,
+                ..Default::default()
             };
             queue_process(task, info);
         }
@@ -465,7 +464,7 @@ pub struct Trap {
 /// is ignored, or ends the program (returned). Called after every exit; cheap when nothing is
 /// pending.
 pub fn deliver_pending(task: &mut Task) -> Option<ExitReason> {
-    let host = task.stop.load(Ordering::Relaxed) & !STOP_TIMEOUT;
+    let host = task.me.stop.load(Ordering::Relaxed) & !STOP_TIMEOUT;
     if host == 0
         && (task.sig.pending | task.sigs.pending) & !task.sig.mask == 0
         && task.sig.saved_mask.is_none()
@@ -926,7 +925,7 @@ fn to_thread(task: &mut Task, tid: i32, sig: u64) -> SysResult {
         return Ok(0);
     }
     if sig == 0 {
-        return if task.kicker.has(tid) {
+        return if task.me.kicker.has(tid) {
             Ok(0)
         } else {
             err(libc::ESRCH)
@@ -934,7 +933,7 @@ fn to_thread(task: &mut Task, tid: i32, sig: u64) -> SysResult {
     }
     let info = from_self(task, sig, code::SI_TKILL);
     task.threads.inbox.push((tid, info));
-    if task.kicker.kick(tid) {
+    if task.me.kicker.kick(tid) {
         Ok(0)
     } else {
         task.threads.inbox.pop();
