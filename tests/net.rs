@@ -5,7 +5,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{assert_group_gone, stderr_without_mvm, Outcome, Run};
+use common::{assert_agree, assert_group_gone, Outcome, Run};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
@@ -15,14 +15,7 @@ const PYTHON: &str = "/usr/bin/python3";
 fn compare(opts: &[&str], args: &[&str]) -> Outcome {
     let vm = Run::mvm_run(opts, PYTHON, args).run();
     let native = Run::native(PYTHON, args).run();
-    assert!(
-        vm.code() == native.shell_status()
-            && vm.stdout == native.stdout
-            && stderr_without_mvm(&vm) == native.stderr_str(),
-        "differs from the native run\n== mvm ==\n{}\n== native ==\n{}",
-        vm.describe(),
-        native.describe()
-    );
+    assert_agree(&vm, &native, &format!("python3 {args:?}"));
     vm
 }
 

@@ -7,30 +7,17 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{assert_group_gone, program, stderr_without_mvm, Outcome, Run};
+use common::{assert_agree, assert_group_gone, program, Outcome, Run};
 use std::thread;
 use std::time::Duration;
 
 const DASH: &str = "/usr/bin/dash";
 const PYTHON: &str = "/usr/bin/python3";
 
-fn assert_same(vm: &Outcome, native: &Outcome, what: &str) {
-    // mvm's own one-line report of a death by signal is the only stderr it adds.
-    let vm_err = stderr_without_mvm(vm);
-    assert!(
-        vm.code() == native.shell_status()
-            && vm.stdout == native.stdout
-            && vm_err == native.stderr_str(),
-        "{what}: differs from the native run\n== mvm ==\n{}\n== native ==\n{}",
-        vm.describe(),
-        native.describe()
-    );
-}
-
 fn compare(prog: &str, args: &[&str]) -> Outcome {
     let vm = Run::mvm_run(&[], prog, args).run();
     let native = Run::native(prog, args).run();
-    assert_same(&vm, &native, &format!("{prog} {args:?}"));
+    assert_agree(&vm, &native, &format!("{prog} {args:?}"));
     vm
 }
 

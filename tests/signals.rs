@@ -5,29 +5,15 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{program, stderr_without_mvm, Outcome, Run};
+use common::{assert_agree, program, Outcome, Run};
 use std::thread;
 use std::time::Duration;
-
-/// Asserts that the runs agree on status and stdout; mvm's stderr may only add its one
-/// `mvm: ... killed by ...` line to the native stderr.
-fn assert_agree(vm: &Outcome, native: &Outcome) {
-    let both = format!(
-        "== mvm ==\n{}\n== native ==\n{}",
-        vm.describe(),
-        native.describe()
-    );
-    assert_eq!(vm.code(), native.shell_status(), "status differs\n{both}");
-    assert!(vm.stdout == native.stdout, "stdout differs\n{both}");
-    let vm_err = stderr_without_mvm(vm);
-    assert_eq!(vm_err, native.stderr_str(), "stderr differs\n{both}");
-}
 
 fn self_case(case: &str) -> Outcome {
     let prog = program("sig_self");
     let vm = Run::mvm_run(&[], &prog, &[case]).run();
     let native = Run::native(&prog, &[case]).run();
-    assert_agree(&vm, &native);
+    assert_agree(&vm, &native, "");
     vm
 }
 
@@ -36,7 +22,7 @@ fn handler_and_sigreturn_restore_every_register() {
     let prog = program("sig_regs");
     let vm = Run::mvm_run(&[], &prog, &[]).run();
     let native = Run::native(&prog, &[]).run();
-    assert_agree(&vm, &native);
+    assert_agree(&vm, &native, "");
     vm.assert_code(0);
     let out = vm.stdout_str();
     for want in [
@@ -219,7 +205,7 @@ fn host_case(case: &str, steps: &[Step]) -> Outcome {
     };
     let vm = drive(Run::mvm_run(&[], &prog, &[case]));
     let native = drive(Run::native(&prog, &[case]));
-    assert_agree(&vm, &native);
+    assert_agree(&vm, &native, "");
     vm
 }
 
@@ -289,6 +275,6 @@ fn interval_timer_and_alarm_match_native() {
     let prog = program("alarm");
     let vm = Run::mvm_run(&[], &prog, &[]).run();
     let native = Run::native(&prog, &[]).run();
-    assert_agree(&vm, &native);
+    assert_agree(&vm, &native, "");
     assert_eq!(vm.code(), 142, "{}", vm.describe());
 }

@@ -11,7 +11,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{assert_group_gone, program, stderr_without_mvm, Outcome, Run};
+use common::{assert_agree, assert_group_gone, program, signaled, Outcome, Run};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -20,20 +20,6 @@ const PYTHON: &str = "/usr/bin/python3";
 /// Futex-heavy runs may be slow under mvm on a nested (PVM) host: every contended lock is an
 /// exit. Longer than the harness's usual deadline, still bounded.
 const HEAVY_DEADLINE: Duration = Duration::from_secs(180);
-
-/// Asserts that the runs agree on status and stdout, and that mvm's stderr is the native stderr
-/// plus, at most, its own `mvm: ...` lines (a fault or a fatal signal is reported in one).
-fn assert_agree(vm: &Outcome, native: &Outcome, what: &str) {
-    let both = format!(
-        "{what}\n== mvm ==\n{}\n== native ==\n{}",
-        vm.describe(),
-        native.describe()
-    );
-    assert_eq!(vm.code(), native.shell_status(), "status differs: {both}");
-    assert!(vm.stdout == native.stdout, "stdout differs: {both}");
-    let vm_err = stderr_without_mvm(vm);
-    assert_eq!(vm_err, native.stderr_str(), "stderr differs: {both}");
-}
 
 /// Runs `prog args` natively and under mvm, asserts they agree, and returns the mvm run.
 fn compare_with(prog: &Path, args: &[&str], deadline: Duration) -> Outcome {
@@ -546,19 +532,16 @@ fn ctrl_c_reaches_python_main_thread_while_workers_wait() {
                   try:\n    time.sleep(600)\n    print('slept')\n\
                   except KeyboardInterrupt:\n    print('KeyboardInterrupt in main', flush=True)\n    sys.exit(7)\n";
     for _ in 0..3 {
-        let mut outs = Vec::new();
-        for mvm in [true, false] {
-            let run = if mvm {
-                Run::mvm_run(&[], PYTHON, &["-c", script])
-            } else {
-                Run::native(PYTHON, &["-c", script])
-            };
-            let mut running = run.spawn();
-            running.wait_for_stdout("ready\n");
-            running.signal(libc::SIGINT);
-            outs.push(running.wait());
-        }
-        let (vm, native) = (&outs[0], &outs[1]);
+        let vm = &signaled(
+            Run::mvm_run(&[], PYTHON, &["-c", script]),
+            "ready\n",
+            libc::SIGINT,
+        );
+        let native = &signaled(
+            Run::native(PYTHON, &["-c", script]),
+            "ready\n",
+            libc::SIGINT,
+        );
         assert_eq!(
             vm.stdout_str(),
             "ready\nKeyboardInterrupt in main\n",

@@ -678,3 +678,25 @@ pub fn stderr_without_mvm(o: &Outcome) -> String {
         .map(|l| format!("{l}\n"))
         .collect()
 }
+
+/// Asserts that an mvm run and a native run of the same program agree: status, stdout, and
+/// stderr (mvm may only add its own one-line `mvm: ...` report of a death by signal).
+pub fn assert_agree(vm: &Outcome, native: &Outcome, what: &str) {
+    let both = format!(
+        "{what}\n== mvm ==\n{}\n== native ==\n{}",
+        vm.describe(),
+        native.describe()
+    );
+    assert_eq!(vm.code(), native.shell_status(), "status differs: {both}");
+    assert!(vm.stdout == native.stdout, "stdout differs: {both}");
+    let vm_err = stderr_without_mvm(vm);
+    assert_eq!(vm_err, native.stderr_str(), "stderr differs: {both}");
+}
+
+/// Starts `run`, waits until its stdout shows `ready`, sends it `sig`, and waits for its end.
+pub fn signaled(run: Run, ready: &str, sig: i32) -> Outcome {
+    let mut running = run.spawn();
+    running.wait_for_stdout(ready);
+    running.signal(sig);
+    running.wait()
+}
