@@ -250,30 +250,16 @@ fn status(task: &Task) -> Vec<u8> {
     .into_bytes()
 }
 
+/// A synthesized file's content as a read-only memfd, read from its start.
 fn memfd(content: &[u8]) -> Result<OwnedFd, SysError> {
-    // SAFETY: plain host call with a valid name.
-    let fd = unsafe { libc::memfd_create(c"mvm-proc".as_ptr(), libc::MFD_CLOEXEC) };
-    super::host(fd as isize)?;
-    // SAFETY: a fresh descriptor.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let mut done = 0;
-    while done < content.len() {
-        // SAFETY: writing from a valid slice.
-        let n = unsafe {
-            libc::write(
-                fd.as_raw_fd(),
-                content[done..].as_ptr().cast(),
-                content.len() - done,
-            )
-        };
-        done += super::host(n)? as usize;
-    }
-    // SAFETY: plain host calls on our fd.
-    unsafe {
-        libc::lseek(fd.as_raw_fd(), 0, libc::SEEK_SET);
-        libc::fchmod(fd.as_raw_fd(), 0o444);
-    }
-    Ok(fd)
+    use std::io::{Seek, SeekFrom};
+    use std::os::unix::fs::PermissionsExt;
+    let mut f = crate::boot::embedded_file(content).map_err(SysError::Errno)?;
+    let io = |e: std::io::Error| SysError::Errno(e.raw_os_error().unwrap_or(libc::EIO));
+    f.seek(SeekFrom::Start(0)).map_err(io)?;
+    f.set_permissions(std::fs::Permissions::from_mode(0o444))
+        .map_err(io)?;
+    Ok(OwnedFd::from(f))
 }
 
 fn lnk_stat(task: &mut Task) -> Result<libc::stat, SysError> {
