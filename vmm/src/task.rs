@@ -357,8 +357,6 @@ pub struct Process {
     pub clock: crate::vdso::Clock,
     /// Resource limits that `prlimit64` has set: (resource, soft, hard).
     pub rlimits: Vec<(u32, u64, u64)>,
-    /// Its pid.
-    pub pid: i32,
     /// This program as the others see it.
     pub me: Arc<ProcHandle>,
     /// Every program of the run.
@@ -403,6 +401,13 @@ pub struct Stats {
     pub faults: u64,
     /// Time spent inside `KVM_RUN` (the guest, and KVM on its behalf), for `--timings`.
     pub guest_time: std::time::Duration,
+}
+
+impl Process {
+    /// Its pid.
+    pub fn pid(&self) -> i32 {
+        self.me.pid
+    }
 }
 
 /// One thread of the program: its vCPU and its own signal state, and (while it serves an exit)
@@ -545,7 +550,7 @@ impl Task {
 
     /// Makes the main thread's mask visible to the others (see `Process::main_mask`).
     fn publish_mask(&mut self) {
-        if self.tid == self.pid {
+        if self.tid == self.pid() {
             let m = self.sig.mask;
             self.main_mask = Some(m);
         }
@@ -568,7 +573,7 @@ impl Task {
         self.me.kicker.remove(me);
         self.threads.inbox.retain(|(t, _)| *t != me);
         self.threads.futexes.retain(|w| w.tid != me);
-        if me == self.pid {
+        if me == self.pid() {
             self.main_mask = None;
         }
         self.live -= 1;

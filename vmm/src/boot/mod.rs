@@ -136,7 +136,6 @@ pub fn build(
         vdso: None,
         clock: crate::vdso::Clock::new(tsc_khz, tsc_offset),
         rlimits: Vec::new(),
-        pid: me.pid,
         me,
         machine,
         live: 1,

@@ -28,7 +28,7 @@ pub fn gettid(task: &mut Task, _a: Args) -> SysResult {
 
 /// getpid(2).
 pub fn getpid(task: &mut Task, _a: Args) -> SysResult {
-    Ok(task.pid as u64)
+    Ok(task.pid() as u64)
 }
 
 /// getppid(2): the first program has nobody above it in the VM (0, as in a pid namespace).
@@ -44,7 +44,7 @@ pub fn getpgrp(_task: &mut Task, _a: Args) -> SysResult {
 /// getpgid(2), getsid(2).
 pub fn getpgid(task: &mut Task, a: Args) -> SysResult {
     let pid = a[0] as i32;
-    if pid == 0 || pid == task.pid || task.machine.find(pid).is_some() {
+    if pid == 0 || pid == task.pid() || task.machine.find(pid).is_some() {
         Ok(1)
     } else {
         err(libc::ESRCH)
@@ -55,10 +55,10 @@ pub fn getpgid(task: &mut Task, a: Args) -> SysResult {
 /// leader); another program gets its pid back (its session is not tracked: getsid and getpgid
 /// still say 1).
 pub fn setsid(task: &mut Task, _a: Args) -> SysResult {
-    if task.pid == 1 {
+    if task.pid() == 1 {
         return err(libc::EPERM);
     }
-    Ok(task.pid as u64)
+    Ok(task.pid() as u64)
 }
 
 /// setpgid(2): accepted for the caller and its children (job control inside one run has no
@@ -68,7 +68,7 @@ pub fn setpgid(task: &mut Task, a: Args) -> SysResult {
     if (a[1] as i32) < 0 {
         return err(libc::EINVAL);
     }
-    if pid == 0 || pid == task.pid || task.machine.find(pid).is_some() {
+    if pid == 0 || pid == task.pid() || task.machine.find(pid).is_some() {
         Ok(0)
     } else {
         err(libc::ESRCH)
@@ -327,7 +327,7 @@ pub fn sched_yield(task: &mut Task, _a: Args) -> SysResult {
 
 /// Whether `tid` names a thread of the program (0: the caller).
 fn is_thread(task: &Task, tid: i32) -> bool {
-    tid == 0 || tid == task.tid || tid == task.pid || task.me.kicker.has(tid)
+    tid == 0 || tid == task.tid || tid == task.pid() || task.me.kicker.has(tid)
 }
 
 /// How many CPUs the VM shows: as many as mvm itself may run on (its threads run the
@@ -399,7 +399,7 @@ fn rlimit(task: &Task, res: u32) -> (u64, u64) {
 
 /// prlimit64(2), for the program itself.
 pub fn prlimit64(task: &mut Task, a: Args) -> SysResult {
-    if a[0] as i32 != 0 && a[0] as i32 != task.pid {
+    if a[0] as i32 != 0 && a[0] as i32 != task.pid() {
         return err(libc::ESRCH);
     }
     let res = a[1] as u32;
@@ -889,7 +889,7 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
     let (khz, offset) = (vcpu.tsc_khz(), vcpu.tsc_offset());
     start_like_caller(task, &mut vcpu, &mm.ram, &cpu, flags, sp, tls).map_err(eagain)?;
 
-    let me = crate::task::ProcHandle::new(pid, task.pid, Default::default(), Default::default());
+    let me = crate::task::ProcHandle::new(pid, task.pid(), Default::default(), Default::default());
     let mut sigs = task.sigs.clone();
     sigs.pending = 0;
     let mask = task.sig.mask;
@@ -917,7 +917,6 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
         vdso: task.vdso,
         clock: crate::vdso::Clock::new(khz, offset),
         rlimits: task.rlimits.clone(),
-        pid,
         me: me.clone(),
         machine: task.machine.clone(),
         live: 1,
@@ -966,7 +965,7 @@ const WNOTHREAD: i32 = 0x2000_0000;
 /// in one process group, so a group selector means any child.
 fn reap(task: &mut Task, sel: i32, options: i32) -> Result<Option<(i32, i32)>, SysError> {
     loop {
-        let me = task.pid;
+        let me = task.pid();
         let kids: Vec<_> = task
             .machine
             .all()
@@ -1174,8 +1173,8 @@ pub fn execve(task: &mut Task, a: Args) -> SysResult {
             task.wait_wake(Some(Instant::now() + Duration::from_millis(5)));
         }
         task.threads.zap = None;
-        if task.tid != task.pid {
-            let (old, wake, pid) = (task.tid, task.wake.clone(), task.pid);
+        if task.tid != task.pid() {
+            let (old, wake, pid) = (task.tid, task.wake.clone(), task.pid());
             task.me.kicker.remove(old);
             task.tid = pid;
             // SAFETY: no preconditions.

@@ -64,7 +64,7 @@ fn dir(names: &[(&str, u8)]) -> Node {
 
 fn node(task: &mut Task, guest: &str) -> Result<Node, SysError> {
     let parts: Vec<&str> = guest.split('/').filter(|c| !c.is_empty()).collect();
-    let me = task.pid.to_string();
+    let me = task.pid().to_string();
     let pid = |p: &str| p == "self" || p == "thread-self" || p == me;
     Ok(match parts.as_slice() {
         ["proc"] => dir(&[
@@ -230,7 +230,7 @@ fn status(task: &Task) -> Vec<u8> {
     let name = task.exe.rsplit('/').next().unwrap_or_default();
     let rss = task.mm.ram.user_frames() * 4;
     let (u, g) = (task.aux.uid, task.aux.gid);
-    let (pid, tid, threads) = (task.pid, task.tid, task.live);
+    let (pid, tid, threads) = (task.pid(), task.tid, task.live);
     let ppid = task.me.ppid.load(std::sync::atomic::Ordering::Acquire);
     let cpus = super::process::vm_cpus();
     let mask = if cpus >= 64 {

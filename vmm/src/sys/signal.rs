@@ -217,7 +217,7 @@ pub fn queue_process(task: &mut Task, info: SigInfo) {
         task.sigs.info[sig as usize - 1] = info;
         task.sigs.pending |= bit(sig);
     }
-    if blocked_here || task.tid != task.pid {
+    if blocked_here || task.tid != task.pid() {
         let me = task.tid;
         task.me.kicker.kick_all(me);
     }
@@ -250,7 +250,7 @@ fn take_inbox(task: &mut Task) {
 /// has exited), as Linux's `complete_signal` picks the main thread first.
 fn next(task: &Task) -> Option<i32> {
     let shared = match task.main_mask {
-        _ if task.tid == task.pid => task.sigs.pending,
+        _ if task.tid == task.pid() => task.sigs.pending,
         None => task.sigs.pending,
         Some(main_blocks) => task.sigs.pending & main_blocks,
     };
@@ -339,7 +339,7 @@ fn from_self(task: &Task, sig: i32, code: i32) -> SigInfo {
     SigInfo {
         signo: sig,
         code,
-        pid: task.pid,
+        pid: task.pid(),
         uid: task.aux.uid,
         ..Default::default()
     }
@@ -949,7 +949,7 @@ pub fn kill(task: &mut Task, a: Args) -> SysResult {
     if pid == i32::MIN {
         return err(libc::ESRCH);
     }
-    let me = task.pid;
+    let me = task.pid();
     let targets: Vec<i32> = if pid > 0 {
         vec![pid]
     } else {
@@ -988,7 +988,7 @@ pub fn tgkill(task: &mut Task, a: Args) -> SysResult {
     if tgid <= 0 || tid <= 0 {
         return err(libc::EINVAL);
     }
-    if tgid != task.pid {
+    if tgid != task.pid() {
         return err(libc::ESRCH);
     }
     to_thread(task, tid, a[2])

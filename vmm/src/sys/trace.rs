@@ -126,7 +126,7 @@ pub fn finish(task: &mut Task, e: &Entry, a: &Args, before: Vec<Option<String>>,
         Err(SysError::ThreadExit(_)) => "?".into(),
     };
     // As strace -f: calls of threads other than the first carry their id.
-    let who = if task.tid == 1 && task.pid == 1 {
+    let who = if task.tid == 1 && task.pid() == 1 {
         String::new()
     } else {
         format!("[pid {}] ", task.tid)
