@@ -2,7 +2,7 @@
  * scheduling order (only main prints in the default mode). argv[1] picks a mode:
  *
  *   (none)/all           every check; exit 0
- *   ids, stacks, clone, tls, signals, exits, concurrency, affinity, timeouts, robust, pi
+ *   ids, stacks, clone, tls, signals, exits, concurrency, affinity, timeouts, robust, pi, remap
  *                        one group of checks (see check_* below); exit 0
  *   exit-from-thread     a thread calls exit(3) while main and others are blocked: status 3
  *   main-returns         main returns 5 while other threads are blocked: status 5
@@ -835,6 +835,58 @@ static void check_robust(void)
     printf("robust mutex unlocked without consistent: %s then %s\n", errname(a), errname(b));
 }
 
+/* ---- memory remapped while other threads run: 2 MiB pages split, unmapped, protected ---- */
+
+static volatile int remap_stop;
+static volatile long remap_spins[2];
+
+/* Spins without syscalls over its own 64 KiB, so that it is inside the guest whenever main
+ * changes the address space. */
+static void *remap_spinner(void *arg)
+{
+    long me = (long)arg;
+    static char buf[2][64 << 10];
+    while (!remap_stop) {
+        for (size_t o = 0; o < sizeof buf[me]; o += 4096)
+            buf[me][o]++;
+        remap_spins[me]++;
+    }
+    return NULL;
+}
+
+static void check_remap(void)
+{
+    const size_t mb = 1UL << 20;
+    pthread_t t[2];
+    for (long i = 0; i < 2; i++)
+        t[i] = spawn(remap_spinner, (void *)i);
+    while (!remap_spins[0] || !remap_spins[1])
+        sched_yield();
+    int bad = 0;
+    for (int round = 0; round < 6; round++) {
+        char *raw = mmap(NULL, 8 * mb, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (raw == MAP_FAILED)
+            die("mmap", errno);
+        char *b = (char *)(((uintptr_t)raw + 2 * mb - 1) & ~(2 * mb - 1));
+        for (size_t o = 0; o < 4 * mb; o += 4096)
+            b[o] = (char)(o / 4096 + round);
+        /* A hole in one 2 MiB block, the next made read-only: both split a large page. */
+        munmap(b + mb, 4096);
+        mprotect(b + 2 * mb + 8192, 4096, PROT_READ);
+        for (size_t o = 0; o < 4 * mb; o += 4096)
+            if (o != mb && b[o] != (char)(o / 4096 + round))
+                bad++;
+        munmap(raw, 8 * mb);
+        long before = remap_spins[0] + remap_spins[1];
+        while (remap_spins[0] + remap_spins[1] < before + 4)
+            sched_yield();
+    }
+    remap_stop = 1;
+    join(t[0]);
+    join(t[1]);
+    printf("remap while 2 threads spin: 6 rounds, wrong bytes %d\n", bad);
+}
+
 static void check_pi(void)
 {
     /* Priority inheritance: contended increments, then the error cases. */
@@ -1060,7 +1112,7 @@ int main(int argc, char **argv)
         {"signals", check_signals}, {"exits", check_exits},
         {"concurrency", check_concurrency}, {"affinity", check_affinity},
         {"timeouts", check_timeouts}, {"robust", check_robust},
-        {"pi", check_pi},
+        {"pi", check_pi},           {"remap", check_remap},
     };
     int all = !strcmp(mode, "all"), ran = 0;
     for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)

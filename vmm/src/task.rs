@@ -93,40 +93,69 @@ fn arm_kick(vcpu: Option<&mut Vcpu>) {
 /// a lock of its own (never held while taking the process lock).
 #[derive(Debug, Default)]
 pub struct Kicker {
-    threads: std::sync::Mutex<Vec<(i32, libc::pthread_t, Arc<EventFd>)>>,
+    threads: std::sync::Mutex<Vec<Kickee>>,
     /// The program is ending: threads still running are kicked until they are gone.
-    ending: std::sync::atomic::AtomicBool,
+    ending: AtomicBool,
+    /// Held shared by each thread while its vCPU runs, exclusively by a thread that changes what
+    /// every running vCPU relies on (KVM's memory slots: `stop_guests`).
+    gate: parking_lot::RwLock<()>,
+}
+
+/// One registered thread.
+#[derive(Debug)]
+struct Kickee {
+    tid: i32,
+    pthread: libc::pthread_t,
+    wake: Arc<EventFd>,
+    /// Set while the thread is between taking `Kicker::gate` and leaving `KVM_RUN`.
+    in_guest: Arc<AtomicBool>,
 }
 
 impl Kicker {
-    /// Registers thread `tid`, served by host thread `pthread`, woken through `wake`.
-    pub fn add(&self, tid: i32, pthread: libc::pthread_t, wake: Arc<EventFd>) {
-        self.threads.lock().unwrap().push((tid, pthread, wake));
+    /// Registers thread `tid`, served by host thread `pthread`, woken through `wake`, inside the
+    /// guest while `in_guest` is set.
+    pub fn add(
+        &self,
+        tid: i32,
+        pthread: libc::pthread_t,
+        wake: Arc<EventFd>,
+        in_guest: Arc<AtomicBool>,
+    ) {
+        self.threads.lock().unwrap().push(Kickee {
+            tid,
+            pthread,
+            wake,
+            in_guest,
+        });
     }
 
     /// Forgets thread `tid`.
     pub fn remove(&self, tid: i32) {
-        self.threads.lock().unwrap().retain(|t| t.0 != tid);
+        self.threads.lock().unwrap().retain(|t| t.tid != tid);
     }
 
-    fn kick_one(pthread: libc::pthread_t, wake: &EventFd) {
-        let _ = wake.write(1);
-        // SAFETY: registered threads have not returned (they deregister first, under this
-        // lock), so `pthread` is valid.
+    fn signal(pthread: libc::pthread_t) {
+        // SAFETY: registered threads have not returned (they deregister first, under the list's
+        // lock, which the callers hold), so `pthread` is valid.
         unsafe { libc::pthread_kill(pthread, SIGRTMIN()) };
+    }
+
+    fn kick_one(t: &Kickee) {
+        let _ = t.wake.write(1);
+        Self::signal(t.pthread);
     }
 
     /// Whether thread `tid` is alive.
     pub fn has(&self, tid: i32) -> bool {
-        self.threads.lock().unwrap().iter().any(|t| t.0 == tid)
+        self.threads.lock().unwrap().iter().any(|t| t.tid == tid)
     }
 
     /// Kicks thread `tid` out of the guest or of a blocking call; false if it is gone.
     pub fn kick(&self, tid: i32) -> bool {
         let list = self.threads.lock().unwrap();
-        match list.iter().find(|t| t.0 == tid) {
-            Some((_, p, w)) => {
-                Self::kick_one(*p, w);
+        match list.iter().find(|t| t.tid == tid) {
+            Some(t) => {
+                Self::kick_one(t);
                 true
             }
             None => false,
@@ -135,9 +164,25 @@ impl Kicker {
 
     /// Kicks every thread but `except`.
     pub fn kick_all(&self, except: i32) {
-        for (tid, p, w) in self.threads.lock().unwrap().iter() {
-            if *tid != except {
-                Self::kick_one(*p, w);
+        for t in self.threads.lock().unwrap().iter() {
+            if t.tid != except {
+                Self::kick_one(t);
+            }
+        }
+    }
+
+    /// Takes every thread out of the guest and keeps it out until the guard drops. The caller
+    /// holds the process lock, so no thread can enter meanwhile; the ones inside are signalled
+    /// (not woken: a thread blocked in a host call is outside the guest and stays undisturbed).
+    pub fn stop_guests(&self) -> parking_lot::RwLockWriteGuard<'_, ()> {
+        loop {
+            for t in self.threads.lock().unwrap().iter() {
+                if t.in_guest.load(Ordering::Acquire) {
+                    Self::signal(t.pthread);
+                }
+            }
+            if let Some(g) = self.gate.try_write_for(std::time::Duration::from_millis(2)) {
+                return g;
             }
         }
     }
@@ -427,6 +472,8 @@ pub struct Task {
     pub robust_list: u64,
     /// Written to wake it from a blocking wait (futex, pause, sigsuspend).
     pub wake: Arc<EventFd>,
+    /// Whether its vCPU is inside the guest (see `Kicker::stop_guests`).
+    pub in_guest: Arc<AtomicBool>,
     shared: Arc<Mutex<Process>>,
     guard: Option<ArcMutexGuard<RawMutex, Process>>,
 }
@@ -487,6 +534,7 @@ impl Task {
             clear_child_tid: 0,
             robust_list: 0,
             wake,
+            in_guest: Arc::default(),
             shared,
             guard,
         }
@@ -508,6 +556,7 @@ impl Task {
             clear_child_tid: 0,
             robust_list: 0,
             wake: wake_fd()?,
+            in_guest: Arc::default(),
             shared: self.shared.clone(),
             guard: None,
         })
@@ -724,23 +773,26 @@ impl Task {
                 let Process { clock, mm, .. } = &mut **self;
                 clock.refresh(mm, &v, false);
             }
-            let ready = {
-                let Process { vm, mm, .. } = &mut **self;
-                vm.ensure(&mm.ram)
-            };
-            if let Err(e) = ready {
-                return End::Process(ExitReason::Broken(e.to_string()));
-            }
             if self.mm.take_flush() {
-                if let Err(e) = self.vm.flush_shadow() {
+                // Re-registering the memory slots leaves a moment with no guest memory: a vCPU
+                // running then cannot reach its kernel and the VM shuts down (seen as a triple
+                // fault in a threaded python3, 1 run in 40). No other vCPU may run meanwhile.
+                let me = self.me.clone();
+                let _stopped = me.kicker.stop_guests();
+                if let Err(e) = self.mm.ram.flush_shadow() {
                     return End::Process(ExitReason::Broken(e.to_string()));
                 }
             }
             self.publish_mask();
+            let me = self.me.clone();
+            self.in_guest.store(true, Ordering::Release);
+            let inside = me.kicker.gate.read();
             self.guard = None;
             let entered = Instant::now();
             let exit = self.vcpu.run();
             let spent = entered.elapsed();
+            self.in_guest.store(false, Ordering::Release);
+            drop(inside);
             self.guard = Some(self.shared.lock_arc());
             self.stats.guest_time += spent;
             let exit = match exit {
@@ -774,9 +826,12 @@ impl Task {
 
     /// Runs the main thread, then waits for every other thread: the program's end.
     pub fn run_main(&mut self) -> ExitReason {
-        self.me
-            .kicker
-            .add(self.tid, pthread_self(), self.wake.clone());
+        self.me.kicker.add(
+            self.tid,
+            pthread_self(),
+            self.wake.clone(),
+            self.in_guest.clone(),
+        );
         self.run();
         // Wait for the other threads. Once the program is ending, kick them again now and then:
         // a kick that lands just before a thread enters a blocking host call is lost.

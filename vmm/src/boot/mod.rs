@@ -98,7 +98,7 @@ pub fn build(
     kernel::load(&mm.ram)?;
     t.lap("memory, page tables, kernel", &mut lap);
 
-    let vm = Vm::new(&mm.ram)?;
+    let vm = Vm::new(&mut mm.ram)?;
     t.lap("KVM VM", &mut lap);
     let cpuid = vm.supported_cpuid()?;
     t.lap("CPUID", &mut lap);

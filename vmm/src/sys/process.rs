@@ -883,7 +883,7 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
     if flags & CLONE_PARENT_SETTID != 0 {
         task.mm.write_obj(ptid, &(pid as u32))?;
     }
-    let vm = task.vm.sibling(&mm.ram).map_err(eagain)?;
+    let vm = task.vm.sibling(&mut mm.ram).map_err(eagain)?;
     let cpu = CpuArea::boot();
     let mut vcpu = Vcpu::new(&vm, 0, &task.cpuid, mm.cr3(), &cpu).map_err(eagain)?;
     let (khz, offset) = (vcpu.tsc_khz(), vcpu.tsc_offset());
@@ -1126,7 +1126,7 @@ fn new_thread(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: u
     if flags & CLONE_CHILD_CLEARTID != 0 {
         child.clear_child_tid = ctid;
     }
-    let wake = child.wake.clone();
+    let (wake, in_guest) = (child.wake.clone(), child.in_guest.clone());
     let spawned = std::thread::Builder::new()
         .name(format!("vcpu-t{tid}"))
         .stack_size(256 << 10)
@@ -1136,7 +1136,9 @@ fn new_thread(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: u
         Err(_) => return err(libc::EAGAIN),
     };
     use std::os::unix::thread::JoinHandleExt;
-    task.me.kicker.add(tid, handle.as_pthread_t(), wake);
+    task.me
+        .kicker
+        .add(tid, handle.as_pthread_t(), wake, in_guest);
     task.threads.handles.push(handle);
     task.live += 1;
     Ok(tid as u64)
@@ -1174,12 +1176,13 @@ pub fn execve(task: &mut Task, a: Args) -> SysResult {
         }
         task.threads.zap = None;
         if task.tid != task.pid() {
-            let (old, wake, pid) = (task.tid, task.wake.clone(), task.pid());
+            let (old, pid) = (task.tid, task.pid());
+            let (wake, in_guest) = (task.wake.clone(), task.in_guest.clone());
             task.me.kicker.remove(old);
             task.tid = pid;
             // SAFETY: no preconditions.
             let me = unsafe { libc::pthread_self() };
-            task.me.kicker.add(pid, me, wake);
+            task.me.kicker.add(pid, me, wake, in_guest);
         }
     }
     // Past this point the old image is gone: a failure kills the program, as on Linux.

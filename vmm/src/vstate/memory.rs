@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use vm_memory::{Bytes, FileOffset, GuestAddress, GuestMemoryMmap, GuestRegionMmap, MmapRegion};
 
+use super::vm::{Slots, VmError, FIRST_SLOT};
 use crate::layout::{FRAMES_START, PAGE_SIZE};
 
 /// Errors setting up guest memory.
@@ -30,6 +31,11 @@ pub enum MemoryError {
 /// Guest-physical memory and its frames.
 #[derive(Debug)]
 pub struct GuestRam {
+    /// The VM's memory slots (none until a VM `attach`es; unit tests run without). Declared
+    /// first so that the VM's last handle closes before the memory is unmapped.
+    slots: Option<Slots>,
+    /// Guest-physical memory below this is registered in `slots`.
+    registered: u64,
     mem: GuestMemoryMmap,
     host: *mut u8,
     size: u64,
@@ -121,6 +127,8 @@ impl GuestRam {
         let region = GuestRegionMmap::new(region, GuestAddress(0)).expect("region fits");
         let mem = GuestMemoryMmap::from_regions(vec![region]).expect("one region");
         Ok(GuestRam {
+            slots: None,
+            registered: 0,
             mem,
             host,
             size,
@@ -166,6 +174,44 @@ impl GuestRam {
         child.user_frames = self.user_frames;
         child.windows = self.windows.clone();
         Ok(child)
+    }
+
+    /// Gives this memory a VM: registers what is handed out so far (at least the first slot)
+    /// and every file window; from now on memory is registered before it is handed out.
+    pub fn attach(&mut self, slots: Slots) -> Result<(), VmError> {
+        self.slots = Some(slots);
+        self.registered = 0;
+        self.cover(self.next.max(FIRST_SLOT.min(self.size)))?;
+        for i in 0..self.windows.len() {
+            self.register_window(i)?;
+        }
+        Ok(())
+    }
+
+    /// Registers guest memory up to at least `end`, in slots that double what is registered.
+    fn cover(&mut self, end: u64) -> Result<(), VmError> {
+        let Some(slots) = self.slots.as_mut() else {
+            return Ok(());
+        };
+        while self.registered < end {
+            let to = (self.registered * 2).max(FIRST_SLOT).min(self.size);
+            let from = self.registered;
+            slots.add(from, to - from, self.host as u64 + from, false)?;
+            self.registered = to;
+        }
+        Ok(())
+    }
+
+    fn register_window(&mut self, i: usize) -> Result<(), VmError> {
+        let (Some(slots), Some(w)) = (self.slots.as_mut(), self.windows.get(i)) else {
+            return Ok(());
+        };
+        slots.add(w.gpa, w.len, w.host_addr(), true)
+    }
+
+    /// Makes KVM drop every shadow page table (`Slots::flush`; no vCPU may run meanwhile).
+    pub fn flush_shadow(&self) -> Result<(), VmError> {
+        self.slots.as_ref().map_or(Ok(()), Slots::flush)
     }
 
     /// The vm-memory view, for loaders.
@@ -249,6 +295,10 @@ impl GuestRam {
             host: host.cast(),
             key,
         }));
+        if self.register_window(self.windows.len() - 1).is_err() {
+            self.windows.pop();
+            return None;
+        }
         self.windows.last().map(|w| &**w)
     }
 
@@ -301,7 +351,7 @@ impl GuestRam {
         if let Some(f) = self.free.pop() {
             return Some(f);
         }
-        if self.next + PAGE_SIZE > self.size {
+        if self.next + PAGE_SIZE > self.size || self.cover(self.next + PAGE_SIZE).is_err() {
             if use_ == FrameUse::User {
                 self.user_frames -= 1;
             }
@@ -317,7 +367,10 @@ impl GuestRam {
     pub fn alloc_large(&mut self) -> Option<u64> {
         const LARGE: u64 = 2 << 20;
         let start = (self.next + LARGE - 1) & !(LARGE - 1);
-        if self.user_frames + 512 > self.user_limit || start + LARGE > self.size {
+        if self.user_frames + 512 > self.user_limit
+            || start + LARGE > self.size
+            || self.cover(start + LARGE).is_err()
+        {
             return None;
         }
         // The gap below an aligned run is not wasted: its frames go on the free list.

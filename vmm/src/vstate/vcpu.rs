@@ -395,7 +395,13 @@ impl Vcpu {
             Ok(VcpuExit::IoOut(port, _)) | Ok(VcpuExit::IoIn(port, _)) => Some(port),
             Ok(VcpuExit::Hlt) => Some(0),
             Ok(VcpuExit::Shutdown) => {
-                return Ok(GuestExit::Broken("the guest shut down (triple fault)"))
+                if std::env::var_os("MVM_DEBUG").is_some() {
+                    let s = self.fd.sync_regs();
+                    eprintln!("shutdown: regs {:x?} sregs {:x?}", s.regs, s.sregs);
+                    eprintln!("get_regs {:x?}", self.fd.get_regs());
+                    eprintln!("get_sregs {:x?}", self.fd.get_sregs());
+                }
+                return Ok(GuestExit::Broken("the guest shut down (triple fault)"));
             }
             Ok(VcpuExit::InternalError) => return Ok(GuestExit::Broken("KVM internal error")),
             Ok(VcpuExit::FailEntry(..)) => {

@@ -1,7 +1,8 @@
-//! The KVM VM: `/dev/kvm`, the VM file descriptor, and guest memory as its one memory slot.
+//! The KVM VM: `/dev/kvm`, the VM file descriptor, and its memory slots (which `GuestRam` fills).
 
 use kvm_bindings::{kvm_userspace_memory_region, CpuId, KVM_MAX_CPUID_ENTRIES, KVM_MEM_READONLY};
 use kvm_ioctls::{Cap, Kvm, VmFd};
+use std::sync::Arc;
 
 use super::memory::GuestRam;
 
@@ -22,108 +23,50 @@ pub enum VmError {
 /// The VM.
 #[derive(Debug)]
 pub struct Vm {
-    kvm: std::sync::Arc<Kvm>,
-    fd: VmFd,
-    /// Guest-physical memory below this is registered with KVM (memory slots `0..slots`).
-    registered: u64,
-    slots: u32,
-    /// File windows (`GuestRam::windows`) registered so far.
-    windows: usize,
-    /// Every memory slot, for `flush_shadow`.
+    kvm: Arc<Kvm>,
+    fd: Arc<VmFd>,
+}
+
+/// The first memory slot's size; each later slot doubles what is registered (`GuestRam`
+/// registers memory as the program comes to use it). KVM keeps ~2 KiB of host kernel memory per
+/// MiB of memory slot (the shadow MMU's reverse maps), so a slot that covered all of `--memory`
+/// up front cost ~1 MiB per VM even for a program using 1 MiB; a first slot of 4 MiB (an idle
+/// static program fits) instead of 16 costs 28 KiB less of vmalloc per VM (bench/instance-cost,
+/// K = 300).
+pub const FIRST_SLOT: u64 = 4 << 20;
+
+/// One VM's memory slots. Guest memory and file windows are registered here before any page
+/// table points at them: a vCPU of another thread may reach a new mapping at once, and KVM
+/// treats a guest-physical address outside every slot as MMIO.
+#[derive(Debug)]
+pub struct Slots {
+    fd: Arc<VmFd>,
     regions: Vec<kvm_userspace_memory_region>,
 }
 
-/// The first memory slot's size; each later slot doubles what is registered. KVM keeps ~2 KiB
-/// of host kernel memory per MiB of memory slot (the shadow MMU's reverse maps), so a slot that
-/// covered all of `--memory` up front cost ~1 MiB per VM even for a program using 1 MiB; a
-/// first slot of 4 MiB (an idle static program fits) instead of 16 costs 28 KiB less of vmalloc
-/// per VM (bench/instance-cost, K = 300).
-const FIRST_SLOT: u64 = 4 << 20;
-
-impl Vm {
-    /// Opens `/dev/kvm`, creates a VM and registers `ram` as its memory.
-    pub fn new(ram: &GuestRam) -> Result<Self, VmError> {
-        let kvm = Kvm::new().map_err(VmError::NoKvm)?;
-        for (cap, name) in [
-            (Cap::SyncRegs, "KVM_CAP_SYNC_REGS"),
-            (Cap::ImmediateExit, "KVM_CAP_IMMEDIATE_EXIT"),
-            (Cap::Xcrs, "KVM_CAP_XCRS"),
-        ] {
-            if !kvm.check_extension(cap) {
-                return Err(VmError::MissingCap(name));
-            }
-        }
-        Self::with_kvm(std::sync::Arc::new(kvm), ram)
-    }
-
-    /// Another VM from the same `/dev/kvm` handle (a forked program's: the thread that creates
-    /// it is confined and cannot open `/dev/kvm` again).
-    pub fn sibling(&self, ram: &GuestRam) -> Result<Self, VmError> {
-        Self::with_kvm(self.kvm.clone(), ram)
-    }
-
-    fn with_kvm(kvm: std::sync::Arc<Kvm>, ram: &GuestRam) -> Result<Self, VmError> {
-        // A kick (a signal for the program) can interrupt it: try again.
-        let fd = loop {
-            match kvm.create_vm() {
-                Err(e) if e.errno() == libc::EINTR => continue,
-                r => break r.map_err(|e| VmError::Kvm("CREATE_VM", e))?,
-            }
+impl Slots {
+    /// Registers `len` bytes at guest-physical `gpa`, backed by host memory at `host` that lives
+    /// as long as the VM (the caller's promise: it owns the mapping and outlives the slots).
+    pub fn add(&mut self, gpa: u64, len: u64, host: u64, read_only: bool) -> Result<(), VmError> {
+        let region = kvm_userspace_memory_region {
+            slot: self.regions.len() as u32,
+            flags: if read_only { KVM_MEM_READONLY } else { 0 },
+            guest_phys_addr: gpa,
+            memory_size: len,
+            userspace_addr: host,
         };
-        let mut vm = Vm {
-            kvm,
-            fd,
-            registered: 0,
-            slots: 0,
-            windows: 0,
-            regions: Vec::new(),
-        };
-        vm.ensure(ram)?;
-        Ok(vm)
-    }
-
-    /// Registers guest memory with KVM up to what `ram` has handed out, in slots that double:
-    /// memory is registered as the program comes to use it. Called before the guest runs.
-    pub fn ensure(&mut self, ram: &GuestRam) -> Result<(), VmError> {
-        while self.registered < ram.high_water().max(FIRST_SLOT.min(ram.size())) {
-            let end = (self.registered * 2).max(FIRST_SLOT).min(ram.size());
-            let region = kvm_userspace_memory_region {
-                slot: self.slots,
-                flags: 0,
-                guest_phys_addr: self.registered,
-                memory_size: end - self.registered,
-                userspace_addr: ram.host_base() + self.registered,
-            };
-            // SAFETY: the region lies in guest memory owned by `ram`, which outlives the VM (the
-            // `Task` declares the VM before the address space, so the VM is dropped first).
-            unsafe { self.fd.set_user_memory_region(region) }
-                .map_err(|e| VmError::Kvm("SET_USER_MEMORY_REGION", e))?;
-            self.regions.push(region);
-            self.registered = end;
-            self.slots += 1;
-        }
-        for w in &ram.windows()[self.windows..] {
-            let region = kvm_userspace_memory_region {
-                slot: self.slots,
-                flags: KVM_MEM_READONLY,
-                guest_phys_addr: w.gpa,
-                memory_size: w.len,
-                userspace_addr: w.host_addr(),
-            };
-            // SAFETY: the window's mapping lives as long as `ram`, which outlives the VM.
-            unsafe { self.fd.set_user_memory_region(region) }
-                .map_err(|e| VmError::Kvm("SET_USER_MEMORY_REGION (file window)", e))?;
-            self.regions.push(region);
-            self.slots += 1;
-            self.windows += 1;
-        }
+        // SAFETY: the region is host memory the caller keeps mapped while the VM lives.
+        unsafe { self.fd.set_user_memory_region(region) }
+            .map_err(|e| VmError::Kvm("SET_USER_MEMORY_REGION", e))?;
+        self.regions.push(region);
         Ok(())
     }
 
     /// Makes KVM drop every shadow page table, by deleting and re-adding every memory slot: the
     /// one host-side way to make it forget a guest page-directory entry that changed (see
-    /// `mm::LARGE`). Costly (each page is shadowed again when next touched), so rare.
-    pub fn flush_shadow(&mut self) -> Result<(), VmError> {
+    /// `mm::LARGE`). Costly (each page is shadowed again when next touched), so rare. No vCPU
+    /// may run meanwhile: for a moment the VM has no memory (`Kicker::stop_guests`).
+    pub fn flush(&self) -> Result<(), VmError> {
         for r in &self.regions {
             let gone = kvm_userspace_memory_region {
                 memory_size: 0,
@@ -134,11 +77,50 @@ impl Vm {
                 .map_err(|e| VmError::Kvm("SET_USER_MEMORY_REGION (delete)", e))?;
         }
         for r in &self.regions {
-            // SAFETY: the same regions as before, whose memory still lives (see `ensure`).
+            // SAFETY: the same regions as before, whose memory still lives (see `add`).
             unsafe { self.fd.set_user_memory_region(*r) }
                 .map_err(|e| VmError::Kvm("SET_USER_MEMORY_REGION (re-add)", e))?;
         }
         Ok(())
+    }
+}
+
+impl Vm {
+    /// Opens `/dev/kvm`, creates a VM and gives `ram` its memory slots.
+    pub fn new(ram: &mut GuestRam) -> Result<Self, VmError> {
+        let kvm = Kvm::new().map_err(VmError::NoKvm)?;
+        for (cap, name) in [
+            (Cap::SyncRegs, "KVM_CAP_SYNC_REGS"),
+            (Cap::ImmediateExit, "KVM_CAP_IMMEDIATE_EXIT"),
+            (Cap::Xcrs, "KVM_CAP_XCRS"),
+        ] {
+            if !kvm.check_extension(cap) {
+                return Err(VmError::MissingCap(name));
+            }
+        }
+        Self::with_kvm(Arc::new(kvm), ram)
+    }
+
+    /// Another VM from the same `/dev/kvm` handle (a forked program's: the thread that creates
+    /// it is confined and cannot open `/dev/kvm` again).
+    pub fn sibling(&self, ram: &mut GuestRam) -> Result<Self, VmError> {
+        Self::with_kvm(self.kvm.clone(), ram)
+    }
+
+    fn with_kvm(kvm: Arc<Kvm>, ram: &mut GuestRam) -> Result<Self, VmError> {
+        // A kick (a signal for the program) can interrupt it: try again.
+        let fd = loop {
+            match kvm.create_vm() {
+                Err(e) if e.errno() == libc::EINTR => continue,
+                r => break r.map_err(|e| VmError::Kvm("CREATE_VM", e))?,
+            }
+        };
+        let fd = Arc::new(fd);
+        ram.attach(Slots {
+            fd: fd.clone(),
+            regions: Vec::new(),
+        })?;
+        Ok(Vm { kvm, fd })
     }
 
     /// The CPUID the host supports, given to the guest as is. Asking KVM costs ~0.3 ms of every
