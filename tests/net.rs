@@ -1,6 +1,7 @@
 //! Networking: a server in mvm on a port published with `-p`, reached from the host; a client
 //! in mvm reaching a host server; the port policy (unpublished ports are refused, a published one
-//! shows as the program's own); UDP, socketpairs and epoll compared with native runs.
+//! shows as the program's own); UDP, socketpairs, named and abstract Unix sockets and epoll
+//! compared with native runs.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -141,6 +142,102 @@ fn udp_socketpair_and_epoll_match_native() {
 }
 
 #[test]
+fn unix_sockets_named_and_abstract_match_native() {
+    // Stream, seqpacket and datagram sockets bound to paths and abstract names, between a parent
+    // and its forked child: names as each call shows them, descriptors passed, usual mistakes.
+    let (a, b) = (common::scratch("unix_native"), common::scratch("unix_mvm"));
+    let prog = common::program("unix_sockets");
+    let native = Run::native(&prog, &[a.to_str().unwrap()]).run();
+    native.assert_code(0);
+    let vol = format!("{}:/data:rw", b.display());
+    let vm = Run::mvm_run(&["-v", &vol], &prog, &["/data"]).run();
+    assert_agree(&vm, &native, "unix_sockets in a :rw mount");
+    assert!(vm.stdout_str().ends_with("done\n"), "{}", vm.describe());
+    // The same in the program's private /tmp.
+    let vm = Run::mvm_run(&[], &prog, &["/tmp"]).run();
+    assert_agree(&vm, &native, "unix_sockets in /tmp");
+}
+
+#[test]
+fn unix_sockets_reach_only_the_view_and_the_run() {
+    // A host process's abstract socket and a path socket outside the program's view exist and
+    // listen; the program reaches neither, and cannot bind in a read-only mount.
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr, UnixListener};
+    let name = format!("mvm-test-host-{}", std::process::id());
+    let _abstract =
+        UnixListener::bind_addr(&SocketAddr::from_abstract_name(name.as_bytes()).unwrap()).unwrap();
+    let dir = common::scratch("unix_host");
+    let path = dir.join("host.sock");
+    let _named = UnixListener::bind(&path).unwrap();
+    let code = format!(
+        r#"
+import errno, socket
+def attempt(addr):
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(addr)
+        return "connected"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+print("host abstract:", attempt("\0{name}"))
+print("host path:", attempt("{path}"))
+try:
+    socket.socket(socket.AF_UNIX).bind("/usr/mvm-test.sock")
+except OSError as e:
+    print("bind in /usr:", errno.errorcode[e.errno])
+"#,
+        path = path.display()
+    );
+    let vm = Run::mvm_run(&[], PYTHON, &["-c", &code]).run();
+    vm.assert_code(0);
+    assert_eq!(
+        vm.stdout_str(),
+        "host abstract: ECONNREFUSED\nhost path: ENOENT\nbind in /usr: EROFS\n",
+        "{}",
+        vm.describe()
+    );
+}
+
+#[test]
+fn python_unix_socket_server_matches_native() {
+    // socketserver over a named Unix socket in a temporary directory, threads serving.
+    let code = r#"
+import os, socket, socketserver, tempfile, threading
+d = tempfile.mkdtemp()
+path = os.path.join(d, "srv.sock")
+class Upper(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.wfile.write(self.rfile.readline().upper())
+srv = socketserver.ThreadingUnixStreamServer(path, Upper)
+t = threading.Thread(target=srv.serve_forever)
+t.start()
+for word in ["alpha", "beta", "gamma"]:
+    with socket.socket(socket.AF_UNIX) as c:
+        c.connect(path)
+        c.sendall(word.encode() + b"\n")
+        print(c.makefile().readline().strip())
+srv.shutdown()
+srv.server_close()
+print("socket file left:", os.path.exists(path))
+os.unlink(path)
+os.rmdir(d)
+a, b = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM), socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+a.bind("\0mvm-py-abstract")
+b.sendto(b"hi", "\0mvm-py-abstract")
+data, sender = a.recvfrom(16)
+print("abstract:", data, repr(sender), a.getsockname())
+"#;
+    let vm = compare(&[], &["-c", code]);
+    vm.assert_code(0);
+    assert!(
+        vm.stdout_str().starts_with("ALPHA\nBETA\nGAMMA\n"),
+        "{}",
+        vm.describe()
+    );
+}
+
+#[test]
 fn hostile_socket_arguments_get_errnos() {
     let out = Run::mvm_run(&[], common::program("net_bad_args"), &[]).run();
     out.assert_code(0);
@@ -159,7 +256,7 @@ fn hostile_socket_arguments_get_errnos() {
                 packet socket: -1 EACCES\n\
                 raw socket: -1 EPERM\n\
                 netlink socket: -1 EACCES\n\
-                unix socket: -1 EACCES\n\
+                unix socket, protocol 7: -1 EPROTONOSUPPORT\n\
                 unknown family: -1 EAFNOSUPPORT\n\
                 done\n";
     assert_eq!(out.stdout_str(), want, "{}", out.describe());
@@ -175,6 +272,24 @@ fn connect(port: u16) -> TcpStream {
         std::thread::sleep(Duration::from_millis(20));
     }
     panic!("nothing listens on {port}");
+}
+
+#[test]
+fn redis_server_and_cli_over_a_unix_socket_in_one_run() {
+    // Debian's redis-server listening on a named Unix socket in the private /tmp, and redis-cli
+    // started beside it by the same shell: two programs of one run meeting at a path.
+    let script = "redis-server --port 0 --unixsocket /tmp/r.sock --save '' --appendonly no \
+                  >/tmp/redis.log 2>&1 &
+                  i=0
+                  while [ ! -S /tmp/r.sock ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+                  redis-cli -s /tmp/r.sock set greeting hello
+                  redis-cli -s /tmp/r.sock get greeting
+                  redis-cli -s /tmp/r.sock shutdown nosave
+                  wait
+                  echo end";
+    let vm = Run::mvm_run(&[], "/bin/dash", &["-c", script]).run();
+    vm.assert_code(0);
+    assert_eq!(vm.stdout_str(), "OK\nhello\nend\n", "{}", vm.describe());
 }
 
 #[test]

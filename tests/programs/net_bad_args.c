@@ -33,7 +33,7 @@ int main(void)
     R("packet socket", syscall(SYS_socket, AF_PACKET, SOCK_RAW, 0));
     R("raw socket", syscall(SYS_socket, AF_INET, SOCK_RAW, 1));
     R("netlink socket", syscall(SYS_socket, AF_NETLINK, SOCK_RAW, 0));
-    R("unix socket", syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0));
+    R("unix socket, protocol 7", syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 7));
     R("unknown family", syscall(SYS_socket, 99, SOCK_STREAM, 0));
     printf("done\n");
     return 0;

@@ -248,6 +248,8 @@ pub struct Machine {
     next_id: AtomicI32,
     procs: std::sync::Mutex<Vec<Arc<ProcHandle>>>,
     handles: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// Unix socket names bound in this run: the host's name (as mvm bound it) → the program's.
+    pub unix_names: std::sync::Mutex<std::collections::HashMap<Vec<u8>, Vec<u8>>>,
 }
 
 impl Machine {
@@ -257,6 +259,7 @@ impl Machine {
             next_id: AtomicI32::new(2),
             procs: Default::default(),
             handles: Default::default(),
+            unix_names: Default::default(),
         })
     }
 

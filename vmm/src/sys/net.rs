@@ -1,12 +1,14 @@
 //! Sockets and epoll, served by host sockets under the run's port policy (`policy::Ports`):
-//! TCP and UDP over IPv4 and IPv6, and anonymous Unix socket pairs. A program may listen only on
-//! ports published with `-p HOST:GUEST` (it binds GUEST; mvm binds HOST), or on port 0; it may
-//! connect out, as a container on Docker's default network can. Raw and packet sockets, Unix
-//! sockets with names, and options that need privileges are refused as an unprivileged program
-//! is refused them. Calls that can wait (connect, accept, send, receive, epoll_wait) are made
-//! without the process lock.
+//! TCP and UDP over IPv4 and IPv6, and Unix sockets. A program may listen only on ports
+//! published with `-p HOST:GUEST` (it binds GUEST; mvm binds HOST), or on port 0; it may connect
+//! out, as a container on Docker's default network can. A Unix socket's path is resolved in the
+//! program's filesystem view like any other path (binding one needs a writable mount); abstract
+//! names are the run's own (mvm gives them a prefix of its own on the host, so a program reaches
+//! the other programs of its run, not the host's abstract sockets). Raw and packet sockets and
+//! options that need privileges are refused as an unprivileged program is refused them. Calls
+//! that can wait (connect, accept, send, receive, epoll_wait) are made without the process lock.
 
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
 
 use super::fs::OpenFile;
@@ -48,6 +50,96 @@ fn set_port(addr: &mut [u8], port: u16) {
     addr[2..4].copy_from_slice(&port.to_be_bytes());
 }
 
+fn family_of(addr: &[u8]) -> Option<i32> {
+    Some(u16::from_ne_bytes([*addr.first()?, *addr.get(1)?]) as i32)
+}
+
+/// The host's abstract Unix names of this run start with this (after the leading NUL): one mvm
+/// process serves one run, so its pid keeps runs apart.
+fn abstract_prefix() -> Vec<u8> {
+    format!("mvm.{}.", std::process::id()).into_bytes()
+}
+
+const SUN_PATH: usize = 108;
+
+fn unix_sockaddr(path: &[u8]) -> Vec<u8> {
+    let mut a = (libc::AF_UNIX as u16).to_ne_bytes().to_vec();
+    a.extend_from_slice(path);
+    a
+}
+
+/// The host address for a program's Unix socket address, and the descriptor its path goes
+/// through (kept open until the host call is made). `bind`: the name is created (its parent
+/// must be in a writable mount); otherwise it names an existing socket. An unnamed address
+/// (autobind) passes as it is.
+fn host_unix_addr(
+    task: &mut Task,
+    guest: &[u8],
+    bind: bool,
+) -> Result<(Vec<u8>, Option<OwnedFd>), SysError> {
+    let path = &guest[2..guest.len().min(2 + SUN_PATH)];
+    if path.is_empty() {
+        return Ok((guest.to_vec(), None));
+    }
+    if path[0] == 0 {
+        let mut host = vec![0u8];
+        host.extend(abstract_prefix());
+        host.extend_from_slice(&path[1..]);
+        if host.len() > SUN_PATH {
+            return err(libc::EINVAL);
+        }
+        return Ok((unix_sockaddr(&host), None));
+    }
+    let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
+    let name = String::from_utf8_lossy(&path[..end]).into_owned();
+    let cwd = task.cwd.clone();
+    let r = task
+        .fs
+        .resolve(&cwd, &name, !bind)
+        .map_err(SysError::Errno)?;
+    let (fd, host) = if bind {
+        let (dir, leaf) = task.fs.parent(&r, true).map_err(SysError::Errno)?;
+        let host = format!("/proc/self/fd/{}/", dir.as_raw_fd()).into_bytes();
+        (dir, [host, leaf.into_bytes()].concat())
+    } else {
+        let fd = task.fs.path_fd(&r).map_err(SysError::Errno)?;
+        let host = format!("/proc/self/fd/{}", fd.as_raw_fd()).into_bytes();
+        (fd, host)
+    };
+    if host.len() >= SUN_PATH {
+        return err(libc::ENAMETOOLONG);
+    }
+    if bind {
+        task.machine
+            .unix_names
+            .lock()
+            .unwrap()
+            .insert(host.clone(), path[..end].to_vec());
+    }
+    Ok((unix_sockaddr(&host), Some(fd)))
+}
+
+/// A host Unix socket address as the program knows it: its own path or abstract name; a name
+/// mvm did not give out shows as unnamed.
+fn guest_unix_addr(task: &Task, host: &[u8]) -> Vec<u8> {
+    let path = &host[2.min(host.len())..];
+    if path.is_empty() {
+        return host.to_vec();
+    }
+    if path[0] == 0 {
+        let prefix = abstract_prefix();
+        return match path[1..].strip_prefix(prefix.as_slice()) {
+            Some(rest) => unix_sockaddr(&[&[0u8][..], rest].concat()),
+            None => host.to_vec(), // autobound: the kernel's own name, unique already
+        };
+    }
+    let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
+    match task.machine.unix_names.lock().unwrap().get(&path[..end]) {
+        Some(g) => unix_sockaddr(&[g.as_slice(), &[0u8]].concat()),
+        None => unix_sockaddr(&[]),
+    }
+}
+
 /// Reads a guest socket address of `len` bytes.
 fn read_addr(task: &mut Task, at: u64, len: u64) -> Result<Vec<u8>, SysError> {
     if len as usize > MAX_ADDR || len < 2 {
@@ -65,7 +157,11 @@ fn write_addr(task: &mut Task, addr: &[u8], at: u64, len_at: u64) -> Result<(), 
         return Ok(());
     }
     let room: u32 = task.mm.read_obj(len_at)?;
-    let mut a = addr.to_vec();
+    let mut a = if family_of(addr) == Some(libc::AF_UNIX) {
+        guest_unix_addr(task, addr)
+    } else {
+        addr.to_vec()
+    };
     if let Some(p) = port_of(&a) {
         let shown = task.ports.guest_port(p);
         set_port(&mut a, shown);
@@ -76,7 +172,7 @@ fn write_addr(task: &mut Task, addr: &[u8], at: u64, len_at: u64) -> Result<(), 
     Ok(())
 }
 
-/// socket(2): AF_INET/AF_INET6 stream and datagram sockets.
+/// socket(2): AF_INET/AF_INET6 stream and datagram sockets, AF_UNIX sockets.
 pub fn socket(task: &mut Task, a: Args) -> SysResult {
     let (domain, ty, proto) = (a[0] as i32, a[1] as i32, a[2] as i32);
     let base = ty & 0xf;
@@ -85,15 +181,22 @@ pub fn socket(task: &mut Task, a: Args) -> SysResult {
         return err(libc::EINVAL);
     }
     match domain {
-        libc::AF_INET | libc::AF_INET6 => {}
-        libc::AF_UNIX => return err(libc::EACCES),
+        libc::AF_INET | libc::AF_INET6 => match (base, proto) {
+            (libc::SOCK_STREAM, 0 | libc::IPPROTO_TCP)
+            | (libc::SOCK_DGRAM, 0 | libc::IPPROTO_UDP) => {}
+            (libc::SOCK_RAW, _) => return err(libc::EPERM),
+            _ => return err(libc::EPROTONOSUPPORT),
+        },
+        // (Linux takes SOCK_RAW as SOCK_DGRAM here.)
+        libc::AF_UNIX => match (base, proto) {
+            (libc::SOCK_STREAM | libc::SOCK_DGRAM | libc::SOCK_SEQPACKET | libc::SOCK_RAW, 0) => {}
+            (libc::SOCK_STREAM | libc::SOCK_DGRAM | libc::SOCK_SEQPACKET | libc::SOCK_RAW, _) => {
+                return err(libc::EPROTONOSUPPORT)
+            }
+            _ => return err(libc::ESOCKTNOSUPPORT),
+        },
         libc::AF_PACKET | libc::AF_NETLINK => return err(libc::EACCES),
         _ => return err(libc::EAFNOSUPPORT),
-    }
-    match (base, proto) {
-        (libc::SOCK_STREAM, 0 | libc::IPPROTO_TCP) | (libc::SOCK_DGRAM, 0 | libc::IPPROTO_UDP) => {}
-        (libc::SOCK_RAW, _) => return err(libc::EPERM),
-        _ => return err(libc::EPROTONOSUPPORT),
     }
     // SAFETY: plain host call.
     let fd = host(unsafe { libc::socket(domain, ty | libc::SOCK_CLOEXEC, proto) } as isize)?;
@@ -130,11 +233,19 @@ pub fn socketpair(task: &mut Task, a: Args) -> SysResult {
     Ok(0)
 }
 
-/// bind(2): port 0, or a port published with `-p` (mvm binds the host port it maps to).
+/// bind(2): port 0, or a port published with `-p` (mvm binds the host port it maps to); a Unix
+/// socket's path in a writable mount, or an abstract name.
 pub fn bind(task: &mut Task, a: Args) -> SysResult {
     let s = sock(task, a[0])?;
     let mut addr = read_addr(task, a[1], a[2])?;
     let family = u16::from_ne_bytes([addr[0], addr[1]]) as i32;
+    if family == libc::AF_UNIX {
+        let (name, _dir) = host_unix_addr(task, &addr, true)?;
+        // SAFETY: `name` holds its length of a socket address.
+        return host(
+            unsafe { libc::bind(s.raw(), name.as_ptr().cast(), name.len() as u32) } as isize,
+        );
+    }
     let need = match family {
         libc::AF_INET => std::mem::size_of::<libc::sockaddr_in>(),
         libc::AF_INET6 => 24,
@@ -157,19 +268,24 @@ pub fn listen(task: &mut Task, a: Args) -> SysResult {
     host(unsafe { libc::listen(s.raw(), a[1] as i32) } as isize)
 }
 
-/// connect(2): out to any IPv4/IPv6 address.
+/// connect(2): out to any IPv4/IPv6 address; to a Unix socket of the program's view or run.
 pub fn connect(task: &mut Task, a: Args) -> SysResult {
     let s = sock(task, a[0])?;
-    let addr = read_addr(task, a[1], a[2])?;
+    let mut addr = read_addr(task, a[1], a[2])?;
     let family = u16::from_ne_bytes([addr[0], addr[1]]) as i32;
-    if !matches!(family, libc::AF_INET | libc::AF_INET6 | libc::AF_UNSPEC) {
-        return err(libc::EAFNOSUPPORT);
+    let mut through = None;
+    match family {
+        libc::AF_INET | libc::AF_INET6 | libc::AF_UNSPEC => {}
+        libc::AF_UNIX => (addr, through) = host_unix_addr(task, &addr, false)?,
+        _ => return err(libc::EAFNOSUPPORT),
     }
     let h = s.raw();
     // SAFETY: `addr` holds its length of a socket address.
-    blocking(task, move || unsafe {
+    let r = blocking(task, move || unsafe {
         libc::connect(h, addr.as_ptr().cast(), addr.len() as u32) as isize
-    })
+    });
+    drop(through);
+    r
 }
 
 /// accept4(2).
@@ -306,6 +422,8 @@ struct Msg {
     name_len_at: u64,
     control: Vec<u8>,
     held: Vec<Arc<OpenFile>>,
+    /// The descriptor a Unix peer's path goes through, until the send.
+    through: Option<OwnedFd>,
     /// recvmsg's `msg_flags` from the host.
     flags: i32,
 }
@@ -403,6 +521,15 @@ fn guest_control(task: &mut Task, host: &[u8], room: usize, cloexec: bool) -> (V
     (out, cut)
 }
 
+/// A destination address for sendto/sendmsg as the host takes it.
+fn outgoing_name(task: &mut Task, name: Vec<u8>) -> Result<(Vec<u8>, Option<OwnedFd>), SysError> {
+    if family_of(&name) == Some(libc::AF_UNIX) {
+        host_unix_addr(task, &name, false)
+    } else {
+        Ok((name, None))
+    }
+}
+
 fn read_msghdr(task: &mut Task, at: u64, incoming: bool) -> Result<Msg, SysError> {
     let w: [u64; 7] = task.mm.read_obj(at)?;
     let (name_at, name_len, iov_at, iov_len) = (w[0], w[1] as u32, w[2], w[3]);
@@ -427,10 +554,11 @@ fn read_msghdr(task: &mut Task, at: u64, incoming: bool) -> Result<Msg, SysError
                 .iovecs(base, len.min(0x7fff_f000) as usize, incoming)?,
         );
     }
-    let name = if name_at != 0 && !incoming && name_len > 0 {
-        read_addr(task, name_at, name_len as u64)?
+    let (name, through) = if name_at != 0 && !incoming && name_len > 0 {
+        let name = read_addr(task, name_at, name_len as u64)?;
+        outgoing_name(task, name)?
     } else {
-        Vec::new()
+        (Vec::new(), None)
     };
     Ok(Msg {
         iov,
@@ -439,6 +567,7 @@ fn read_msghdr(task: &mut Task, at: u64, incoming: bool) -> Result<Msg, SysError
         name_len_at: at + 8,
         control,
         held,
+        through,
         flags: 0,
     })
 }
@@ -487,6 +616,7 @@ fn transfer(task: &mut Task, h: i32, m: &mut Msg, flags: i32, incoming: bool) ->
     }
     let n = r?;
     m.held.clear();
+    m.through = None;
     if incoming {
         m.control.truncate(msg.0.msg_controllen);
         m.flags = msg.0.msg_flags;
@@ -535,10 +665,11 @@ pub fn sendto(task: &mut Task, a: Args) -> SysResult {
     let iov = task
         .mm
         .iovecs(a[1], a[2].min(0x7fff_f000) as usize, false)?;
-    let name = if a[4] != 0 {
-        read_addr(task, a[4], a[5])?
+    let (name, through) = if a[4] != 0 {
+        let name = read_addr(task, a[4], a[5])?;
+        outgoing_name(task, name)?
     } else {
-        Vec::new()
+        (Vec::new(), None)
     };
     let mut m = Msg {
         iov,
@@ -547,6 +678,7 @@ pub fn sendto(task: &mut Task, a: Args) -> SysResult {
         name_len_at: 0,
         control: Vec::new(),
         held: Vec::new(),
+        through,
         flags: 0,
     };
     transfer(task, s.raw(), &mut m, a[3] as i32, false)
@@ -563,6 +695,7 @@ pub fn recvfrom(task: &mut Task, a: Args) -> SysResult {
         name_len_at: a[5],
         control: Vec::new(),
         held: Vec::new(),
+        through: None,
         flags: 0,
     };
     transfer(task, s.raw(), &mut m, a[3] as i32, true)
