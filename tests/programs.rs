@@ -1,10 +1,8 @@
 //! Real programs nobody here wrote, from Debian packages (installed by scripts/setup): python3
 //! stdlib snippets and `python3 -m unittest`, dash builtins, dynamically linked coreutils,
 //! sqlite3 on a file database under a `:rw` mount, and a busybox-static script from a read-only
-//! mount. Each runs under mvm and natively, and the outputs and statuses are compared.
-//!
-//! Not here yet, because mvm does not serve them: fork/vfork/clone of processes (command
-//! substitution, pipelines, `subprocess`) and threads (`threading.Thread(...).start()`).
+//! mount, scripts started by their `#!` lines. Each runs under mvm and natively, and the
+//! outputs and statuses are compared.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -732,4 +730,58 @@ fn node_timers_http_and_child_process_match_native() {
                   });\n\
                 });\n";
     compare(&[], "/usr/bin/node", &["-e", code], None).assert_code(0);
+}
+
+/// Writes an executable file `name` with `text` into `dir`; its path.
+fn script(dir: &Path, name: &str, text: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn scripts_run_by_their_interpreter_lines() {
+    // `#!` as Linux's binfmt_script reads it: `mvm run SCRIPT`, and execve of scripts from
+    // inside (python3's subprocess): an interpreter with one argument, a script whose
+    // interpreter is a script, and the errors (missing interpreter, empty line, a loop).
+    let dir = scratch("scripts");
+    let d = dir.display().to_string();
+    let hello = script(&dir, "hello.sh", "#!/bin/sh\necho \"sh: $# args: $*\"\n");
+    script(&dir, "strict.sh", "#!/bin/sh -e\nfalse\necho not reached\n");
+    script(&dir, "nested", &format!("#!{hello}\n"));
+    script(
+        &dir,
+        "py",
+        "#!/usr/bin/python3 -u\nimport sys\nprint('py', sys.argv[1:])\n",
+    );
+    script(&dir, "noint", &format!("#!{d}/missing\n"));
+    script(&dir, "empty", "#!\n");
+    script(&dir, "loop1", &format!("#!{d}/loop2\n"));
+    script(&dir, "loop2", &format!("#!{d}/loop1\n"));
+    let vol = format!("{d}:{d}:ro");
+    let vm = compare(&["-v", &vol], &hello, &["a", "b c"], None);
+    vm.assert_code(0);
+    assert_eq!(vm.stdout_str(), "sh: 2 args: a b c\n");
+    let code = format!(
+        r#"
+import errno, subprocess
+for name, args in [("hello.sh", ["x"]), ("strict.sh", []), ("nested", ["n"]), ("py", ["p", "q"]),
+                   ("noint", []), ("empty", []), ("loop1", [])]:
+    try:
+        r = subprocess.run(["{d}/" + name] + args, capture_output=True, text=True)
+        print(name, r.returncode, repr(r.stdout))
+    except OSError as e:
+        print(name, errno.errorcode[e.errno])
+"#
+    );
+    let vm = compare(&["-v", &vol], PYTHON, &["-c", &code], None);
+    vm.assert_code(0);
+    assert!(
+        vm.stdout_str()
+            .contains("noint ENOENT\nempty ENOEXEC\nloop1 ELOOP\n"),
+        "{}",
+        vm.describe()
+    );
 }

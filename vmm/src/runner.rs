@@ -133,11 +133,14 @@ pub fn resolve(spec: &RunSpec, view: &mut FsView, run_dir: &Path) -> Result<Path
     }
 }
 
+/// Whether `f` can be started: an ELF executable, or a script (whose interpreter guest-init's
+/// execve finds in the view, or reports).
 fn check_image(name: &str, f: &std::fs::File) -> Result<(), RunError> {
-    match elf::parse(f) {
-        Ok(_) => Ok(()),
-        Err(e) => Err(RunError::CannotExecute(name.to_string(), e.to_string())),
+    let cannot = |e: elf::ExecError| RunError::CannotExecute(name.to_string(), e.to_string());
+    if elf::shebang(f).map_err(cannot)?.is_some() {
+        return Ok(());
     }
+    elf::parse(f).map(|_| ()).map_err(cannot)
 }
 
 /// The run's private host directory (the program's `/tmp`, the default view's root): created

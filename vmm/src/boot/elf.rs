@@ -1,6 +1,6 @@
 //! The ELF loader for programs: static executables (`ET_EXEC`) and static PIEs (`ET_DYN` without
 //! an interpreter), mapped into the program's address space with the protections their segments
-//! ask for. Headers are checked completely before the address space is touched, so a failed
+//! ask for; and the `#!` line of scripts. Headers are checked completely before the address space is touched, so a failed
 //! `execve` leaves the caller's program intact.
 
 use std::fs::File;
@@ -77,6 +77,57 @@ fn read_exact_at(f: &File, buf: &mut [u8], off: u64) -> Result<(), ExecError> {
         }
     }
     Ok(())
+}
+
+/// How many `#!` interpreters may lead to one another before the executable (Linux's limit).
+pub const MAX_SCRIPT_DEPTH: usize = 4;
+
+/// A script's `#!` line: the interpreter, and the one optional argument after it.
+pub type Shebang = (Vec<u8>, Option<Vec<u8>>);
+
+/// The `#!` line of a script, as Linux's binfmt_script reads it: the interpreter and the one
+/// optional argument after it (the rest of the line, trimmed). `None` if `f` does not start
+/// with `#!`; ENOEXEC if the line names no interpreter or does not fit in 256 bytes.
+pub fn shebang(f: &File) -> Result<Option<Shebang>, ExecError> {
+    let mut buf = [0u8; 256];
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read_at(&mut buf[n..], n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ExecError::Io(e.raw_os_error().unwrap_or(libc::EIO))),
+        }
+    }
+    let Some(line) = buf[..n].strip_prefix(b"#!") else {
+        return Ok(None);
+    };
+    let line = match line.iter().position(|&b| b == b'\n') {
+        Some(end) => &line[..end],
+        // A line cut short is fine only if the interpreter's name ended within it.
+        None if n < buf.len() => line,
+        None => {
+            let name = line.trim_ascii_start();
+            if !name.iter().any(|&b| b == b' ' || b == b'\t') {
+                return Err(ExecError::NotElf);
+            }
+            line
+        }
+    };
+    let line = line.trim_ascii();
+    let split = line
+        .iter()
+        .position(|&b| b == b' ' || b == b'\t')
+        .unwrap_or(line.len());
+    let (interp, rest) = line.split_at(split);
+    if interp.is_empty() {
+        return Err(ExecError::NotElf);
+    }
+    let arg = rest.trim_ascii();
+    Ok(Some((
+        interp.to_vec(),
+        (!arg.is_empty()).then(|| arg.to_vec()),
+    )))
 }
 
 /// A parsed executable, ready to map.
@@ -266,5 +317,54 @@ impl Image {
             end,
             bias,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_line(text: &[u8]) -> Result<Option<Shebang>, ExecError> {
+        let path =
+            std::env::temp_dir().join(format!("mvm-shebang-{}-{}", std::process::id(), text.len()));
+        std::fs::write(&path, text).unwrap();
+        let r = shebang(&File::open(&path).unwrap());
+        std::fs::remove_file(&path).unwrap();
+        r
+    }
+
+    #[test]
+    fn interpreter_lines_as_linux_reads_them() {
+        let some = |i: &str, a: Option<&str>| {
+            Ok(Some((
+                i.as_bytes().to_vec(),
+                a.map(|a| a.as_bytes().to_vec()),
+            )))
+        };
+        assert_eq!(parse_line(b"#!/bin/sh\necho\n"), some("/bin/sh", None));
+        assert_eq!(
+            parse_line(b"#!  /bin/sh  -e \t\n"),
+            some("/bin/sh", Some("-e"))
+        );
+        // Everything after the interpreter is one argument.
+        assert_eq!(
+            parse_line(b"#!/usr/bin/env python3 -u\n"),
+            some("/usr/bin/env", Some("python3 -u"))
+        );
+        assert_eq!(parse_line(b"#!/bin/sh"), some("/bin/sh", None));
+        assert_eq!(parse_line(b"\x7fELF"), Ok(None));
+        assert_eq!(parse_line(b"# !/bin/sh\n"), Ok(None));
+        assert_eq!(parse_line(b"#!\n"), Err(ExecError::NotElf));
+        assert_eq!(parse_line(b"#!   \n"), Err(ExecError::NotElf));
+        // A line longer than 256 bytes: fine if the interpreter's name ends within them.
+        let mut long = b"#!/bin/sh ".to_vec();
+        long.resize(400, b'x');
+        assert_eq!(
+            parse_line(&long).map(|s| s.map(|(i, _)| i)),
+            Ok(Some(b"/bin/sh".to_vec()))
+        );
+        let mut cut = b"#!/".to_vec();
+        cut.resize(400, b'x');
+        assert_eq!(parse_line(&cut), Err(ExecError::NotElf));
     }
 }

@@ -1144,6 +1144,34 @@ fn new_thread(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: u
     Ok(tid as u64)
 }
 
+/// Opens what `execve(path, argv)` runs: the file itself, or for a script the interpreter its
+/// `#!` line names (resolved in the view; scripts may name scripts, 4 deep), with the arguments
+/// Linux gives it: the interpreter, its one optional argument, the script's path as the caller
+/// gave it, then the caller's arguments after argv[0].
+fn open_script_or_exec(
+    task: &mut Task,
+    mut path: Vec<u8>,
+    mut argv: Vec<Vec<u8>>,
+) -> Result<(std::fs::File, String, Vec<Vec<u8>>), SysError> {
+    use crate::boot::elf;
+    for _ in 0..=elf::MAX_SCRIPT_DEPTH {
+        let (file, guest) = task
+            .fs
+            .open_exec(&task.cwd, &String::from_utf8_lossy(&path))
+            .map_err(SysError::Errno)?;
+        let Some((interp, arg)) = elf::shebang(&file).map_err(|e| SysError::Errno(e.errno()))?
+        else {
+            return Ok((file, guest, argv));
+        };
+        let mut next = vec![interp.clone()];
+        next.extend(arg);
+        next.push(path);
+        next.extend(argv.into_iter().skip(1));
+        (path, argv) = (interp, next);
+    }
+    err(libc::ELOOP)
+}
+
 /// execve(2): replaces the program; the path is resolved in the program's filesystem view.
 pub fn execve(task: &mut Task, a: Args) -> SysResult {
     let path = task.mm.read_cstr(a[0])?;
@@ -1154,10 +1182,7 @@ pub fn execve(task: &mut Task, a: Args) -> SysResult {
     let (Some(argv), Some(envp)) = (argv, envp) else {
         return err(libc::E2BIG);
     };
-    let (file, path) = task
-        .fs
-        .open_exec(&task.cwd, &String::from_utf8_lossy(&path))
-        .map_err(SysError::Errno)?;
+    let (file, path, argv) = open_script_or_exec(task, path, argv)?;
     let prepared = task
         .prepare_exec(file, path.clone())
         .map_err(|e| SysError::Errno(e.errno()))?;

@@ -89,7 +89,7 @@ table! {
     53 socketpair net::socketpair, Partial "iiix" "AF_UNIX only";
     54 setsockopt net::setsockopt, Partial "fiixi" "options that need privileges are EPERM";
     55 getsockopt net::getsockopt, Full "fiixx" "";
-    59 execve process::execve, Partial "sxx" "static executables only until dynamic loading lands";
+    59 execve process::execve, Partial "sxx" "x86-64 ELF executables (static, static PIE, dynamically linked) and #! scripts; no other binary formats";
     56 clone process::clone, Partial "xxxxx" "threads (CLONE_THREAD with CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND), and new programs as fork/vfork do; no namespaces, no CLONE_VM without CLONE_THREAD or CLONE_VFORK";
     57 fork process::fork, Partial "" "the child is a new micro-VM with a copy of the memory; shared memory (MAP_SHARED anonymous) is not shared with it";
     58 vfork process::vfork, Partial "" "a fork whose parent waits for the child's exec or exit: the memory is copied, not shared";
