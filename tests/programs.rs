@@ -785,3 +785,41 @@ for name, args in [("hello.sh", ["x"]), ("strict.sh", []), ("nested", ["n"]), ("
         vm.describe()
     );
 }
+
+#[test]
+fn ps_and_df_see_the_run_and_its_view() {
+    // Debian's procps reads /proc/PID/{stat,status,cmdline} of every program; coreutils' df
+    // reads /proc/self/mountinfo. They see the run (its programs, parents, states) and the
+    // program's view (its mounts, read-only or not), nothing of the host.
+    let script = "sleep 5 & ps -e -o pid=,ppid=,stat=,comm=,args=; kill $!; wait
+                  df -h / /tmp | tail -n 2
+                  grep -c . /proc/self/mountinfo
+                  grep -E ' /(tmp|usr) ' /proc/self/mountinfo | cut -d' ' -f5,6";
+    let vm = Run::mvm_run(&[], DASH, &["-c", script]).run();
+    vm.assert_code(0);
+    let out = vm.stdout_str();
+    let lines: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(lines[0][..4], ["1", "0", "Ss", "dash"], "{}", vm.describe());
+    assert_eq!(
+        lines[1],
+        ["2", "1", "S", "sleep", "sleep", "5"],
+        "{}",
+        vm.describe()
+    );
+    assert_eq!(lines[2][..4], ["3", "1", "R", "ps"], "{}", vm.describe());
+    assert_eq!(lines.len(), 3 + 2 + 1 + 2, "{}", vm.describe());
+    assert_eq!(lines[3].last(), Some(&"/"), "{}", vm.describe());
+    assert_eq!(lines[4].last(), Some(&"/tmp"), "{}", vm.describe());
+    let mounts: usize = lines[5][0].parse().unwrap();
+    assert!(mounts >= 5, "{}", vm.describe());
+    assert_eq!(lines[6], ["/usr", "ro,relatime"], "{}", vm.describe());
+    assert_eq!(lines[7], ["/tmp", "rw,relatime"], "{}", vm.describe());
+    assert!(
+        !vm.stderr_str().contains("cannot read table"),
+        "{}",
+        vm.describe()
+    );
+}

@@ -266,6 +266,25 @@ pub fn errno() -> i32 {
         .unwrap_or(libc::EIO)
 }
 
+/// The type name of the host filesystem `fd` lies on, as `/proc/mounts` spells the common ones.
+fn fs_type(fd: RawFd) -> &'static str {
+    // SAFETY: statfs is a plain C struct for which zero is valid.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is valid for writing.
+    if unsafe { libc::fstatfs(fd, &mut st) } != 0 {
+        return "none";
+    }
+    match st.f_type as u32 {
+        0xef53 => "ext4",
+        0x0102_1994 => "tmpfs",
+        0x794c_7630 => "overlay",
+        0x9123_683e => "btrfs",
+        0x5846_5342 => "xfs",
+        0x6573_5546 => "fuse",
+        _ => "unknown",
+    }
+}
+
 /// fstat(2) on a host fd.
 pub fn fstat(fd: RawFd) -> Result<libc::stat, i32> {
     // SAFETY: plain struct filled by the host.
@@ -753,6 +772,26 @@ impl FsView {
             rel,
             follow,
         })
+    }
+
+    /// The mounts, shortest guest path first (parents before what is mounted in them), each
+    /// with the name of its host filesystem's type (for `/proc/self/mountinfo`).
+    pub fn mounts(&self) -> Vec<(&Mount, &'static str)> {
+        let mut v: Vec<_> = self
+            .mounts
+            .iter()
+            .map(|m| {
+                let ty = match (m.kind, &m.root) {
+                    (MountKind::Proc, _) => "proc",
+                    (MountKind::Dev, _) => "devtmpfs",
+                    (_, Some(root)) => fs_type(root.as_raw_fd()),
+                    (_, None) => "none",
+                };
+                (m, ty)
+            })
+            .collect();
+        v.sort_by_key(|(m, _)| m.guest.len());
+        v
     }
 
     /// Whether `r` lies in a synthesized mount (and which).

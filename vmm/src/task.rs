@@ -145,6 +145,11 @@ impl Kicker {
         Self::signal(t.pthread);
     }
 
+    /// How many threads it has.
+    pub fn count(&self) -> usize {
+        self.threads.lock().unwrap().len()
+    }
+
     /// Whether thread `tid` is alive.
     pub fn has(&self, tid: i32) -> bool {
         self.threads.lock().unwrap().iter().any(|t| t.tid == tid)
@@ -208,6 +213,19 @@ pub struct ProcHandle {
     pub status: std::sync::Mutex<Option<i32>>,
     /// Set when it has exec'd or ended: a vfork parent goes on then.
     pub released: AtomicBool,
+    /// What `/proc/PID` shows of it to the run (set at each exec).
+    pub shown: std::sync::Mutex<Shown>,
+    /// When it was created.
+    pub born: Instant,
+}
+
+/// A program as `/proc` shows it to the other programs of its run.
+#[derive(Debug, Clone, Default)]
+pub struct Shown {
+    /// Its executable's guest path.
+    pub exe: String,
+    /// Its arguments, each ending with a NUL.
+    pub cmdline: Vec<u8>,
 }
 
 impl ProcHandle {
@@ -222,6 +240,8 @@ impl ProcHandle {
             has_mail: AtomicBool::new(false),
             status: Default::default(),
             released: AtomicBool::new(false),
+            shown: Default::default(),
+            born: Instant::now(),
         })
     }
 
@@ -245,6 +265,8 @@ impl ProcHandle {
 /// join at the end. Its locks are never held while taking a process lock.
 #[derive(Debug)]
 pub struct Machine {
+    /// When the run began (`/proc/uptime`, start times).
+    pub started: Instant,
     next_id: AtomicI32,
     procs: std::sync::Mutex<Vec<Arc<ProcHandle>>>,
     handles: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
@@ -256,6 +278,7 @@ impl Machine {
     /// A run's machine: ids from 2 on (1 is the first program).
     pub fn new() -> Arc<Machine> {
         Arc::new(Machine {
+            started: Instant::now(),
             next_id: AtomicI32::new(2),
             procs: Default::default(),
             handles: Default::default(),
@@ -693,6 +716,14 @@ impl Task {
         )
         .map_err(|_| ExecError::Oom)?;
         self.exe = p.path.clone();
+        *self.me.shown.lock().unwrap() = Shown {
+            exe: p.path.clone(),
+            cmdline: argv
+                .iter()
+                .flat_map(|a| a.iter().chain(&[0]))
+                .copied()
+                .collect(),
+        };
         self.sig.on_exec();
         self.sigs.on_exec();
         self.fds.on_exec();

@@ -890,6 +890,7 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
     start_like_caller(task, &mut vcpu, &mm.ram, &cpu, flags, sp, tls).map_err(eagain)?;
 
     let me = crate::task::ProcHandle::new(pid, task.pid(), Default::default(), Default::default());
+    *me.shown.lock().unwrap() = task.me.shown.lock().unwrap().clone();
     let mut sigs = task.sigs.clone();
     sigs.pending = 0;
     let mask = task.sig.mask;

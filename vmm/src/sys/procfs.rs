@@ -1,9 +1,13 @@
 //! The synthesized `/proc` and `/dev`: what programs expect to find there, generated from the
-//! program's own state (its address space, descriptors, the VM's sizes), never the host's.
+//! run's own state (its programs, their address spaces and descriptors, the VM's sizes, the
+//! filesystem view), never the host's.
 //! `/proc/self` (also `/proc/PID` for the program's own pid, `/proc/thread-self`): `exe`, `cwd`,
-//! `fd/`, `maps`, `status`;
+//! `fd/`, `maps`, `status`, `stat`, `cmdline`, `comm`, `mounts`, `mountinfo`;
+//! `/proc/PID` of the run's other programs: `stat`, `status`, `cmdline`, `comm` (so that `ps`
+//! lists the run, as it lists a container);
 //! `/proc/cpuinfo` (the host's first CPU, once per CPU the VM shows), `/proc/meminfo`
-//! (`--memory`), `/proc/stat` (its `cpu` lines);
+//! (`--memory`), `/proc/stat` (its `cpu` lines), `/proc/uptime` (since the run began),
+//! `/proc/mounts`, `/proc/sys/kernel/pid_max`;
 //! `/dev/null`, `zero`, `full`, `random`, `urandom` (the host's devices), `tty` when mvm has a
 //! controlling terminal, `stdin`/`stdout`/`stderr`/`fd`. Files are served from sealed memfds;
 //! directories list their entries from memory. Everything else under them is ENOENT.
@@ -17,7 +21,7 @@ use super::fs::{HostFd, OpenFile};
 use super::{err, SysError};
 use crate::mm::{VmaKind, PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::policy::{fstat, Resolved};
-use crate::task::Task;
+use crate::task::{ProcHandle, Task};
 
 const DT_DIR: u8 = 4;
 const DT_REG: u8 = 8;
@@ -66,33 +70,89 @@ fn node(task: &mut Task, guest: &str) -> Result<Node, SysError> {
     let parts: Vec<&str> = guest.split('/').filter(|c| !c.is_empty()).collect();
     let me = task.pid().to_string();
     let pid = |p: &str| p == "self" || p == "thread-self" || p == me;
+    // Another program of the run, for `/proc/PID/...`.
+    let other = match parts.get(1).and_then(|p| p.parse::<i32>().ok()) {
+        Some(n) if n != task.pid() => task.machine.find(n),
+        _ => None,
+    };
     Ok(match parts.as_slice() {
-        ["proc"] => dir(&[
-            (".", DT_DIR),
-            ("..", DT_DIR),
-            (me.as_str(), DT_DIR),
-            ("self", DT_DIR),
-            ("thread-self", DT_DIR),
-            ("cpuinfo", DT_REG),
-            ("stat", DT_REG),
-            ("meminfo", DT_REG),
-        ]),
+        ["proc"] => {
+            let mut pids: Vec<i32> = task.machine.all().iter().map(|p| p.pid).collect();
+            pids.sort_unstable();
+            let mut v: Vec<(Vec<u8>, u8)> = pids
+                .iter()
+                .map(|p| (p.to_string().into_bytes(), DT_DIR))
+                .collect();
+            for (n, t) in [
+                (".", DT_DIR),
+                ("..", DT_DIR),
+                ("self", DT_DIR),
+                ("thread-self", DT_DIR),
+                ("cpuinfo", DT_REG),
+                ("stat", DT_REG),
+                ("meminfo", DT_REG),
+                ("uptime", DT_REG),
+                ("mounts", DT_LNK),
+                ("sys", DT_DIR),
+            ] {
+                v.push((n.as_bytes().to_vec(), t));
+            }
+            Node::Dir(v)
+        }
         ["proc", "cpuinfo"] => Node::File(cpuinfo()),
-        ["proc", "stat"] => Node::File(proc_stat()),
+        ["proc", "stat"] => Node::File(proc_stat(task)),
         ["proc", "meminfo"] => Node::File(meminfo(task)),
+        ["proc", "uptime"] => {
+            let up = task.machine.started.elapsed().as_secs_f64();
+            Node::File(format!("{up:.2} 0.00\n").into_bytes())
+        }
+        ["proc", "mounts"] => Node::Link("/proc/self/mounts".into()),
+        ["proc", "sys"] => dir(&[(".", DT_DIR), ("..", DT_DIR), ("kernel", DT_DIR)]),
+        ["proc", "sys", "kernel"] => dir(&[(".", DT_DIR), ("..", DT_DIR), ("pid_max", DT_REG)]),
+        ["proc", "sys", "kernel", "pid_max"] => Node::File(b"4194304\n".to_vec()),
         ["proc", p] if pid(p) => dir(&[
             (".", DT_DIR),
             ("..", DT_DIR),
+            ("cmdline", DT_REG),
+            ("comm", DT_REG),
             ("cwd", DT_LNK),
             ("exe", DT_LNK),
             ("fd", DT_DIR),
             ("maps", DT_REG),
+            ("mountinfo", DT_REG),
+            ("mounts", DT_REG),
+            ("stat", DT_REG),
             ("status", DT_REG),
         ]),
         ["proc", p, "exe"] if pid(p) => Node::Link(task.exe.clone()),
         ["proc", p, "cwd"] if pid(p) => Node::Link(task.cwd.clone()),
         ["proc", p, "maps"] if pid(p) => Node::File(maps(task)),
         ["proc", p, "status"] if pid(p) => Node::File(status(task)),
+        ["proc", p, "stat"] if pid(p) => Node::File(own_stat(task)),
+        ["proc", p, "cmdline"] if pid(p) => {
+            Node::File(task.me.shown.lock().unwrap().cmdline.clone())
+        }
+        ["proc", p, "comm"] if pid(p) => Node::File(comm(&task.me)),
+        ["proc", p, "mounts"] if pid(p) => Node::File(mounts(task, false)),
+        ["proc", p, "mountinfo"] if pid(p) => Node::File(mounts(task, true)),
+        ["proc", _] if other.is_some() => dir(&[
+            (".", DT_DIR),
+            ("..", DT_DIR),
+            ("cmdline", DT_REG),
+            ("comm", DT_REG),
+            ("stat", DT_REG),
+            ("status", DT_REG),
+        ]),
+        ["proc", _, f] if other.is_some() => {
+            let o = other.as_deref().expect("checked");
+            match *f {
+                "cmdline" => Node::File(o.shown.lock().unwrap().cmdline.clone()),
+                "comm" => Node::File(comm(o)),
+                "stat" => Node::File(other_stat(task, o)),
+                "status" => Node::File(other_status(task, o)),
+                _ => return err(libc::ENOENT),
+            }
+        }
         ["proc", p, "fd"] if pid(p) => {
             let mut v = vec![(b".".to_vec(), DT_DIR), (b"..".to_vec(), DT_DIR)];
             for (fd, _) in task.fds.open_fds() {
@@ -166,14 +226,23 @@ fn cpuinfo() -> Vec<u8> {
     out.into_bytes()
 }
 
-/// `/proc/stat`'s CPU lines (glibc counts the online CPUs from them when /sys is absent), with
-/// the program's own times unknown: zeros.
-fn proc_stat() -> Vec<u8> {
+/// `/proc/stat`: its CPU lines (glibc counts the online CPUs from them when /sys is absent),
+/// with times unknown: zeros; `btime`, when the run began (ps adds start times to it); the
+/// run's programs.
+fn proc_stat(task: &Task) -> Vec<u8> {
     let n = super::process::vm_cpus();
     let mut out = String::from("cpu  0 0 0 0 0 0 0 0 0 0\n");
     for cpu in 0..n {
         out.push_str(&format!("cpu{cpu} 0 0 0 0 0 0 0 0 0 0\n"));
     }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let btime = now.saturating_sub(task.machine.started.elapsed()).as_secs();
+    let programs = task.machine.all().len();
+    out.push_str(&format!(
+        "ctxt 0\nbtime {btime}\nprocesses {programs}\nprocs_running 1\nprocs_blocked 0\n"
+    ));
     out.into_bytes()
 }
 
@@ -222,6 +291,142 @@ fn maps(task: &Task) -> Vec<u8> {
             out.push_str(&format!("{line:<73}{name}"));
         }
         out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// Clock ticks (USER_HZ, 100 a second) in `d`.
+fn ticks(d: std::time::Duration) -> u64 {
+    d.as_millis() as u64 / 10
+}
+
+/// A program's name: its executable's file name, 15 bytes at most, as `comm` holds it.
+fn comm_name(p: &ProcHandle) -> String {
+    let exe = p.shown.lock().unwrap().exe.clone();
+    let name = exe.rsplit('/').next().unwrap_or_default();
+    name.chars().take(15).collect()
+}
+
+fn comm(p: &ProcHandle) -> Vec<u8> {
+    format!("{}\n", comm_name(p)).into_bytes()
+}
+
+/// Its state letter: a zombie until reaped, else sleeping (the caller itself is running).
+fn state(p: &ProcHandle) -> char {
+    if p.status.lock().unwrap().is_some() {
+        'Z'
+    } else {
+        'S'
+    }
+}
+
+/// A `/proc/PID/stat` line: what mvm knows, zeros for what it does not keep. Every program of a
+/// run is in group and session 1, without a terminal.
+#[allow(clippy::too_many_arguments)]
+fn stat_line(
+    p: &ProcHandle,
+    state: char,
+    started: std::time::Instant,
+    minflt: u64,
+    utime: u64,
+    threads: usize,
+    vsize: u64,
+    rss: u64,
+) -> Vec<u8> {
+    let ppid = p.ppid.load(std::sync::atomic::Ordering::Acquire);
+    let start = ticks(p.born.saturating_duration_since(started));
+    let mut f = format!(
+        "{} ({}) {state} {ppid} 1 1 0 -1 4194304 {minflt} 0 0 0 {utime} 0 0 0 20 0 {threads} 0 \
+         {start} {vsize} {rss} 18446744073709551615",
+        p.pid,
+        comm_name(p)
+    );
+    // startcode .. exit_code: zeros, but exit_signal (SIGCHLD).
+    for i in 0..27 {
+        f.push_str(if i == 12 { " 17" } else { " 0" });
+    }
+    f.push('\n');
+    f.into_bytes()
+}
+
+fn own_stat(task: &Task) -> Vec<u8> {
+    let vsize: u64 = task.mm.vmas().map(|(start, v)| v.end - start).sum();
+    stat_line(
+        &task.me,
+        'R',
+        task.machine.started,
+        task.stats.faults,
+        ticks(task.stats.guest_time),
+        task.live,
+        vsize,
+        task.mm.ram.user_frames(),
+    )
+}
+
+fn other_stat(task: &Task, o: &ProcHandle) -> Vec<u8> {
+    let threads = o.kicker.count().max(1);
+    stat_line(o, state(o), task.machine.started, 0, 0, threads, 0, 0)
+}
+
+fn other_status(task: &Task, o: &ProcHandle) -> Vec<u8> {
+    let (u, g) = (task.aux.uid, task.aux.gid);
+    let ppid = o.ppid.load(std::sync::atomic::Ordering::Acquire);
+    let st = match state(o) {
+        'Z' => "Z (zombie)",
+        _ => "S (sleeping)",
+    };
+    format!(
+        "Name:\t{}\nState:\t{st}\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t{ppid}\n\
+         Uid:\t{u}\t{u}\t{u}\t{u}\nGid:\t{g}\t{g}\t{g}\t{g}\nThreads:\t{}\n",
+        comm_name(o),
+        o.kicker.count().max(1),
+        pid = o.pid,
+    )
+    .into_bytes()
+}
+
+/// A path as `/proc/*/mounts` escapes it.
+fn escape_path(p: &str) -> String {
+    let mut out = String::new();
+    for c in p.chars() {
+        match c {
+            ' ' => out.push_str("\\040"),
+            '\t' => out.push_str("\\011"),
+            '\n' => out.push_str("\\012"),
+            '\\' => out.push_str("\\134"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `/proc/self/mounts` or (`info`) `/proc/self/mountinfo`: the program's view, parents first.
+fn mounts(task: &Task, info: bool) -> Vec<u8> {
+    let list = task.fs.mounts();
+    let mut out = String::new();
+    for (i, (m, ty)) in list.iter().enumerate() {
+        let id = 21 + i;
+        let opt = if m.rw { "rw" } else { "ro" };
+        let path = escape_path(&m.guest);
+        let source = if matches!(*ty, "proc" | "devtmpfs") {
+            ty
+        } else {
+            "mvm"
+        };
+        if info {
+            // The parent: the longest earlier mount whose path contains this one.
+            let parent = list[..i]
+                .iter()
+                .enumerate()
+                .rev()
+                .find(|(_, (p, _))| p.guest == "/" || m.guest.starts_with(&format!("{}/", p.guest)))
+                .map_or(id, |(j, _)| 21 + j);
+            out.push_str(&format!(
+                "{id} {parent} 0:{id} / {path} {opt},relatime - {ty} {source} {opt}\n"
+            ));
+        } else {
+            out.push_str(&format!("{source} {path} {ty} {opt},relatime 0 0\n"));
+        }
     }
     out.into_bytes()
 }
