@@ -1,7 +1,8 @@
 //! New programs: fork, vfork, posix_spawn, wait4 and signals between programs, each child a
 //! micro-VM of its own inside the same mvm run. Real programs (dash pipelines and command
 //! substitution, python3's subprocess, coreutils in pipelines) and a C program making the calls
-//! directly, compared with native runs; and the end of a run with children still running
+//! directly, compared with native runs; shared memory between programs (MAP_SHARED, POSIX
+//! semaphores, python3's multiprocessing); and the end of a run with children still running
 //! (`--timeout`, SIGTERM) leaving nothing behind.
 
 #[path = "common/mod.rs"]
@@ -116,4 +117,55 @@ fn the_first_programs_end_ends_its_children() {
     .run();
     out.assert_code(5);
     assert_eq!(out.stdout_str(), "started\n", "{}", out.describe());
+}
+
+#[test]
+fn shared_memory_between_programs_matches_native() {
+    // MAP_SHARED of a file and of anonymous memory across fork, POSIX semaphores in /dev/shm,
+    // a process-shared mutex: the programs of a run share memory as Linux programs do.
+    let (a, b) = (common::scratch("shm_native"), common::scratch("shm_mvm"));
+    let prog = program("shared_memory");
+    let native = Run::native(&prog, &[a.to_str().unwrap()]).run();
+    native.assert_code(0);
+    let vol = format!("{}:/data:rw", b.display());
+    let vm = Run::mvm_run(&["-v", &vol], &prog, &["/data"]).run();
+    assert_agree(&vm, &native, "shared_memory in a :rw mount");
+    assert!(vm.stdout_str().ends_with("done\n"), "{}", vm.describe());
+    let vm = Run::mvm_run(&[], &prog, &["/tmp"]).run();
+    assert_agree(&vm, &native, "shared_memory in /tmp");
+}
+
+#[test]
+fn python_multiprocessing_pool_queue_locks_and_shared_values() {
+    // multiprocessing's Pool, Queue and Process (fork), its locks (POSIX semaphores in
+    // /dev/shm) and a shared Value (an mmap'd arena) incremented under its lock by 3 programs.
+    let code = r#"
+import multiprocessing as mp
+def square(x):
+    return x * x
+def bump(v, n):
+    for _ in range(n):
+        with v.get_lock():
+            v.value += 1
+if __name__ == "__main__":
+    with mp.Pool(2) as pool:
+        print("pool:", sum(pool.map(square, range(100))))
+    q = mp.Queue()
+    p = mp.Process(target=q.put, args=("through a queue",))
+    p.start(); print(q.get()); p.join()
+    print("exit code:", p.exitcode)
+    v = mp.Value("i", 0)
+    ps = [mp.Process(target=bump, args=(v, 500)) for _ in range(3)]
+    [p.start() for p in ps]; [p.join() for p in ps]
+    print("shared value:", v.value)
+    e = mp.Event()
+    p = mp.Process(target=e.set); p.start(); print("event:", e.wait(10)); p.join()
+"#;
+    let vm = compare(PYTHON, &["-c", code]);
+    vm.assert_code(0);
+    assert!(
+        vm.stdout_str().contains("shared value: 1500\n"),
+        "{}",
+        vm.describe()
+    );
 }

@@ -823,3 +823,23 @@ fn ps_and_df_see_the_run_and_its_view() {
         vm.describe()
     );
 }
+
+#[test]
+fn sqlite3_in_wal_mode_matches_native() {
+    // WAL mode keeps its index in a shared mapping of the -shm file (MAP_SHARED, writable).
+    let (a, b) = (scratch("sqlite_wal_native"), scratch("sqlite_wal_mvm"));
+    let sql = "PRAGMA journal_mode=WAL; create table t(k integer primary key, v text); \
+               insert into t(v) values ('a'),('b'),('c'); \
+               update t set v = upper(v) where k > 1; \
+               select group_concat(v) from t; PRAGMA wal_checkpoint(TRUNCATE);";
+    let native = Run::native(SQLITE, &[a.join("w.db").to_str().unwrap(), sql]).run();
+    let vol = format!("{}:/db:rw", b.display());
+    let vm = Run::mvm_run(&["-v", &vol], SQLITE, &["/db/w.db", sql]).run();
+    assert_same(&vm, &native, "sqlite3 WAL");
+    vm.assert_code(0);
+    assert!(
+        vm.stdout_str().starts_with("wal\na,B,C\n"),
+        "{}",
+        vm.describe()
+    );
+}

@@ -443,10 +443,13 @@ impl FsView {
         };
         std::fs::create_dir_all(&empty).map_err(io(&empty))?;
         v.empty = Some(host_dir(&empty)?);
-        let tmp = run_dir.join("tmp");
-        std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-        std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o1777))
-            .map_err(io(&tmp))?;
+        // The run's private /tmp and /dev/shm (POSIX shared memory and semaphores live there).
+        let (tmp, shm) = (run_dir.join("tmp"), run_dir.join("shm"));
+        for d in [&tmp, &shm] {
+            std::fs::create_dir_all(d).map_err(io(d))?;
+            std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o1777))
+                .map_err(io(d))?;
+        }
         match rootfs {
             Some(r) => v.add(
                 "/",
@@ -498,6 +501,7 @@ impl FsView {
         v.add("/tmp", Some(host_dir(&tmp)?), true, MountKind::Dir);
         v.add("/proc", None, false, MountKind::Proc);
         v.add("/dev", None, false, MountKind::Dev);
+        v.add("/dev/shm", Some(host_dir(&shm)?), true, MountKind::Dir);
         for vol in volumes {
             let kind = if vol.host.is_dir() {
                 MountKind::Dir

@@ -270,6 +270,9 @@ pub struct Machine {
     next_id: AtomicI32,
     procs: std::sync::Mutex<Vec<Arc<ProcHandle>>>,
     handles: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// Threads waiting on futexes in shared memory (`MAP_SHARED`): any program of the run may
+    /// wake them.
+    pub shared_futexes: std::sync::Mutex<Vec<SharedWaiter>>,
     /// Unix socket names bound in this run: the host's name (as mvm bound it) → the program's.
     pub unix_names: std::sync::Mutex<std::collections::HashMap<Vec<u8>, Vec<u8>>>,
 }
@@ -283,6 +286,7 @@ impl Machine {
             procs: Default::default(),
             handles: Default::default(),
             unix_names: Default::default(),
+            shared_futexes: Default::default(),
         })
     }
 
@@ -371,6 +375,23 @@ pub enum End {
     Process(ExitReason),
     /// This thread exits (`exit(2)`) with this status; the others go on.
     Thread(u8),
+}
+
+/// A futex word in shared memory, as every program that maps it names it: the file's device
+/// and inode, and the word's offset in the file.
+pub type SharedKey = (u64, u64, u64);
+
+/// A thread waiting on a futex in shared memory.
+#[derive(Debug)]
+pub struct SharedWaiter {
+    /// The word.
+    pub key: SharedKey,
+    /// The waiting thread (thread ids are unique in the run).
+    pub tid: i32,
+    /// FUTEX_WAIT_BITSET's mask.
+    pub bitset: u32,
+    /// Its wake-up.
+    pub wake: Arc<EventFd>,
 }
 
 /// A thread waiting in `futex(2)`.

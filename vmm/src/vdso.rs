@@ -120,6 +120,7 @@ pub fn map(space: &mut AddressSpace, file: &Arc<File>) -> Result<Mapped, Fault> 
         offset: 0,
         limit: u64::MAX,
         window: Default::default(),
+        shared: false,
     });
     space.map(base, base + len, PROT_READ | PROT_EXEC, kind);
     space.prefault_file(base, base + len, 0)?;

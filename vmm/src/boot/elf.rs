@@ -277,6 +277,7 @@ impl Image {
                     offset: ph.p_offset - (va - start),
                     limit: ph.p_offset + ph.p_filesz,
                     window: window.clone(),
+                    shared: false,
                 });
                 space.map(start, file_end, prot, kind);
                 // Every page fault costs a VM exit: map what is cheap to map now.

@@ -54,8 +54,8 @@ pub const PROT_WRITE: Prot = 2;
 /// `PROT_EXEC`.
 pub const PROT_EXEC: Prot = 4;
 
-/// A file a mapping reads its pages from, lazily, page by page as they are first touched (a
-/// private copy: `MAP_PRIVATE`, or `MAP_SHARED` without write access).
+/// A file a mapping reads its pages from, lazily, page by page as they are first touched: a
+/// private copy (`MAP_PRIVATE`) or, for `shared`, the file's own pages in a writable window.
 #[derive(Debug, Clone)]
 pub struct FileMap {
     /// The open file.
@@ -69,6 +69,9 @@ pub struct FileMap {
     /// The file's window (guest-physical start, length), found once per open file and shared
     /// by every mapping made from it: looking it up costs an `fstat`.
     pub window: WindowCache,
+    /// `MAP_SHARED` of a file opened for writing (or shared anonymous memory): writes reach the
+    /// file, and every program mapping it sees them.
+    pub shared: bool,
 }
 
 /// See `FileMap::window`.
@@ -433,7 +436,7 @@ impl AddressSpace {
     /// The entry bits for `frame` mapped with `prot`: a file window's page is never writable
     /// (a write to it faults, and the fault gives the page a private copy).
     fn bits_for(&self, frame: u64, prot: Prot) -> u64 {
-        let prot = if self.ram.is_pool(frame) {
+        let prot = if self.ram.writable(frame) {
             prot
         } else {
             prot & !PROT_WRITE
@@ -452,10 +455,31 @@ impl AddressSpace {
         if off.checked_add(PAGE_SIZE)? > f.limit {
             return None;
         }
-        let (gpa, len) = (*f
-            .window
-            .get_or_init(|| self.ram.window_for(&f.file).map(|w| (w.gpa, w.len))))?;
+        let (gpa, len) = (*f.window.get_or_init(|| {
+            let w = if f.shared {
+                self.ram.shared_window_for(&f.file)
+            } else {
+                self.ram.window_for(&f.file)
+            };
+            w.map(|w| (w.gpa, w.len))
+        }))?;
         (off < len).then_some(gpa + off)
+    }
+
+    /// The shared-memory identity of the futex word at `uaddr`, if it lies in a shared mapping
+    /// (where other programs of the run may wait on it too).
+    pub fn shared_key(&self, uaddr: u64) -> Option<(u64, u64, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        match self.vma(uaddr) {
+            Some((start, v)) if uaddr < v.end => match &v.kind {
+                VmaKind::File(f) if f.shared => {
+                    let md = f.file.metadata().ok()?;
+                    Some((md.dev(), md.ino(), f.offset + (uaddr - start)))
+                }
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// Makes every page-table change so far visible to the guest and returns unmapped memory to
@@ -558,7 +582,7 @@ impl AddressSpace {
         let e = self.ram.read_u64(slot);
         if e & (pte::P | pte::KEEP) != 0 {
             let frame = e & pte::ADDR;
-            if !self.ram.is_pool(frame) && prot & PROT_WRITE != 0 {
+            if !self.ram.writable(frame) && prot & PROT_WRITE != 0 {
                 // Copy on write: the program gets its own copy of the file's page.
                 let copy = self.ram.alloc(FrameUse::User).ok_or(Fault::Oom)?;
                 let mut page = vec![0u8; PAGE_SIZE as usize];
@@ -581,7 +605,7 @@ impl AddressSpace {
             _ => None,
         };
         if let Some((f, off)) = &file {
-            if prot & PROT_WRITE == 0 {
+            if prot & PROT_WRITE == 0 || f.shared {
                 if let Some(gpa) = self.window_page(f, *off) {
                     self.set_pte(slot, gpa | self.bits_for(gpa, prot));
                     return Ok(gpa);
@@ -866,10 +890,10 @@ impl AddressSpace {
                     end: e,
                     ..
                 },
-            )) if end <= *e && prot & PROT_WRITE != 0 => Some((s, f.clone())),
+            )) if end <= *e && prot & PROT_WRITE != 0 && !f.shared => Some((s, f.clone())),
             _ => None,
         };
-        // Read-only file pages are window pages (no copy): one at a time is fine.
+        // Read-only and shared file pages are window pages (no copy): one at a time is fine.
         let Some((vma_start, f)) = file else {
             let mut va = page_down(start);
             while va < end {

@@ -45,7 +45,8 @@ fn range(addr: u64, len: u64) -> Result<(u64, u64), super::SysError> {
 }
 
 /// The mapping of `fd` from `off`: the file's pages are read when first touched, into memory
-/// private to the program. A shared mapping is served the same way, so it may not be writable.
+/// private to the program; a shared mapping of a file open for writing shows the file's own
+/// pages (a writable window), so writes reach the file and every program that maps it.
 fn file_mapping(
     task: &mut Task,
     fd: u64,
@@ -62,13 +63,10 @@ fn file_mapping(
     if mode == libc::O_WRONLY {
         return err(libc::EACCES);
     }
-    if shared && prot & PROT_WRITE != 0 {
-        return err(if mode == libc::O_RDONLY {
-            libc::EACCES
-        } else {
-            libc::ENODEV
-        });
+    if shared && prot & PROT_WRITE != 0 && mode == libc::O_RDONLY {
+        return err(libc::EACCES);
     }
+    let shared = shared && mode == libc::O_RDWR;
     // SAFETY: as above; the duplicate keeps the file for the mapping after the program closes it.
     let dup = unsafe { libc::fcntl(h, libc::F_DUPFD_CLOEXEC, 0) };
     if dup < 0 {
@@ -86,6 +84,29 @@ fn file_mapping(
         offset: off,
         limit: u64::MAX,
         window: Default::default(),
+        shared,
+    }))
+}
+
+/// Shared anonymous memory (`MAP_SHARED | MAP_ANONYMOUS`) of `len` bytes: a fresh memfd shown
+/// as a writable window, so that the programs this one forks share it, as on Linux.
+fn shared_anonymous(len: u64) -> Result<VmaKind, SysError> {
+    // SAFETY: memfd_create with a static NUL-terminated name; the result is checked.
+    let fd = unsafe { libc::memfd_create(c"mvm-shared".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return err(libc::ENOMEM);
+    }
+    // SAFETY: `fd` is fresh and owned by nobody else.
+    let file = unsafe { std::fs::File::from_raw_fd(fd) };
+    file.set_len(len)
+        .map_err(|_| SysError::Errno(libc::ENOMEM))?;
+    Ok(VmaKind::File(FileMap {
+        file: Arc::new(file),
+        name: Arc::from("/dev/zero (deleted)"),
+        offset: 0,
+        limit: u64::MAX,
+        window: Default::default(),
+        shared: true,
     }))
 }
 
@@ -125,6 +146,8 @@ pub fn mmap(task: &mut Task, a: Args) -> SysResult {
     }
     let vma_kind = if flags & MAP_ANONYMOUS == 0 {
         file_mapping(task, fd, off, prot, kind != MAP_PRIVATE)?
+    } else if kind != MAP_PRIVATE {
+        shared_anonymous(len)?
     } else {
         VmaKind::Anon
     };

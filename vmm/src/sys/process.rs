@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use super::{err, host, Args, SysError, SysResult};
 use crate::layout::{MAX_VCPUS, USER_TOP};
 use crate::sys::fs::MAX_FDS;
-use crate::task::{ExitReason, FutexWaiter, Task};
+use crate::task::{ExitReason, FutexWaiter, SharedKey, SharedWaiter, Task};
 use crate::vstate::vcpu::{CpuArea, IretFrame, Vcpu};
+use vmm_sys_util::eventfd::EventFd;
 
 /// exit(2): the calling thread ends; the program ends with the last one.
 pub fn exit(_task: &mut Task, a: Args) -> SysResult {
@@ -458,6 +459,7 @@ const FUTEX_WAIT_BITSET: u64 = 9;
 const FUTEX_WAKE_BITSET: u64 = 10;
 const FUTEX_LOCK_PI2: u64 = 13;
 const FUTEX_CLOCK_REALTIME: u64 = 256;
+const FUTEX_PRIVATE_FLAG: u64 = 128;
 
 const FUTEX_WAITERS: u32 = 0x8000_0000;
 const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
@@ -505,15 +507,21 @@ fn futex_deadline(
 
 /// Wakes up to `n` threads waiting on `uaddr` whose bitset meets `bitset`; returns how many.
 pub fn futex_wake(task: &mut Task, uaddr: u64, n: usize, bitset: u32) -> usize {
+    wake_first(&mut task.threads.futexes, n, |w| {
+        (w.uaddr == uaddr && w.bitset & bitset != 0).then_some(&*w.wake)
+    })
+}
+
+/// Wakes (and takes off `queue`) the first `n` waiters for which `pick` gives a wake-up.
+fn wake_first<W>(queue: &mut Vec<W>, n: usize, pick: impl Fn(&W) -> Option<&EventFd>) -> usize {
     let mut woken = 0;
-    task.threads.futexes.retain(|w| {
-        if woken < n && w.uaddr == uaddr && w.bitset & bitset != 0 {
-            let _ = w.wake.write(1);
+    queue.retain(|w| match pick(w) {
+        Some(wake) if woken < n => {
+            let _ = wake.write(1);
             woken += 1;
             false
-        } else {
-            true
         }
+        _ => true,
     });
     woken
 }
@@ -546,6 +554,62 @@ fn futex_wait(task: &mut Task, uaddr: u64, bitset: u32, deadline: Option<Instant
         if super::signal::interrupted(task) {
             task.threads.futexes.remove(at);
             return err(libc::EINTR);
+        }
+    }
+}
+
+/// Wakes up to `n` threads of the run waiting on the shared futex `key` whose bitset meets
+/// `bitset`; how many it woke.
+fn shared_futex_wake(task: &Task, key: SharedKey, n: usize, bitset: u32) -> usize {
+    let mut queue = task.machine.shared_futexes.lock().unwrap();
+    wake_first(&mut queue, n, |w| {
+        (w.key == key && w.bitset & bitset != 0).then_some(&*w.wake)
+    })
+}
+
+/// `futex_wait` on a futex in shared memory: queued in the run's table, so that a wake from
+/// any program that maps the memory reaches it.
+fn shared_futex_wait(
+    task: &mut Task,
+    key: SharedKey,
+    bitset: u32,
+    deadline: Option<Instant>,
+) -> SysResult {
+    let _ = task.wake.read();
+    if super::signal::interrupted(task) {
+        return err(libc::EINTR);
+    }
+    let (tid, machine) = (task.tid, task.machine.clone());
+    machine.shared_futexes.lock().unwrap().push(SharedWaiter {
+        key,
+        tid,
+        bitset,
+        wake: task.wake.clone(),
+    });
+    let leave = |r| {
+        machine
+            .shared_futexes
+            .lock()
+            .unwrap()
+            .retain(|w| w.tid != tid);
+        r
+    };
+    loop {
+        let in_time = task.wait_wake(deadline);
+        if !machine
+            .shared_futexes
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|w| w.tid == tid)
+        {
+            return Ok(0);
+        }
+        if !in_time {
+            return leave(err(libc::ETIMEDOUT));
+        }
+        if super::signal::interrupted(task) {
+            return leave(err(libc::EINTR));
         }
     }
 }
@@ -586,6 +650,12 @@ pub fn futex(task: &mut Task, a: Args) -> SysResult {
         return err(libc::EINVAL);
     }
     let cmd = op & 0x7f;
+    // A futex without FUTEX_PRIVATE_FLAG in shared memory may be another program's too.
+    let shared = if op & FUTEX_PRIVATE_FLAG == 0 {
+        task.mm.shared_key(uaddr)
+    } else {
+        None
+    };
     let realtime = op & FUTEX_CLOCK_REALTIME != 0;
     let clock = if realtime {
         libc::CLOCK_REALTIME
@@ -603,14 +673,21 @@ pub fn futex(task: &mut Task, a: Args) -> SysResult {
             if cur != val as u32 {
                 return err(libc::EAGAIN);
             }
-            futex_wait(task, uaddr, bitset, deadline)
+            match shared {
+                Some(key) => shared_futex_wait(task, key, bitset, deadline),
+                None => futex_wait(task, uaddr, bitset, deadline),
+            }
         }
         FUTEX_WAKE | FUTEX_WAKE_BITSET => {
             let bitset = if cmd == FUTEX_WAKE { !0 } else { val3 as u32 };
             if bitset == 0 {
                 return err(libc::EINVAL);
             }
-            Ok(futex_wake(task, uaddr, val as u32 as usize, bitset) as u64)
+            let n = val as u32 as usize;
+            Ok(match shared {
+                Some(key) => shared_futex_wake(task, key, n, bitset),
+                None => futex_wake(task, uaddr, n, bitset),
+            } as u64)
         }
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
             if (val as i32) < 0 || (timeout as i32) < 0 {

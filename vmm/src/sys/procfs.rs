@@ -9,7 +9,8 @@
 //! (`--memory`), `/proc/stat` (its `cpu` lines), `/proc/uptime` (since the run began),
 //! `/proc/mounts`, `/proc/sys/kernel/pid_max`;
 //! `/dev/null`, `zero`, `full`, `random`, `urandom` (the host's devices), `tty` when mvm has a
-//! controlling terminal, `stdin`/`stdout`/`stderr`/`fd`. Files are served from sealed memfds;
+//! controlling terminal, `stdin`/`stdout`/`stderr`/`fd`, and `shm/` (the run's own directory,
+//! a mount of its own). Files are served from sealed memfds;
 //! directories list their entries from memory. Everything else under them is ENOENT.
 
 use std::ffi::CString;
@@ -170,6 +171,7 @@ fn node(task: &mut Task, guest: &str) -> Result<Node, SysError> {
                 ("full", DT_CHR),
                 ("null", DT_CHR),
                 ("random", DT_CHR),
+                ("shm", DT_DIR),
                 ("stderr", DT_LNK),
                 ("stdin", DT_LNK),
                 ("stdout", DT_LNK),

@@ -51,7 +51,7 @@ table! {
     5 fstat fs::fstat, Full "fx" "";
     7 poll poll::poll, Full "xii" "";
     8 lseek fs::lseek, Full "fii" "";
-    9 mmap mem::mmap, Partial "xixxfi" "anonymous memory only; MAP_SHARED anonymous is private";
+    9 mmap mem::mmap, Partial "xixxfi" "anonymous and file mappings; MAP_SHARED (of a file open for writing, or anonymous) shares the pages with the file and the run's other programs; no MAP_SHARED of devices";
     10 mprotect mem::mprotect, Full "xix" "";
     11 munmap mem::munmap, Full "xi" "";
     12 brk mem::brk, Full "x" "";
@@ -91,7 +91,7 @@ table! {
     55 getsockopt net::getsockopt, Full "fiixx" "";
     59 execve process::execve, Partial "sxx" "x86-64 ELF executables (static, static PIE, dynamically linked) and #! scripts; no other binary formats";
     56 clone process::clone, Partial "xxxxx" "threads (CLONE_THREAD with CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND), and new programs as fork/vfork do; no namespaces, no CLONE_VM without CLONE_THREAD or CLONE_VFORK";
-    57 fork process::fork, Partial "" "the child is a new micro-VM with a copy of the memory; shared memory (MAP_SHARED anonymous) is not shared with it";
+    57 fork process::fork, Partial "" "the child is a new micro-VM with a copy of the private memory; MAP_SHARED memory is shared with it";
     58 vfork process::vfork, Partial "" "a fork whose parent waits for the child's exec or exit: the memory is copied, not shared";
     60 exit process::exit, Full "i" "";
     61 wait4 process::wait4, Partial "ixix" "no stopped/continued children; rusage is zeros";
@@ -131,7 +131,7 @@ table! {
     186 gettid process::gettid, Full "" "";
     200 tkill signal::tkill, Partial "ii" "to the program's one thread";
     201 time time::time, Full "x" "";
-    202 futex process::futex, Partial "xiixxi" "PI locks are plain handoffs (no priority boosting); FUTEX_WAIT_REQUEUE_PI is ENOSYS";
+    202 futex process::futex, Partial "xiixxi" "PI locks are plain handoffs (no priority boosting); FUTEX_WAIT_REQUEUE_PI is ENOSYS; between programs (shared memory) only WAIT and WAKE";
     203 sched_setaffinity process::sched_setaffinity, Partial "iix" "accepted, threads are not pinned";
     204 sched_getaffinity process::sched_getaffinity, Full "iix" "";
     213 epoll_create net::epoll_create, Full "i" "";

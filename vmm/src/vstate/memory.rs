@@ -49,9 +49,12 @@ pub struct GuestRam {
     windows: Vec<Arc<Window>>,
 }
 
-/// A file mapped read-only into guest-physical memory above the frame pool: the guest's
-/// read-only pages of executables and libraries are the host's page-cache pages themselves,
-/// shared by every VM (and every native process) that uses the file, and never copied.
+/// A file mapped into guest-physical memory above the frame pool: the guest's read-only pages
+/// of executables and libraries are the host's page-cache pages themselves, shared by every VM
+/// (and every native process) that uses the file, and never copied. A writable window is the
+/// file mapped shared (`MAP_SHARED` with write access, and shared anonymous memory): writes go
+/// to the file's pages, seen by every program of the run that maps it (a forked program's
+/// memory shows the same windows) and by the host.
 #[derive(Debug)]
 pub struct Window {
     /// Guest-physical start.
@@ -60,6 +63,8 @@ pub struct Window {
     pub len: u64,
     host: *mut u8,
     key: (u64, u64, i64, i64, u64),
+    /// Mapped shared and writable (its KVM slot is writable too).
+    pub writable: bool,
 }
 
 impl Window {
@@ -69,9 +74,11 @@ impl Window {
     }
 }
 
-// SAFETY: a window is a read-only host mapping that nobody writes through, unmapped only when
-// its last owner drops it; `host` is its base address. Sharing it between VMs (a forked
-// program's memory shows the same windows) or threads is sharing immutable memory.
+// SAFETY: a window is a host mapping unmapped only when its last owner drops it; `host` is its
+// base address. A read-only one is immutable memory; a writable one is shared memory that the
+// guests and mvm reach only as guest memory is reached (byte copies and atomics, never Rust
+// references), as the program would natively. Sharing it between VMs (a forked program's
+// memory shows the same windows) or threads is therefore sound.
 unsafe impl Send for Window {}
 // SAFETY: as above.
 unsafe impl Sync for Window {}
@@ -206,7 +213,7 @@ impl GuestRam {
         let (Some(slots), Some(w)) = (self.slots.as_mut(), self.windows.get(i)) else {
             return Ok(());
         };
-        slots.add(w.gpa, w.len, w.host_addr(), true)
+        slots.add(w.gpa, w.len, w.host_addr(), !w.writable)
     }
 
     /// Makes KVM drop every shadow page table (`Slots::flush`; no vCPU may run meanwhile).
@@ -259,29 +266,53 @@ impl GuestRam {
     /// The guest-physical window showing `file` (created on first use, then shared by every
     /// mapping of the same unchanged file). `None` if the file cannot be mapped.
     pub fn window_for(&mut self, file: &File) -> Option<&Window> {
+        self.window(file, false)
+    }
+
+    /// The writable window showing `file` shared (created on first use, then shared by every
+    /// shared mapping of the file while it is no longer). `None` if the file cannot be mapped.
+    pub fn shared_window_for(&mut self, file: &File) -> Option<&Window> {
+        self.window(file, true)
+    }
+
+    fn window(&mut self, file: &File, writable: bool) -> Option<&Window> {
         use std::os::unix::fs::MetadataExt;
         let md = file.metadata().ok()?;
         if !md.is_file() || md.len() == 0 {
             return None;
         }
-        let key = (md.dev(), md.ino(), md.mtime(), md.mtime_nsec(), md.len());
-        if let Some(i) = self.windows.iter().position(|w| w.key == key) {
+        let len = (md.len() + PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
+        // A shared window stays the file's while the file changes: it is found by inode.
+        let key = if writable {
+            (md.dev(), md.ino(), 0, 0, 0)
+        } else {
+            (md.dev(), md.ino(), md.mtime(), md.mtime_nsec(), md.len())
+        };
+        if let Some(i) = self
+            .windows
+            .iter()
+            .rposition(|w| w.key == key && w.writable == writable && w.len >= len)
+        {
             return self.windows.get(i).map(|w| &**w);
         }
-        let len = (md.len() + PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
         let gpa = self.windows.last().map_or(windows_base(self.size), |w| {
             (w.gpa + w.len + (2 << 20) - 1) & !((2 << 20) - 1)
         });
         if gpa + len > 1 << 39 {
             return None;
         }
-        // SAFETY: a fresh private read-only mapping of an open regular file; checked below.
+        let (prot, flags) = if writable {
+            (libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED)
+        } else {
+            (libc::PROT_READ, libc::MAP_PRIVATE)
+        };
+        // SAFETY: a fresh mapping of an open regular file; checked below.
         let host = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
                 len as usize,
-                libc::PROT_READ,
-                libc::MAP_PRIVATE,
+                prot,
+                flags,
                 std::os::fd::AsRawFd::as_raw_fd(file),
                 0,
             )
@@ -294,12 +325,18 @@ impl GuestRam {
             len,
             host: host.cast(),
             key,
+            writable,
         }));
         if self.register_window(self.windows.len() - 1).is_err() {
             self.windows.pop();
             return None;
         }
         self.windows.last().map(|w| &**w)
+    }
+
+    /// Whether the guest may write `frame`: a frame of the pool, or of a writable window.
+    pub fn writable(&self, frame: u64) -> bool {
+        self.is_pool(frame) || self.window_at(frame).is_some_and(|w| w.writable)
     }
 
     /// Reads a 64-bit value (a page-table entry) at `phys`.
