@@ -87,9 +87,79 @@ fn client_in_mvm_reaches_a_host_server() {
          print(s.recv(64).decode())\n\
          print(s.getpeername()[1] == {port})\n"
     );
-    // Natively first, then under mvm: the same output.
-    compare(&[], &["-c", &code]).assert_code(0);
+    // Natively first, then under mvm sharing the host's loopback: the same output.
+    compare(&["--network", "host"], &["-c", &code]).assert_code(0);
     server.join().unwrap();
+}
+
+/// This host's first non-loopback IPv4 address, if it has one (no packet is sent).
+fn host_address() -> Option<std::net::IpAddr> {
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    s.connect("192.0.2.1:9").ok()?;
+    let ip = s.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[test]
+fn loopback_is_the_runs_own_unless_shared() {
+    // A host server listens on 127.0.0.1. By default the program's loopback is its own, as in a
+    // container: the host's server is refused, the program's own servers (port 0, and a
+    // published port by the number the program knows) answer. `--network host` shares the
+    // host's loopback. The host's other addresses are reached as any address out is.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let published = free_port();
+    let code = format!(
+        r#"
+import errno, socket, threading
+def attempt(addr):
+    try:
+        with socket.create_connection(addr, timeout=5) as c:
+            return "connected"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e))
+print("host's 127.0.0.1 server:", attempt(("127.0.0.1", {port})))
+print("host's ::1 / unspecified:", attempt(("::1", {port})), attempt(("0.0.0.0", {port})))
+def serve(s):
+    c, _ = s.accept()
+    c.sendall(b"own server")
+    c.close()
+for bind_port in (0, 8080):
+    s = socket.socket()
+    s.bind(("127.0.0.1", bind_port))
+    s.listen()
+    threading.Thread(target=serve, args=(s,)).start()
+    with socket.create_connection(("127.0.0.1", s.getsockname()[1])) as c:
+        print("own server on port", "0" if bind_port == 0 else bind_port, "answers:", c.recv(64).decode())
+"#
+    );
+    let publish = format!("{published}:8080");
+    let vm = Run::mvm_run(&["-p", &publish], PYTHON, &["-c", &code]).run();
+    vm.assert_code(0);
+    assert_eq!(
+        vm.stdout_str(),
+        "host's 127.0.0.1 server: ECONNREFUSED\n\
+         host's ::1 / unspecified: ECONNREFUSED ECONNREFUSED\n\
+         own server on port 0 answers: own server\n\
+         own server on port 8080 answers: own server\n",
+        "{}",
+        vm.describe()
+    );
+    let shared = format!(
+        "import socket\nsocket.create_connection(('127.0.0.1', {port}))\nprint('connected')"
+    );
+    let vm = Run::mvm_run(&["--network", "host"], PYTHON, &["-c", &shared]).run();
+    assert_eq!(vm.stdout_str(), "connected\n", "{}", vm.describe());
+    drop(listener);
+    if let Some(ip) = host_address() {
+        let outside = TcpListener::bind((ip, 0)).unwrap();
+        let port = outside.local_addr().unwrap().port();
+        let code = format!(
+            "import socket\nsocket.create_connection(('{ip}', {port}))\nprint('connected')"
+        );
+        let vm = Run::mvm_run(&[], PYTHON, &["-c", &code]).run();
+        assert_eq!(vm.stdout_str(), "connected\n", "{}", vm.describe());
+    }
 }
 
 #[test]
@@ -141,11 +211,21 @@ fn udp_socketpair_and_epoll_match_native() {
     compare(&[], &["-c", code]).assert_code(0);
 }
 
+/// A fresh directory with a short host path (`/tmp/mvm-TAG-PID`), for Unix socket paths.
+fn short_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(format!("/tmp/mvm-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 #[test]
 fn unix_sockets_named_and_abstract_match_native() {
     // Stream, seqpacket and datagram sockets bound to paths and abstract names, between a parent
     // and its forked child: names as each call shows them, descriptors passed, usual mistakes.
-    let (a, b) = (common::scratch("unix_native"), common::scratch("unix_mvm"));
+    // A socket path must fit in 108 bytes: the native run's directory is a short one (the
+    // checkout's may be long); under mvm the program's path is /data/... anyway.
+    let (a, b) = (short_dir("unix-native"), common::scratch("unix_mvm"));
     let prog = common::program("unix_sockets");
     let native = Run::native(&prog, &[a.to_str().unwrap()]).run();
     native.assert_code(0);
@@ -156,6 +236,7 @@ fn unix_sockets_named_and_abstract_match_native() {
     // The same in the program's private /tmp.
     let vm = Run::mvm_run(&[], &prog, &["/tmp"]).run();
     assert_agree(&vm, &native, "unix_sockets in /tmp");
+    let _ = std::fs::remove_dir_all(&a);
 }
 
 #[test]
@@ -167,7 +248,7 @@ fn unix_sockets_reach_only_the_view_and_the_run() {
     let name = format!("mvm-test-host-{}", std::process::id());
     let _abstract =
         UnixListener::bind_addr(&SocketAddr::from_abstract_name(name.as_bytes()).unwrap()).unwrap();
-    let dir = common::scratch("unix_host");
+    let dir = short_dir("unix-host");
     let path = dir.join("host.sock");
     let _named = UnixListener::bind(&path).unwrap();
     let code = format!(
@@ -197,6 +278,7 @@ except OSError as e:
         "{}",
         vm.describe()
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -48,6 +48,11 @@ pub struct RunArgs {
     /// Publish the program's port GUEST as the host's port HOST: the ports it may listen on.
     #[arg(short = 'p', long = "publish", value_name = "HOST:GUEST")]
     pub publish: Vec<String>,
+    /// `isolated`: the program's loopback (127.0.0.1, ::1) reaches only the run's own sockets
+    /// (and DNS on port 53), as a container's does; `host`: also the host's loopback services.
+    #[arg(long, value_name = "MODE", default_value = "isolated",
+          value_parser = ["isolated", "host"])]
+    pub network: String,
     /// End the program after DURATION (e.g. 500ms, 10s, 2m); mvm then exits with 124.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<std::time::Duration>,
@@ -139,6 +144,7 @@ impl RunArgs {
             rootfs,
             volumes,
             publish,
+            host_loopback: self.network == "host",
             memory: if self.memory == 0 {
                 DEFAULT_MEMORY
             } else {

@@ -89,18 +89,30 @@ impl Publish {
     }
 }
 
-/// The ports a run may listen on (decided here, enforced by `sys::net`): those published with
-/// `-p`, mapped to their host ports, and port 0 (the host picks one, as for a client).
+/// The ports a run may listen on and reach (decided here, enforced by `sys::net`): it listens
+/// on those published with `-p`, mapped to their host ports, and on port 0 (the host picks one,
+/// as for a client). Its loopback is its own, as a container's is: a connection to 127.0.0.1 or
+/// ::1 reaches a port the run itself bound (a published port by the number the program knows),
+/// or DNS on port 53, and is refused otherwise, unless the run shares the host's loopback
+/// (`--network host`).
 #[derive(Debug, Clone, Default)]
 pub struct Ports {
     published: Vec<Publish>,
+    host_loopback: bool,
+    /// Host ports the run's sockets have bound (shared by its programs).
+    own: std::sync::Arc<std::sync::Mutex<HashSet<u16>>>,
 }
 
+/// Where a loopback connection may always go: DNS stubs (systemd-resolved's 127.0.0.53).
+const DNS_PORT: u16 = 53;
+
 impl Ports {
-    /// The run's publications.
-    pub fn new(published: &[Publish]) -> Ports {
+    /// The run's publications, and whether it shares the host's loopback.
+    pub fn new(published: &[Publish], host_loopback: bool) -> Ports {
         Ports {
             published: published.to_vec(),
+            host_loopback,
+            own: Default::default(),
         }
     }
 
@@ -117,12 +129,54 @@ impl Ports {
             .ok_or(libc::EACCES)
     }
 
+    /// Records that one of the run's sockets bound host port `host`.
+    pub fn bound(&self, host: u16) {
+        self.own.lock().unwrap().insert(host);
+    }
+
     /// The port the program knows for host port `host`.
     pub fn guest_port(&self, host: u16) -> u16 {
         self.published
             .iter()
             .find(|p| p.host == host)
             .map_or(host, |p| p.guest)
+    }
+
+    /// Checks a destination the program gives (a socket address in the host's layout) and, for
+    /// its own published port on loopback, rewrites the port to the host's: ECONNREFUSED for
+    /// the host's loopback services unless the run shares them.
+    pub fn outbound(&self, addr: &mut [u8]) -> Result<(), i32> {
+        if self.host_loopback || !is_loopback(addr) {
+            return Ok(());
+        }
+        let port = u16::from_be_bytes([addr[2], addr[3]]);
+        if let Some(p) = self.published.iter().find(|p| p.guest == port) {
+            addr[2..4].copy_from_slice(&p.host.to_be_bytes());
+            return Ok(());
+        }
+        if port == DNS_PORT || self.own.lock().unwrap().contains(&port) {
+            return Ok(());
+        }
+        Err(libc::ECONNREFUSED)
+    }
+}
+
+/// Whether an IPv4/IPv6 socket address names this machine's loopback: 127.0.0.0/8 or ::1, or
+/// the unspecified address (a connection to it goes to loopback), also as v4-mapped IPv6.
+fn is_loopback(addr: &[u8]) -> bool {
+    let family = addr
+        .get(..2)
+        .map(|f| u16::from_ne_bytes([f[0], f[1]]) as i32);
+    let v4 = |a: &[u8]| a[0] == 127 || a == [0, 0, 0, 0];
+    match family {
+        Some(libc::AF_INET) if addr.len() >= 8 => v4(&addr[4..8]),
+        Some(libc::AF_INET6) if addr.len() >= 24 => {
+            let a = &addr[8..24];
+            let mapped = a[..10].iter().all(|&b| b == 0) && a[10..12] == [0xff, 0xff];
+            (mapped && v4(&a[12..16]))
+                || (a[..15].iter().all(|&b| b == 0) && (a[15] == 1 || a[15] == 0))
+        }
+        _ => false,
     }
 }
 
@@ -1019,6 +1073,60 @@ impl FsView {
 mod tests {
     use super::*;
 
+    fn v4(a: [u8; 4], port: u16) -> Vec<u8> {
+        let mut v = (libc::AF_INET as u16).to_ne_bytes().to_vec();
+        v.extend(port.to_be_bytes());
+        v.extend(a);
+        v.extend([0u8; 8]);
+        v
+    }
+
+    fn v6(a: [u8; 16], port: u16) -> Vec<u8> {
+        let mut v = (libc::AF_INET6 as u16).to_ne_bytes().to_vec();
+        v.extend(port.to_be_bytes());
+        v.extend([0u8; 4]);
+        v.extend(a);
+        v.extend([0u8; 4]);
+        v
+    }
+
+    #[test]
+    fn loopback_reaches_the_runs_own_ports_only() {
+        let ports = Ports::new(
+            &[Publish {
+                host: 18080,
+                guest: 80,
+            }],
+            false,
+        );
+        ports.bound(40000);
+        let mut mapped = [0u8; 16];
+        mapped[10..12].copy_from_slice(&[0xff, 0xff]);
+        mapped[12..].copy_from_slice(&[127, 0, 0, 1]);
+        let mut one = [0u8; 16];
+        one[15] = 1;
+        for (mut a, want) in [
+            (v4([127, 0, 0, 1], 5432), Err(libc::ECONNREFUSED)),
+            (v4([127, 1, 2, 3], 5432), Err(libc::ECONNREFUSED)),
+            (v4([0, 0, 0, 0], 5432), Err(libc::ECONNREFUSED)),
+            (v6(one, 5432), Err(libc::ECONNREFUSED)),
+            (v6(mapped, 5432), Err(libc::ECONNREFUSED)),
+            (v6([0; 16], 5432), Err(libc::ECONNREFUSED)),
+            (v4([127, 0, 0, 53], 53), Ok(())),
+            (v4([127, 0, 0, 1], 40000), Ok(())),
+            (v6(one, 40000), Ok(())),
+            (v4([192, 0, 2, 7], 5432), Ok(())),
+        ] {
+            assert_eq!(ports.outbound(&mut a), want, "{a:?}");
+        }
+        // The program's own published port by the number it knows: the host's port.
+        let mut a = v4([127, 0, 0, 1], 80);
+        assert_eq!(ports.outbound(&mut a), Ok(()));
+        assert_eq!(u16::from_be_bytes([a[2], a[3]]), 18080);
+        let shared = Ports::new(&[], true);
+        assert_eq!(shared.outbound(&mut v4([127, 0, 0, 1], 5432)), Ok(()));
+    }
+
     #[test]
     fn a_confined_thread_binds_only_published_tcp_ports() {
         let free = || {
@@ -1029,10 +1137,13 @@ mod tests {
                 .port()
         };
         let (published, other) = (free(), free());
-        let ports = Ports::new(&[Publish {
-            host: published,
-            guest: 80,
-        }]);
+        let ports = Ports::new(
+            &[Publish {
+                host: published,
+                guest: 80,
+            }],
+            false,
+        );
         let base = std::env::temp_dir().join(format!("mvm-landlock-net-{}", std::process::id()));
         let (root, run) = (base.join("root"), base.join("run"));
         std::fs::create_dir_all(&root).unwrap();

@@ -32,6 +32,10 @@ pub struct RunSpec {
     /// Ports published with `-p`.
     #[serde(default)]
     pub publish: Vec<crate::policy::Publish>,
+    /// The host's loopback services are the program's too (`--network host`); otherwise its
+    /// loopback reaches only the run's own sockets.
+    #[serde(default)]
+    pub host_loopback: bool,
     /// Most memory the program may have resident, in bytes.
     pub memory: u64,
     /// End the program after this long.

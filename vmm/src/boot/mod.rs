@@ -122,7 +122,7 @@ pub fn build(
         sigs: SigShared::default(),
         cwd: "/".into(),
         fs: crate::policy::FsView::host(),
-        ports: crate::policy::Ports::new(&spec.publish),
+        ports: crate::policy::Ports::new(&spec.publish, spec.host_loopback),
         itimer: Default::default(),
         trace: spec.trace,
         exe: String::new(),

@@ -1,7 +1,8 @@
 //! Sockets and epoll, served by host sockets under the run's port policy (`policy::Ports`):
 //! TCP and UDP over IPv4 and IPv6, and Unix sockets. A program may listen only on ports
 //! published with `-p HOST:GUEST` (it binds GUEST; mvm binds HOST), or on port 0; it may connect
-//! out, as a container on Docker's default network can. A Unix socket's path is resolved in the
+//! out, as a container on Docker's default network can, and its loopback is its own (the run's
+//! ports, DNS on 53; the host's with `--network host`: `policy::Ports::outbound`). A Unix socket's path is resolved in the
 //! program's filesystem view like any other path (binding one needs a writable mount); abstract
 //! names are the run's own (mvm gives them a prefix of its own on the host, so a program reaches
 //! the other programs of its run, not the host's abstract sockets). Raw and packet sockets and
@@ -258,7 +259,17 @@ pub fn bind(task: &mut Task, a: Args) -> SysResult {
     let host_port = task.ports.bind(port).map_err(SysError::Errno)?;
     set_port(&mut addr, host_port);
     // SAFETY: `addr` holds `len` bytes of a socket address.
-    host(unsafe { libc::bind(s.raw(), addr.as_ptr().cast(), addr.len() as u32) } as isize)
+    host(unsafe { libc::bind(s.raw(), addr.as_ptr().cast(), addr.len() as u32) } as isize)?;
+    // The run's own port now: its loopback may reach it (`Ports::outbound`).
+    let mut st = [0u8; MAX_ADDR];
+    let mut len = MAX_ADDR as u32;
+    // SAFETY: `st` and `len` are valid for writing.
+    if unsafe { libc::getsockname(s.raw(), st.as_mut_ptr().cast(), &mut len) } == 0 {
+        if let Some(p) = port_of(&st[..len as usize]) {
+            task.ports.bound(p);
+        }
+    }
+    Ok(0)
 }
 
 /// listen(2).
@@ -275,7 +286,10 @@ pub fn connect(task: &mut Task, a: Args) -> SysResult {
     let family = u16::from_ne_bytes([addr[0], addr[1]]) as i32;
     let mut through = None;
     match family {
-        libc::AF_INET | libc::AF_INET6 | libc::AF_UNSPEC => {}
+        libc::AF_INET | libc::AF_INET6 => {
+            task.ports.outbound(&mut addr).map_err(SysError::Errno)?
+        }
+        libc::AF_UNSPEC => {}
         libc::AF_UNIX => (addr, through) = host_unix_addr(task, &addr, false)?,
         _ => return err(libc::EAFNOSUPPORT),
     }
@@ -523,10 +537,14 @@ fn guest_control(task: &mut Task, host: &[u8], room: usize, cloexec: bool) -> (V
 
 /// A destination address for sendto/sendmsg as the host takes it.
 fn outgoing_name(task: &mut Task, name: Vec<u8>) -> Result<(Vec<u8>, Option<OwnedFd>), SysError> {
-    if family_of(&name) == Some(libc::AF_UNIX) {
-        host_unix_addr(task, &name, false)
-    } else {
-        Ok((name, None))
+    match family_of(&name) {
+        Some(libc::AF_UNIX) => host_unix_addr(task, &name, false),
+        Some(libc::AF_INET | libc::AF_INET6) => {
+            let mut name = name;
+            task.ports.outbound(&mut name).map_err(SysError::Errno)?;
+            Ok((name, None))
+        }
+        _ => Ok((name, None)),
     }
 }
 
