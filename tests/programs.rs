@@ -1,8 +1,8 @@
 //! Real programs nobody here wrote, from Debian packages (installed by scripts/setup): python3
 //! stdlib snippets and `python3 -m unittest`, dash builtins, dynamically linked coreutils,
 //! sqlite3 on a file database under a `:rw` mount, and a busybox-static script from a read-only
-//! mount, scripts started by their `#!` lines. Each runs under mvm and natively, and the
-//! outputs and statuses are compared.
+//! mount, scripts started by their `#!` lines, make and gcc, OpenJDK's javac and java, procps'
+//! ps. Each runs under mvm and natively, and the outputs and statuses are compared.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -842,4 +842,53 @@ fn sqlite3_in_wal_mode_matches_native() {
         "{}",
         vm.describe()
     );
+}
+
+#[test]
+fn java_compiles_and_runs_like_native() {
+    // The machine's OpenJDK: javac (a Java program itself) compiles in a :rw mount, then the
+    // program runs with a thread pool, an implicit null check (the JVM's own SIGSEGV handler)
+    // and System.exit(3), as natively.
+    const JDK: &str = "/usr/lib/jvm/java-17-openjdk-amd64/bin";
+    let dir = scratch("java");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/java/Hello.java");
+    std::fs::copy(src, dir.join("Hello.java")).unwrap();
+    let d = dir.display().to_string();
+    let vol = format!("{d}:{d}:rw");
+    let javac = format!("{JDK}/javac");
+    let vm = Run::mvm_run(&["-v", &vol, "-w", &d], &javac, &["Hello.java"]).run();
+    vm.assert_code(0);
+    assert!(dir.join("Hello.class").exists(), "{}", vm.describe());
+    let java = format!("{JDK}/java");
+    let vm = compare(&["-v", &vol], &java, &["-cp", &d, "Hello", "x", "y"], None);
+    vm.assert_code(3);
+    assert!(
+        vm.stdout_str().contains("NPE caught\n"),
+        "{}",
+        vm.describe()
+    );
+}
+
+#[test]
+fn make_and_gcc_build_and_run_a_program() {
+    // Debian's make runs gcc (cc1, as, collect2, ld: fork, exec, pipes, temporary files in
+    // /tmp), then the program it built, in a :rw mount, as natively.
+    let dir = scratch("make_gcc");
+    std::fs::write(
+        dir.join("hello.c"),
+        "#include <stdio.h>\nint main(int c, char **v) { printf(\"built, %d args\\n\", c - 1); return 0; }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("Makefile"),
+        "hello: hello.c\n\tgcc -O2 -o $@ $<\nrun: hello\n\t./hello a b | tr a-z A-Z\n",
+    )
+    .unwrap();
+    let d = dir.display().to_string();
+    let vol = format!("{d}:{d}:rw");
+    let vm = Run::mvm_run(&["-v", &vol, "-w", &d], "/usr/bin/make", &["-s", "run"]).run();
+    vm.assert_code(0);
+    assert_eq!(vm.stdout_str(), "BUILT, 2 ARGS\n", "{}", vm.describe());
+    let built = Run::native(dir.join("hello"), &["x"]).run();
+    assert_eq!(built.stdout_str(), "built, 1 args\n");
 }
