@@ -169,3 +169,17 @@ if __name__ == "__main__":
         vm.describe()
     );
 }
+
+#[test]
+fn rust_command_spawn_reports_a_missing_program() {
+    // posix_spawn reports a failed exec through memory its vfork child shares with it: the
+    // child's writes must reach the parent although mvm gives the child a copy.
+    let prog = program("spawn_rs");
+    let vm = compare(prog.to_str().unwrap(), &[]);
+    vm.assert_code(0);
+    assert!(
+        vm.stdout_str().starts_with("missing program: NotFound\n"),
+        "{}",
+        vm.describe()
+    );
+}

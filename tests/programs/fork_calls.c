@@ -191,18 +191,30 @@ int main(void)
     wr = wait4(-1, &st, WNOWAIT, NULL);
     printf("wait4 with WNOWAIT: %d %s\n", wr, strerrorname_np(errno));
 
-    /* vfork */
+    /* vfork: the child shares the parent's memory until it execs or exits */
+    static volatile int written_by_child;
+    volatile int on_stack = 0;
     c = vfork();
-    if (c == 0)
+    if (c == 0) {
+        written_by_child = 7;
+        on_stack = 8;
         _exit(9);
+    }
     waitpid(c, &st, 0);
-    printf("vfork: %s\n", describe(st));
+    printf("vfork: %s; the child's writes seen: %d %d\n", describe(st), written_by_child,
+           on_stack);
 
     /* posix_spawn (clone with CLONE_VM|CLONE_VFORK) */
     char *argv[] = {"busybox", "sh", "-c", "echo spawned; exit 4", NULL};
     int e = posix_spawn(&c, "/bin/busybox", NULL, NULL, argv, environ);
     waitpid(c, &st, 0);
     printf("posix_spawn: %d, %s\n", e, describe(st));
+    /* ... which reports a failed exec through the memory it shares with the child */
+    char *missing[] = {"nothing-here", NULL};
+    e = posix_spawn(&c, "/nonexistent/nothing-here", NULL, NULL, missing, environ);
+    printf("posix_spawn of a missing program: %s\n", e ? strerrorname_np(e) : "0");
+    if (e == 0)
+        waitpid(c, &st, 0);
 
     /* grandchildren */
     c = fork();

@@ -213,6 +213,9 @@ pub struct ProcHandle {
     pub status: std::sync::Mutex<Option<i32>>,
     /// Set when it has exec'd or ended: a vfork parent goes on then.
     pub released: AtomicBool,
+    /// Set when it has exec'd (a vfork child that ended without exec'ing leaves its writes to
+    /// its parent).
+    pub execd: AtomicBool,
     /// What `/proc/PID` shows of it to the run (set at each exec).
     pub shown: std::sync::Mutex<Shown>,
     /// When it was created.
@@ -240,6 +243,7 @@ impl ProcHandle {
             has_mail: AtomicBool::new(false),
             status: Default::default(),
             released: AtomicBool::new(false),
+            execd: AtomicBool::new(false),
             shown: Default::default(),
             born: Instant::now(),
         })

@@ -642,6 +642,87 @@ impl AddressSpace {
         }
     }
 
+    /// Takes into this address space what a `vfork` child wrote before it exited: the child ran
+    /// on a copy (`fork`) of this memory, whose guest memory `child` holds (same guest-physical
+    /// layout, same page-table root); every page present and writable here whose contents
+    /// differ there gets the child's. A vfork child shares its parent's memory on Linux, and
+    /// programs rely on that: glibc's posix_spawn reports a failed exec through it. Pages the
+    /// child mapped afresh are left out. Returns how many pages were taken.
+    pub fn take_writes_from(&mut self, child: &File) -> usize {
+        let size = self.ram.size() as usize;
+        // SAFETY: a fresh read-only shared mapping of the child's memfd, unmapped below.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                std::os::fd::AsRawFd::as_raw_fd(child),
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return 0;
+        }
+        // SAFETY: the mapping is `size` bytes long and lives until the munmap below.
+        let mem = unsafe { std::slice::from_raw_parts(base as *const u8, size) };
+        let word = |at: u64| -> Option<u64> {
+            let b = mem.get(at as usize..at as usize + 8)?;
+            Some(u64::from_le_bytes(b.try_into().ok()?))
+        };
+        // The child's frame for `va`, walking its copy of the page tables.
+        let root = self.pml4;
+        let walk = |va: u64| -> Option<u64> {
+            let mut table = root;
+            for shift in [39u64, 30, 21, 12] {
+                let e = word(table + ((va >> shift) & 511) * 8)?;
+                if e & pte::P == 0 {
+                    return None;
+                }
+                if shift == 21 && e & pte::PS != 0 {
+                    return Some((e & LARGE_ADDR) + (va & (LARGE - 1) & !(PAGE_SIZE - 1)));
+                }
+                table = e & pte::ADDR;
+            }
+            Some(table)
+        };
+        let writable: Vec<(u64, u64)> = self
+            .vmas
+            .iter()
+            .filter(|(_, v)| v.prot & PROT_WRITE != 0)
+            .map(|(s, v)| (*s, v.end))
+            .collect();
+        let mut pages = Vec::new();
+        for (start, end) in writable {
+            self.for_each_frame(start, end, OnLarge::Whole, |_, va, _, e| {
+                if e & pte::PS != 0 {
+                    for i in 0..512 {
+                        pages.push((va + i * PAGE_SIZE, (e & LARGE_ADDR) + i * PAGE_SIZE));
+                    }
+                } else if e & pte::P != 0 {
+                    pages.push((va, e & pte::ADDR));
+                }
+            });
+        }
+        let mut taken = 0;
+        for (va, mine) in pages {
+            let Some(theirs) = walk(va) else { continue };
+            if !self.ram.is_pool(mine) || theirs as usize + PAGE_SIZE as usize > size {
+                continue;
+            }
+            let src = &mem[theirs as usize..(theirs + PAGE_SIZE) as usize];
+            let mut cur = vec![0u8; PAGE_SIZE as usize];
+            self.ram.read(mine, &mut cur);
+            if cur != src {
+                self.ram.write(mine, src);
+                taken += 1;
+            }
+        }
+        // SAFETY: the mapping made above.
+        unsafe { libc::munmap(base, size) };
+        taken
+    }
+
     /// The frame behind page `va` whatever its protection, if it has one (for loaders).
     pub fn frame_of(&mut self, va: u64) -> Option<u64> {
         if let Some((_, e)) = self.large_at(va) {

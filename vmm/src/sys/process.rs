@@ -929,8 +929,9 @@ pub fn vfork(task: &mut Task, _a: Args) -> SysResult {
 
 /// A new program: a copy of the caller's memory in a new micro-VM, its descriptors (sharing
 /// the open files), its signal dispositions and mask, and only the calling thread, which
-/// returns 0 there. With CLONE_VFORK the caller waits until the child has exec'd or ended (the
-/// memory is copied, not shared: what the child writes before exec stays its own).
+/// returns 0 there. With CLONE_VFORK the caller waits until the child has exec'd or ended; the
+/// memory is copied, not shared, but what a child that ends without exec'ing wrote comes back
+/// to the caller (`AddressSpace::take_writes_from`), which is what programs rely on.
 fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: u64) -> SysResult {
     const ALLOWED: u64 = CLONE_VM
         | CLONE_VFORK
@@ -954,6 +955,16 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
         SysError::Errno(libc::EAGAIN)
     };
     let mut mm = task.mm.fork().map_err(|_| SysError::Errno(libc::ENOMEM))?;
+    // A vfork child's memory, for its writes to come back if it ends without exec'ing.
+    let vfork_memory = if flags & CLONE_VFORK != 0 {
+        Some(
+            mm.ram
+                .snapshot_handle()
+                .map_err(|_| SysError::Errno(libc::EMFILE))?,
+        )
+    } else {
+        None
+    };
     if flags & CLONE_CHILD_SETTID != 0 {
         mm.write_obj(ctid, &(pid as u32))?;
     }
@@ -1022,9 +1033,12 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
             return err(libc::EAGAIN);
         }
     }
-    if flags & CLONE_VFORK != 0 {
+    if let Some(child_memory) = vfork_memory {
         while !me.released.load(Ordering::Acquire) && task.stop_requested().is_none() {
             task.wait_wake(Some(Instant::now() + Duration::from_millis(20)));
+        }
+        if me.released.load(Ordering::Acquire) && !me.execd.load(Ordering::Acquire) {
+            task.mm.take_writes_from(&child_memory);
         }
     }
     Ok(pid as u64)
@@ -1292,6 +1306,7 @@ pub fn execve(task: &mut Task, a: Args) -> SysResult {
     match task.exec_image(&prepared, &argv, &envp) {
         Ok((entry, sp)) => {
             // A vfork parent goes on now.
+            task.me.execd.store(true, Ordering::Release);
             task.me.released.store(true, Ordering::Release);
             let ppid = task.me.ppid.load(Ordering::Acquire);
             if let Some(p) = task.machine.find(ppid) {

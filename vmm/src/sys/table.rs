@@ -92,7 +92,7 @@ table! {
     59 execve process::execve, Partial "sxx" "x86-64 ELF executables (static, static PIE, dynamically linked) and #! scripts; no other binary formats";
     56 clone process::clone, Partial "xxxxx" "threads (CLONE_THREAD with CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND), and new programs as fork/vfork do; no namespaces, no CLONE_VM without CLONE_THREAD or CLONE_VFORK";
     57 fork process::fork, Partial "" "the child is a new micro-VM with a copy of the private memory; MAP_SHARED memory is shared with it";
-    58 vfork process::vfork, Partial "" "a fork whose parent waits for the child's exec or exit: the memory is copied, not shared";
+    58 vfork process::vfork, Partial "" "a fork whose parent waits for the child's exec or exit: the memory is copied; a child that exits without exec'ing leaves its writes to the parent (posix_spawn's error report)";
     60 exit process::exit, Full "i" "";
     61 wait4 process::wait4, Partial "ixix" "no stopped/continued children; rusage is zeros";
     62 kill signal::kill, Partial "ii" "the programs of one run are one process group";

@@ -221,6 +221,12 @@ impl GuestRam {
         self.slots.as_ref().map_or(Ok(()), Slots::flush)
     }
 
+    /// A read-only view of this memory that outlives it (a forked program's, for `vfork`'s
+    /// parent to look at after the child is gone).
+    pub fn snapshot_handle(&self) -> std::io::Result<File> {
+        self._memfd.try_clone()
+    }
+
     /// The vm-memory view, for loaders.
     pub fn memory(&self) -> &GuestMemoryMmap {
         &self.mem
