@@ -99,6 +99,17 @@ pub struct Kicker {
     /// Held shared by each thread while its vCPU runs, exclusively by a thread that changes what
     /// every running vCPU relies on (KVM's memory slots: `stop_guests`).
     gate: parking_lot::RwLock<()>,
+    /// A thread repeats unanswered kicks (see `kick_one`).
+    rekicking: AtomicBool,
+}
+
+/// What a thread tells its kickers.
+#[derive(Debug, Default)]
+pub struct ThreadFlags {
+    /// Set while the thread is between taking `Kicker::gate` and leaving `KVM_RUN`.
+    pub in_guest: AtomicBool,
+    /// Kicked, and not yet back to take the process lock since.
+    pub kicked: AtomicBool,
 }
 
 /// One registered thread.
@@ -107,25 +118,27 @@ struct Kickee {
     tid: i32,
     pthread: libc::pthread_t,
     wake: Arc<EventFd>,
-    /// Set while the thread is between taking `Kicker::gate` and leaving `KVM_RUN`.
-    in_guest: Arc<AtomicBool>,
+    flags: Arc<ThreadFlags>,
 }
 
+/// How often an unanswered kick is repeated.
+const REKICK: std::time::Duration = std::time::Duration::from_millis(10);
+
 impl Kicker {
-    /// Registers thread `tid`, served by host thread `pthread`, woken through `wake`, inside the
-    /// guest while `in_guest` is set.
+    /// Registers thread `tid`, served by host thread `pthread`, woken through `wake`, telling
+    /// its state through `flags`.
     pub fn add(
         &self,
         tid: i32,
         pthread: libc::pthread_t,
         wake: Arc<EventFd>,
-        in_guest: Arc<AtomicBool>,
+        flags: Arc<ThreadFlags>,
     ) {
         self.threads.lock().unwrap().push(Kickee {
             tid,
             pthread,
             wake,
-            in_guest,
+            flags,
         });
     }
 
@@ -140,9 +153,50 @@ impl Kicker {
         unsafe { libc::pthread_kill(pthread, SIGRTMIN()) };
     }
 
-    fn kick_one(t: &Kickee) {
+    /// Wakes `t` and signals it. A signal that lands just before the thread enters a blocking
+    /// host call (a read of a pipe, an accept) is lost, so the kick is repeated every `REKICK`
+    /// until the thread comes back for the process lock (`Task::answer_kicks`).
+    fn kick_one(self: &Arc<Self>, t: &Kickee) {
         let _ = t.wake.write(1);
         Self::signal(t.pthread);
+        t.flags.kicked.store(true, Ordering::Release);
+        if !self.rekicking.swap(true, Ordering::AcqRel) {
+            let me = self.clone();
+            let spawned = std::thread::Builder::new()
+                .name("mvm-rekick".into())
+                .stack_size(64 << 10)
+                .spawn(move || me.rekick());
+            if spawned.is_err() {
+                self.rekicking.store(false, Ordering::Release);
+            }
+        }
+    }
+
+    /// Repeats the signal to every thread whose kick is unanswered, until none is.
+    fn rekick(&self) {
+        loop {
+            std::thread::sleep(REKICK);
+            let mut waiting = false;
+            for t in self.threads.lock().unwrap().iter() {
+                if t.flags.kicked.load(Ordering::Acquire) {
+                    Self::signal(t.pthread);
+                    waiting = true;
+                }
+            }
+            if !waiting {
+                self.rekicking.store(false, Ordering::Release);
+                // A kick between the scan and the store found `rekicking` still set: look again.
+                let late = self
+                    .threads
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .any(|t| t.flags.kicked.load(Ordering::Acquire));
+                if !late || self.rekicking.swap(true, Ordering::AcqRel) {
+                    return;
+                }
+            }
+        }
     }
 
     /// How many threads it has.
@@ -156,11 +210,11 @@ impl Kicker {
     }
 
     /// Kicks thread `tid` out of the guest or of a blocking call; false if it is gone.
-    pub fn kick(&self, tid: i32) -> bool {
+    pub fn kick(self: &Arc<Self>, tid: i32) -> bool {
         let list = self.threads.lock().unwrap();
         match list.iter().find(|t| t.tid == tid) {
             Some(t) => {
-                Self::kick_one(t);
+                self.kick_one(t);
                 true
             }
             None => false,
@@ -168,10 +222,10 @@ impl Kicker {
     }
 
     /// Kicks every thread but `except`.
-    pub fn kick_all(&self, except: i32) {
+    pub fn kick_all(self: &Arc<Self>, except: i32) {
         for t in self.threads.lock().unwrap().iter() {
             if t.tid != except {
-                Self::kick_one(t);
+                self.kick_one(t);
             }
         }
     }
@@ -182,7 +236,7 @@ impl Kicker {
     pub fn stop_guests(&self) -> parking_lot::RwLockWriteGuard<'_, ()> {
         loop {
             for t in self.threads.lock().unwrap().iter() {
-                if t.in_guest.load(Ordering::Acquire) {
+                if t.flags.in_guest.load(Ordering::Acquire) {
                     Self::signal(t.pthread);
                 }
             }
@@ -523,8 +577,8 @@ pub struct Task {
     pub robust_list: u64,
     /// Written to wake it from a blocking wait (futex, pause, sigsuspend).
     pub wake: Arc<EventFd>,
-    /// Whether its vCPU is inside the guest (see `Kicker::stop_guests`).
-    pub in_guest: Arc<AtomicBool>,
+    /// What it tells its kickers (see `Kicker::stop_guests`, `Kicker::kick_one`).
+    pub flags: Arc<ThreadFlags>,
     shared: Arc<Mutex<Process>>,
     guard: Option<ArcMutexGuard<RawMutex, Process>>,
 }
@@ -585,7 +639,7 @@ impl Task {
             clear_child_tid: 0,
             robust_list: 0,
             wake,
-            in_guest: Arc::default(),
+            flags: Arc::default(),
             shared,
             guard,
         }
@@ -607,7 +661,7 @@ impl Task {
             clear_child_tid: 0,
             robust_list: 0,
             wake: wake_fd()?,
-            in_guest: Arc::default(),
+            flags: Arc::default(),
             shared: self.shared.clone(),
             guard: None,
         })
@@ -620,7 +674,14 @@ impl Task {
         self.guard = None;
         let r = f();
         self.guard = Some(self.shared.lock_arc());
+        self.answer_kicks();
         r
+    }
+
+    /// Back for the process lock: whatever kicked this thread will be seen now (pending
+    /// signals, the program's end), so the kick needs no repeating.
+    fn answer_kicks(&self) {
+        self.flags.kicked.store(false, Ordering::Release);
     }
 
     /// Sleeps without the lock until this thread is woken (a kick, a futex wake) or `deadline`
@@ -844,15 +905,16 @@ impl Task {
             }
             self.publish_mask();
             let me = self.me.clone();
-            self.in_guest.store(true, Ordering::Release);
+            self.flags.in_guest.store(true, Ordering::Release);
             let inside = me.kicker.gate.read();
             self.guard = None;
             let entered = Instant::now();
             let exit = self.vcpu.run();
             let spent = entered.elapsed();
-            self.in_guest.store(false, Ordering::Release);
+            self.flags.in_guest.store(false, Ordering::Release);
             drop(inside);
             self.guard = Some(self.shared.lock_arc());
+            self.answer_kicks();
             self.stats.guest_time += spent;
             let exit = match exit {
                 Ok(e) => e,
@@ -889,7 +951,7 @@ impl Task {
             self.tid,
             pthread_self(),
             self.wake.clone(),
-            self.in_guest.clone(),
+            self.flags.clone(),
         );
         self.run();
         // Wait for the other threads. Once the program is ending, kick them again now and then:

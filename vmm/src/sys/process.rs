@@ -1218,7 +1218,7 @@ fn new_thread(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: u
     if flags & CLONE_CHILD_CLEARTID != 0 {
         child.clear_child_tid = ctid;
     }
-    let (wake, in_guest) = (child.wake.clone(), child.in_guest.clone());
+    let (wake, flags) = (child.wake.clone(), child.flags.clone());
     let spawned = std::thread::Builder::new()
         .name(format!("vcpu-t{tid}"))
         .stack_size(256 << 10)
@@ -1230,7 +1230,7 @@ fn new_thread(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: u
     use std::os::unix::thread::JoinHandleExt;
     task.me
         .kicker
-        .add(tid, handle.as_pthread_t(), wake, in_guest);
+        .add(tid, handle.as_pthread_t(), wake, flags);
     task.threads.handles.push(handle);
     task.live += 1;
     Ok(tid as u64)
@@ -1294,12 +1294,12 @@ pub fn execve(task: &mut Task, a: Args) -> SysResult {
         task.threads.zap = None;
         if task.tid != task.pid() {
             let (old, pid) = (task.tid, task.pid());
-            let (wake, in_guest) = (task.wake.clone(), task.in_guest.clone());
+            let (wake, flags) = (task.wake.clone(), task.flags.clone());
             task.me.kicker.remove(old);
             task.tid = pid;
             // SAFETY: no preconditions.
             let me = unsafe { libc::pthread_self() };
-            task.me.kicker.add(pid, me, wake, in_guest);
+            task.me.kicker.add(pid, me, wake, flags);
         }
     }
     // Past this point the old image is gone: a failure kills the program, as on Linux.
