@@ -157,9 +157,10 @@ impl Kicker {
     /// host call (a read of a pipe, an accept) is lost, so the kick is repeated every `REKICK`
     /// until the thread comes back for the process lock (`Task::answer_kicks`).
     fn kick_one(self: &Arc<Self>, t: &Kickee) {
+        // Flagged first: a thread that answers before the signal lands has seen the kick.
+        t.flags.kicked.store(true, Ordering::Release);
         let _ = t.wake.write(1);
         Self::signal(t.pthread);
-        t.flags.kicked.store(true, Ordering::Release);
         if !self.rekicking.swap(true, Ordering::AcqRel) {
             let me = self.clone();
             let spawned = std::thread::Builder::new()
