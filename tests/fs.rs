@@ -403,3 +403,28 @@ fn synthesized_proc_and_dev() {
     let out = Run::mvm_run(&[], BUSYBOX, &["grep", "^Pid:", "/proc/self/status"]).run();
     assert_eq!(out.stdout_str(), "Pid:\t1\n");
 }
+
+#[test]
+fn inotify_and_named_pipes_match_native() {
+    // inotify watches through the view (events name entries, no paths to translate), FIFOs
+    // made with mkfifo and opened by two programs, in a :rw mount and in the private /tmp.
+    let (a, b) = twin_dirs("inotify_fifo");
+    let prog = program("inotify_fifo");
+    let native = Run::native(&prog, &[a.to_str().unwrap()]).run();
+    native.assert_code(0);
+    let vol = format!("{}:/data:rw", b.display());
+    let vm = Run::mvm_run(&["-v", &vol], &prog, &["/data"]).run();
+    assert_same_output(&vm, &native, "inotify_fifo in a :rw mount");
+    assert!(vm.stdout_str().ends_with("done\n"), "{}", vm.describe());
+    let vm = Run::mvm_run(&[], &prog, &["/tmp"]).run();
+    assert_same_output(&vm, &native, "inotify_fifo in /tmp");
+    // Device nodes need a privilege the program does not have.
+    let code = "import os, stat\ntry:\n    os.mknod('/tmp/d', stat.S_IFCHR | 0o600, os.makedev(1, 3))\nexcept PermissionError as e:\n    print('mknod of a device:', e.errno)\n";
+    let vm = Run::mvm_run(&[], "/usr/bin/python3", &["-c", code]).run();
+    assert_eq!(
+        vm.stdout_str(),
+        "mknod of a device: 1\n",
+        "{}",
+        vm.describe()
+    );
+}

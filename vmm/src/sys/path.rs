@@ -5,7 +5,7 @@
 //! Paths under `/proc` and `/dev` are synthesized (`procfs`).
 
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
 
 use super::fs::{read_struct, write_struct, OpenFile};
@@ -424,6 +424,28 @@ pub fn mkdirat(task: &mut Task, a: Args) -> SysResult {
 /// mkdir(2).
 pub fn mkdir(task: &mut Task, a: Args) -> SysResult {
     mkdirat(task, [libc::AT_FDCWD as u64, a[0], a[1], 0, 0, 0])
+}
+
+/// mknodat(2): FIFOs, regular files and socket files in a writable mount; device nodes need a
+/// privilege the program lacks (EPERM).
+pub fn mknodat(task: &mut Task, a: Args) -> SysResult {
+    let mode = a[2] as u32;
+    let kind = match mode & libc::S_IFMT {
+        0 => libc::S_IFREG,
+        k @ (libc::S_IFREG | libc::S_IFIFO | libc::S_IFSOCK) => k,
+        libc::S_IFCHR | libc::S_IFBLK => return err(libc::EPERM),
+        _ => return err(libc::EINVAL),
+    };
+    let r = resolve_path(task, a[0], a[1], false)?;
+    let (pfd, name) = for_create(task, &r)?;
+    let perm = mode & 0o7777 & !task.fs.umask;
+    // SAFETY: valid fd and name; no device number (not a device node).
+    host(unsafe { libc::mknodat(pfd.as_raw_fd(), name.as_ptr(), kind | perm, 0) } as isize)
+}
+
+/// mknod(2).
+pub fn mknod(task: &mut Task, a: Args) -> SysResult {
+    mknodat(task, [libc::AT_FDCWD as u64, a[0], a[1], a[2], 0, 0])
 }
 
 /// unlinkat(2).
@@ -872,4 +894,53 @@ pub fn lsetxattr(task: &mut Task, a: Args) -> SysResult {
 /// fsetxattr(2) and fremovexattr(2).
 pub fn fsetxattr(task: &mut Task, a: Args) -> SysResult {
     setxattr_by(task, a, b'f')
+}
+
+/// inotify_init1(2): a host inotify instance.
+pub fn inotify_init1(task: &mut Task, a: Args) -> SysResult {
+    let flags = a[0] as i32;
+    if flags & !(libc::IN_CLOEXEC | libc::IN_NONBLOCK) != 0 {
+        return err(libc::EINVAL);
+    }
+    // SAFETY: plain host call.
+    let fd = host(unsafe { libc::inotify_init1(flags | libc::IN_CLOEXEC) } as isize)?;
+    // SAFETY: a fresh descriptor owned by nobody else.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    let file = OpenFile::owned(fd, None, true);
+    task.fds.install(file, flags & libc::IN_CLOEXEC != 0)
+}
+
+/// inotify_init(2).
+pub fn inotify_init(task: &mut Task, _a: Args) -> SysResult {
+    inotify_init1(task, [0; 6])
+}
+
+/// inotify_add_watch(2): the path is resolved in the program's view (symlinks followed unless
+/// IN_DONT_FOLLOW), then watched through mvm's descriptor of it; events name entries relative
+/// to the watched directory, so they need no translation.
+pub fn inotify_add_watch(task: &mut Task, a: Args) -> SysResult {
+    let ifd = task.fds.file(a[0])?;
+    let mask = a[2] as u32;
+    let r = resolve_path(
+        task,
+        libc::AT_FDCWD as u64,
+        a[1],
+        mask & libc::IN_DONT_FOLLOW == 0,
+    )?;
+    if task.fs.synthesized(&r).is_some() {
+        return err(libc::EACCES);
+    }
+    let target = task.fs.path_fd(&r).map_err(errno)?;
+    let p = CString::new(format!("/proc/self/fd/{}", target.as_raw_fd())).expect("no NUL");
+    // The view already followed (or not) the last symlink: the magic link must be followed.
+    let host_mask = mask & !libc::IN_DONT_FOLLOW;
+    // SAFETY: valid descriptors and a NUL-terminated path.
+    host(unsafe { libc::inotify_add_watch(ifd.raw(), p.as_ptr(), host_mask) } as isize)
+}
+
+/// inotify_rm_watch(2).
+pub fn inotify_rm_watch(task: &mut Task, a: Args) -> SysResult {
+    let ifd = task.fds.file(a[0])?;
+    // SAFETY: plain host call on a descriptor mvm serves.
+    host(unsafe { libc::inotify_rm_watch(ifd.raw(), a[1] as i32) } as isize)
 }

@@ -1228,9 +1228,7 @@ fn new_thread(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: u
         Err(_) => return err(libc::EAGAIN),
     };
     use std::os::unix::thread::JoinHandleExt;
-    task.me
-        .kicker
-        .add(tid, handle.as_pthread_t(), wake, flags);
+    task.me.kicker.add(tid, handle.as_pthread_t(), wake, flags);
     task.threads.handles.push(handle);
     task.live += 1;
     Ok(tid as u64)

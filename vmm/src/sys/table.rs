@@ -172,6 +172,7 @@ table! {
     81 fchdir path::fchdir, Full "f" "";
     82 rename path::rename, Full "ss" "";
     83 mkdir path::mkdir, Full "sx" "";
+    133 mknod path::mknod, Partial "sxx" "FIFOs, regular and socket files; device nodes are EPERM";
     84 rmdir path::rmdir, Full "s" "";
     85 creat path::creat, Full "sx" "";
     86 link path::link, Full "ss" "";
@@ -189,7 +190,11 @@ table! {
     217 getdents64 fs::getdents64, Full "fxi" "";
     221 fadvise64 fs::fadvise64, Full "fiii" "";
     257 openat path::openat, Full "fsxx" "";
+    253 inotify_init path::inotify_init, Full "" "";
+    254 inotify_add_watch path::inotify_add_watch, Full "fsx" "";
+    255 inotify_rm_watch path::inotify_rm_watch, Full "fi" "";
     258 mkdirat path::mkdirat, Full "fsx" "";
+    259 mknodat path::mknodat, Partial "fsxx" "FIFOs, regular and socket files; device nodes are EPERM";
     260 fchownat path::fchownat, Full "fsiix" "";
     263 unlinkat path::unlinkat, Full "fsx" "";
     264 renameat path::renameat, Full "fsfs" "";
@@ -203,6 +208,7 @@ table! {
     284 eventfd fs::eventfd, Full "i" "";
     285 fallocate fs::fallocate, Full "fxii" "";
     290 eventfd2 fs::eventfd2, Full "ix" "";
+    294 inotify_init1 path::inotify_init1, Full "x" "";
     293 pipe2 fs::pipe2, Full "xx" "";
     316 renameat2 path::renameat2, Full "fsfsx" "";
     319 memfd_create fs::memfd_create, Full "sx" "";
