@@ -278,3 +278,17 @@ fn interval_timer_and_alarm_match_native() {
     assert_agree(&vm, &native, "");
     assert_eq!(vm.code(), 142, "{}", vm.describe());
 }
+
+#[test]
+fn posix_timers_match_native() {
+    // timer_create/settime/gettime/delete: a periodic RT-signal timer with a value read through
+    // SA_SIGINFO, SIGEV_NONE, TIMER_ABSTIME with the default SIGALRM, and glibc's SIGEV_THREAD
+    // (SIGEV_THREAD_ID to its helper thread); then coreutils' timeout, which arms one.
+    let prog = program("posix_timers");
+    let vm = Run::mvm_run(&[], &prog, &[]).run();
+    let native = Run::native(&prog, &[]).run();
+    assert_agree(&vm, &native, "posix_timers");
+    assert!(vm.stdout_str().ends_with("done\n"), "{}", vm.describe());
+    let vm = Run::mvm_run(&[], "/usr/bin/timeout", &["0.2", "/bin/sleep", "5"]).run();
+    assert_eq!(vm.code(), 124, "{}", vm.describe());
+}

@@ -260,8 +260,9 @@ pub struct ProcHandle {
     pub stop: StopFlag,
     /// Its threads.
     pub kicker: Arc<Kicker>,
-    /// Signals other programs sent to it, not yet taken.
-    mail: std::sync::Mutex<Vec<SigInfo>>,
+    /// Signals sent to it from outside its threads (other programs, timers), not yet taken;
+    /// with the thread they are for, if one.
+    mail: std::sync::Mutex<Vec<(Option<i32>, SigInfo)>>,
     /// Whether `mail` holds anything.
     pub has_mail: AtomicBool,
     /// Its wait status once it has ended: a zombie until its parent reaps it.
@@ -306,13 +307,20 @@ impl ProcHandle {
 
     /// Queues `info` for the program and kicks its threads.
     pub fn send(&self, info: SigInfo) {
-        self.mail.lock().unwrap().push(info);
+        self.mail.lock().unwrap().push((None, info));
         self.has_mail.store(true, Ordering::Release);
         self.kicker.kick_all(0);
     }
 
-    /// Takes the signals other programs sent.
-    pub fn take_mail(&self) -> Vec<SigInfo> {
+    /// Queues `info` for its thread `tid` and kicks that thread.
+    pub fn send_to_thread(&self, tid: i32, info: SigInfo) {
+        self.mail.lock().unwrap().push((Some(tid), info));
+        self.has_mail.store(true, Ordering::Release);
+        self.kicker.kick(tid);
+    }
+
+    /// Takes the signals sent from outside, each with the thread it is for, if one.
+    pub fn take_mail(&self) -> Vec<(Option<i32>, SigInfo)> {
         if !self.has_mail.swap(false, Ordering::AcqRel) {
             return Vec::new();
         }
@@ -494,6 +502,8 @@ pub struct Process {
         Option<(Instant, std::time::Duration)>,
         Arc<std::sync::atomic::AtomicU64>,
     ),
+    /// POSIX timers (`timer_create`), by id.
+    pub timers: Vec<Option<crate::sys::time::PosixTimer>>,
     /// `--trace`.
     pub trace: bool,
     /// The path of the running executable (`/proc/self/exe`), for messages.
@@ -803,6 +813,10 @@ impl Task {
         )
         .map_err(|_| ExecError::Oom)?;
         self.exe = p.path.clone();
+        // POSIX timers do not survive execve.
+        for t in std::mem::take(&mut self.timers).into_iter().flatten() {
+            t.disarm();
+        }
         *self.me.shown.lock().unwrap() = Shown {
             exe: p.path.clone(),
             cmdline: argv

@@ -124,6 +124,7 @@ pub fn build(
         fs: crate::policy::FsView::host(),
         ports: crate::policy::Ports::new(&spec.publish, spec.host_loopback),
         itimer: Default::default(),
+        timers: Vec::new(),
         trace: spec.trace,
         exe: String::new(),
         aux: stack::AuxInfo {

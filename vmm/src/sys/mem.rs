@@ -6,7 +6,7 @@ use crate::layout::{PAGE_SIZE, USER_TOP};
 use std::os::fd::FromRawFd;
 use std::sync::Arc;
 
-use crate::mm::{page_up, FileMap, VmaKind, PROT_EXEC, PROT_READ, PROT_WRITE};
+use crate::mm::{page_down, page_up, FileMap, VmaKind, PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::task::Task;
 
 const MAP_SHARED: u64 = 0x01;
@@ -212,6 +212,32 @@ pub fn mprotect(task: &mut Task, a: Args) -> SysResult {
         Ok(()) => Ok(0),
         Err(_) => err(libc::ENOMEM),
     }
+}
+
+/// mlock(2), munlock(2), mlock2(2): the range must be mapped (ENOMEM otherwise); the pages
+/// stay where they are (mvm does not page the program's memory out itself).
+pub fn mlock(task: &mut Task, a: Args) -> SysResult {
+    if a[1] == 0 {
+        return Ok(0);
+    }
+    let (s, e) = range(page_down(a[0]), a[1] + (a[0] - page_down(a[0])))?;
+    let mut at = s;
+    while at < e {
+        match task.mm.vma(at) {
+            Some((_, v)) => at = v.end,
+            None => return err(libc::ENOMEM),
+        }
+    }
+    Ok(0)
+}
+
+/// mlockall(2), munlockall(2): accepted (see `mlock`).
+pub fn mlockall(_task: &mut Task, a: Args) -> SysResult {
+    const KNOWN: u64 = (libc::MCL_CURRENT | libc::MCL_FUTURE | libc::MCL_ONFAULT) as u64;
+    if a[0] & !KNOWN != 0 {
+        return err(libc::EINVAL);
+    }
+    Ok(0)
 }
 
 /// madvise(2).

@@ -191,6 +191,41 @@ pub fn getgroups(_task: &mut Task, a: Args) -> SysResult {
     Ok(0)
 }
 
+/// capget(2): the program holds no capabilities (as an unprivileged program, whatever its
+/// uid says); version probes get the current version back.
+pub fn capget(task: &mut Task, a: Args) -> SysResult {
+    const V3: u32 = 0x2008_0522;
+    let version: u32 = task.mm.read_obj(a[0])?;
+    if !matches!(version, 0x1998_0330 | 0x2007_1026 | V3) {
+        task.mm.write_obj(a[0], &V3)?;
+        return if a[1] == 0 { Ok(0) } else { err(libc::EINVAL) };
+    }
+    if a[1] != 0 {
+        let words = if version == 0x1998_0330 { 1 } else { 2 };
+        for i in 0..words {
+            task.mm.write_obj(a[1] + 12 * i, &[0u32; 3])?;
+        }
+    }
+    Ok(0)
+}
+
+/// capset(2): dropping what it does not hold is fine; gaining anything is EPERM.
+pub fn capset(task: &mut Task, a: Args) -> SysResult {
+    let version: u32 = task.mm.read_obj(a[0])?;
+    let words = match version {
+        0x1998_0330 => 1,
+        0x2007_1026 | 0x2008_0522 => 2,
+        _ => return err(libc::EINVAL),
+    };
+    for i in 0..words {
+        let set: [u32; 3] = task.mm.read_obj(a[1] + 12 * i)?;
+        if set != [0; 3] {
+            return err(libc::EPERM);
+        }
+    }
+    Ok(0)
+}
+
 /// prctl(2): the thread name, the "dumpable" and no-new-privileges flags and the parent-death
 /// signal are accepted and reported; other options are EINVAL.
 pub fn prctl(task: &mut Task, a: Args) -> SysResult {
@@ -999,6 +1034,7 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
             .map_err(|_| SysError::Errno(libc::EMFILE))?,
         ports: task.ports.clone(),
         itimer: Default::default(),
+        timers: Vec::new(),
         trace: task.trace,
         exe: task.exe.clone(),
         aux: task.aux,

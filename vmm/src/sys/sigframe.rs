@@ -211,6 +211,11 @@ impl SigInfo {
         b[8..12].copy_from_slice(&self.code.to_le_bytes());
         if self.is_fault() {
             b[16..24].copy_from_slice(&self.addr.to_le_bytes());
+        } else if self.code == super::time::SI_TIMER {
+            // si_timerid, si_overrun, si_value (kept in `pid`, `uid` and `addr`).
+            b[16..20].copy_from_slice(&self.pid.to_le_bytes());
+            b[20..24].copy_from_slice(&self.uid.to_le_bytes());
+            b[24..32].copy_from_slice(&self.addr.to_le_bytes());
         } else if self.code <= 0 || self.signo == libc::SIGCHLD {
             b[16..20].copy_from_slice(&self.pid.to_le_bytes());
             b[20..24].copy_from_slice(&self.uid.to_le_bytes());
@@ -228,6 +233,7 @@ impl SigInfo {
             (_, code::SI_USER) => "SI_USER".to_string(),
             (_, code::SI_KERNEL) => "SI_KERNEL".to_string(),
             (_, code::SI_TKILL) => "SI_TKILL".to_string(),
+            (_, super::time::SI_TIMER) => "SI_TIMER".to_string(),
             (libc::SIGSEGV, code::SEGV_MAPERR) => "SEGV_MAPERR".to_string(),
             (libc::SIGSEGV, code::SEGV_ACCERR) => "SEGV_ACCERR".to_string(),
             (libc::SIGFPE, code::FPE_INTDIV) => "FPE_INTDIV".to_string(),

@@ -355,8 +355,12 @@ pub fn raise(task: &mut Task, sig: i32) -> Result<(), SysError> {
 
 /// Takes the signals the host sent to mvm into the program's pending set.
 pub fn take_host(task: &mut Task) {
-    for info in task.me.take_mail() {
-        queue_process(task, info);
+    for (tid, info) in task.me.take_mail() {
+        match tid {
+            None => queue_process(task, info),
+            Some(t) if t == task.tid => queue_thread(task, info),
+            Some(t) => task.threads.inbox.push((t, info)),
+        }
     }
     let word = task.me.stop.load(Ordering::Acquire);
     let sigs = word & !STOP_TIMEOUT;

@@ -65,6 +65,18 @@ table! {
     20 writev fs::writev, Full "fvi" "";
     24 sched_yield process::sched_yield, Full "" "";
     25 mremap mem::mremap, Full "xiiix" "";
+    149 mlock mem::mlock, Partial "xi" "accepted for mapped ranges (mvm does not page memory out)";
+    150 munlock mem::mlock, Full "xi" "";
+    151 mlockall mem::mlockall, Partial "x" "accepted (mvm does not page memory out)";
+    152 munlockall mem::mlockall, Full "" "";
+    325 mlock2 mem::mlock, Partial "xix" "accepted for mapped ranges (mvm does not page memory out)";
+    125 capget process::capget, Partial "xx" "the program holds no capabilities";
+    126 capset process::capset, Partial "xx" "capabilities can be dropped, never gained";
+    222 timer_create time::timer_create, Partial "ixx" "REALTIME, MONOTONIC and BOOTTIME clocks (no CPU-time clocks); expiries are never merged into overruns";
+    223 timer_settime time::timer_settime, Full "iixx" "";
+    224 timer_gettime time::timer_gettime, Full "ix" "";
+    225 timer_getoverrun time::timer_getoverrun, Full "i" "";
+    226 timer_delete time::timer_delete, Full "i" "";
     28 madvise mem::madvise, Partial "xii" "MADV_DONTNEED and MADV_FREE give memory back; other advice is accepted and ignored";
     32 dup fs::dup, Full "f" "";
     33 dup2 fs::dup2, Full "ff" "";

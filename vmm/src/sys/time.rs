@@ -1,5 +1,6 @@
-//! Clocks and sleeps, served from the host's clocks (there is no vDSO in the guest, so each
-//! `clock_gettime` is a syscall).
+//! Clocks, sleeps and timers, served from the host's clocks (the guest's vDSO answers most
+//! `clock_gettime` calls itself). Timers (`setitimer`/`alarm`, POSIX `timer_*`) are host threads
+//! that sleep until they fire and send the program its signal.
 
 use std::time::{Duration, Instant};
 
@@ -147,6 +148,36 @@ fn itimer_now(task: &Task) -> (Duration, Duration) {
     }
 }
 
+/// A host thread that calls `fire(me)` at `first` and every `interval` after (once if zero),
+/// until `generation` moves past `gen` (the timer changed) or the program `me` ends.
+fn timer_thread(
+    first: Instant,
+    interval: Duration,
+    (generation, gen): (std::sync::Arc<std::sync::atomic::AtomicU64>, u64),
+    me: std::sync::Arc<crate::task::ProcHandle>,
+    fire: impl Fn(&crate::task::ProcHandle) + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    use std::sync::atomic::Ordering;
+    std::thread::Builder::new()
+        .name("timer".into())
+        .stack_size(64 << 10)
+        .spawn(move || {
+            let mut at = first;
+            loop {
+                std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                if generation.load(Ordering::Acquire) != gen || me.status.lock().unwrap().is_some()
+                {
+                    return;
+                }
+                fire(&me);
+                if interval.is_zero() {
+                    return;
+                }
+                at += interval;
+            }
+        })
+}
+
 /// Arms (or with a zero value disarms) ITIMER_REAL: a host thread sleeps until it fires and sends
 /// the program SIGALRM, again every interval, until the timer changes or the program ends.
 fn arm_itimer(task: &mut Task, interval: Duration, value: Duration) {
@@ -159,29 +190,15 @@ fn arm_itimer(task: &mut Task, interval: Duration, value: Duration) {
     let first = Instant::now() + value;
     task.itimer.0 = Some((first, interval));
     let (me, generation, uid) = (task.me.clone(), task.itimer.1.clone(), task.aux.uid);
-    let spawned = std::thread::Builder::new()
-        .name("itimer".into())
-        .stack_size(64 << 10)
-        .spawn(move || {
-            let mut at = first;
-            loop {
-                std::thread::sleep(at.saturating_duration_since(Instant::now()));
-                if generation.load(Ordering::Acquire) != gen || me.status.lock().unwrap().is_some()
-                {
-                    return;
-                }
-                me.send(super::sigframe::SigInfo {
-                    signo: libc::SIGALRM,
-                    code: super::sigframe::code::SI_KERNEL,
-                    uid,
-                    ..Default::default()
-                });
-                if interval.is_zero() {
-                    return;
-                }
-                at += interval;
-            }
-        });
+    let alarm = super::sigframe::SigInfo {
+        signo: libc::SIGALRM,
+        code: super::sigframe::code::SI_KERNEL,
+        uid,
+        ..Default::default()
+    };
+    let spawned = timer_thread(first, interval, (generation, gen), me, move |p| {
+        p.send(alarm)
+    });
     if spawned.is_err() {
         task.itimer.0 = None;
     }
@@ -233,4 +250,188 @@ pub fn alarm(task: &mut Task, a: Args) -> SysResult {
     arm_itimer(task, Duration::ZERO, Duration::from_secs(secs));
     let old = left.as_secs() + u64::from(left.subsec_nanos() >= 500_000_000);
     Ok(if old == 0 && !left.is_zero() { 1 } else { old })
+}
+
+/// A POSIX timer (`timer_create`).
+#[derive(Debug)]
+pub struct PosixTimer {
+    clock: u64,
+    /// The signal, its `sigev_value`, and the thread it is for (SIGEV_THREAD_ID); `None` for
+    /// SIGEV_NONE.
+    notify: Option<(i32, u64, Option<i32>)>,
+    /// When it fires next, and its interval.
+    armed: Option<(Instant, Duration)>,
+    /// Bumped at each change: a sleeping timer thread of an older setting stops.
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl PosixTimer {
+    /// Stops its thread (the timer is going away).
+    pub fn disarm(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+const SIGEV_SIGNAL: i32 = 0;
+const SIGEV_NONE: i32 = 1;
+const SIGEV_THREAD_ID: i32 = 4;
+/// `si_code` of a timer's signal.
+pub const SI_TIMER: i32 = -2;
+
+fn timer_mut(task: &mut Task, id: u64) -> Result<&mut PosixTimer, SysError> {
+    task.timers
+        .get_mut(id as usize)
+        .and_then(Option::as_mut)
+        .ok_or(SysError::Errno(libc::EINVAL))
+}
+
+/// timer_create(2): on CLOCK_REALTIME, CLOCK_MONOTONIC or CLOCK_BOOTTIME; SIGEV_SIGNAL,
+/// SIGEV_NONE, and SIGEV_THREAD_ID (to one thread: glibc's SIGEV_THREAD helper).
+pub fn timer_create(task: &mut Task, a: Args) -> SysResult {
+    let clock = a[0];
+    if !matches!(
+        clock as i32,
+        libc::CLOCK_REALTIME | libc::CLOCK_MONOTONIC | libc::CLOCK_BOOTTIME
+    ) {
+        return err(libc::EINVAL);
+    }
+    let id = match task.timers.iter().position(Option::is_none) {
+        Some(i) => i,
+        None if task.timers.len() < 4096 => {
+            task.timers.push(None);
+            task.timers.len() - 1
+        }
+        None => return err(libc::EAGAIN),
+    };
+    let notify = if a[1] == 0 {
+        Some((libc::SIGALRM, id as u64, None))
+    } else {
+        let ev: [u8; 20] = task.mm.read_obj(a[1])?;
+        let word = |i: usize| i32::from_le_bytes(ev[i..i + 4].try_into().unwrap());
+        let value = u64::from_le_bytes(ev[0..8].try_into().unwrap());
+        let (signo, how) = (word(8), word(12));
+        let tid = word(16);
+        match how {
+            SIGEV_NONE => None,
+            SIGEV_SIGNAL if (1..=64).contains(&signo) => Some((signo, value, None)),
+            SIGEV_THREAD_ID if (1..=64).contains(&signo) && task.me.kicker.has(tid) => {
+                Some((signo, value, Some(tid)))
+            }
+            _ => return err(libc::EINVAL),
+        }
+    };
+    task.mm.write_obj(a[2], &(id as i32))?;
+    task.timers[id] = Some(PosixTimer {
+        clock,
+        notify,
+        armed: None,
+        generation: Default::default(),
+    });
+    Ok(0)
+}
+
+/// How long until `t` on the timer's clock, as a host `Instant` (an absolute time on
+/// CLOCK_REALTIME follows the wall clock as it stands now).
+fn deadline_of(clock: u64, t: [i64; 2], absolute: bool) -> Result<Instant, SysError> {
+    let d = Duration::new(t[0] as u64, t[1] as u32);
+    if !absolute {
+        return Ok(Instant::now() + d);
+    }
+    let cur = now(clock)?;
+    let cur = Duration::new(cur.tv_sec as u64, cur.tv_nsec as u32);
+    Ok(Instant::now() + d.saturating_sub(cur))
+}
+
+/// timer_settime(2).
+pub fn timer_settime(task: &mut Task, a: Args) -> SysResult {
+    let spec: [i64; 4] = task.mm.read_obj(a[2])?;
+    for ts in [&spec[0..2], &spec[2..4]] {
+        if ts[0] < 0 || !(0..1_000_000_000).contains(&ts[1]) {
+            return err(libc::EINVAL);
+        }
+    }
+    let old = timer_gettime_of(timer_mut(task, a[0])?);
+    if a[3] != 0 {
+        task.mm.write_obj(a[3], &old)?;
+    }
+    let (me, uid, id) = (task.me.clone(), task.aux.uid, a[0]);
+    let t = timer_mut(task, id)?;
+    let gen = t
+        .generation
+        .fetch_add(1, std::sync::atomic::Ordering::AcqRel)
+        + 1;
+    let interval = Duration::new(spec[0] as u64, spec[1] as u32);
+    if spec[2] == 0 && spec[3] == 0 {
+        t.armed = None;
+        return Ok(0);
+    }
+    let first = deadline_of(t.clock, [spec[2], spec[3]], a[1] & 1 != 0)?;
+    t.armed = Some((first, interval));
+    let Some((signo, value, to)) = t.notify else {
+        return Ok(0);
+    };
+    let info = super::sigframe::SigInfo {
+        signo,
+        code: SI_TIMER,
+        pid: id as i32,
+        uid,
+        addr: value,
+        ..Default::default()
+    };
+    let fire = move |p: &crate::task::ProcHandle| match to {
+        Some(tid) => p.send_to_thread(tid, info),
+        None => p.send(info),
+    };
+    let spawned = timer_thread(first, interval, (t.generation.clone(), gen), me, fire);
+    if spawned.is_err() {
+        timer_mut(task, id)?.armed = None;
+        return err(libc::EAGAIN);
+    }
+    Ok(0)
+}
+
+/// A timer's `struct itimerspec` now: interval, time left.
+fn timer_gettime_of(t: &mut PosixTimer) -> [i64; 4] {
+    let (every, left) = match t.armed {
+        Some((at, every)) => {
+            let now = Instant::now();
+            let mut next = at;
+            if !every.is_zero() {
+                while next <= now {
+                    next += every;
+                }
+            } else if next <= now {
+                t.armed = None;
+            }
+            (every, next.saturating_duration_since(now))
+        }
+        None => (Duration::ZERO, Duration::ZERO),
+    };
+    [
+        every.as_secs() as i64,
+        every.subsec_nanos() as i64,
+        left.as_secs() as i64,
+        left.subsec_nanos() as i64,
+    ]
+}
+
+/// timer_gettime(2).
+pub fn timer_gettime(task: &mut Task, a: Args) -> SysResult {
+    let cur = timer_gettime_of(timer_mut(task, a[0])?);
+    task.mm.write_obj(a[1], &cur)?;
+    Ok(0)
+}
+
+/// timer_getoverrun(2): signals are queued per expiry here, so none is ever overrun.
+pub fn timer_getoverrun(task: &mut Task, a: Args) -> SysResult {
+    timer_mut(task, a[0])?;
+    Ok(0)
+}
+
+/// timer_delete(2).
+pub fn timer_delete(task: &mut Task, a: Args) -> SysResult {
+    timer_mut(task, a[0])?.disarm();
+    task.timers[a[0] as usize] = None;
+    Ok(0)
 }
