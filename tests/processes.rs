@@ -183,3 +183,28 @@ fn rust_command_spawn_reports_a_missing_program() {
         vm.describe()
     );
 }
+
+#[test]
+fn memory_limit_is_the_runs_not_each_programs() {
+    // Three children each touch 40 MiB under --memory 100m: two fit, the third is killed with
+    // SIGKILL as the OOM killer would; and a fork bomb's fork fails (EAGAIN or ENOMEM) instead
+    // of filling the host, the run ending cleanly with it.
+    let prog = program("memory_budget");
+    let vm = Run::mvm_run(&["--memory", "100m"], &prog, &[]).run();
+    vm.assert_code(0);
+    assert_eq!(
+        vm.stdout_str(),
+        "children that touched 40 MiB: 2\nchild 1: exited 0\nchild 2: exited 0\n\
+         child 3: killed by signal 9\n",
+        "{}",
+        vm.describe()
+    );
+    let vm = Run::mvm_run(&["--memory", "100m"], &prog, &["forkbomb"]).run();
+    vm.assert_code(0);
+    assert_eq!(
+        vm.stdout_str(),
+        "fork failed with EAGAIN/ENOMEM after fewer than 2000: yes\n",
+        "{}",
+        vm.describe()
+    );
+}

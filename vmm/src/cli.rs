@@ -30,7 +30,8 @@ pub enum Command {
 /// `mvm run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Most memory the program may keep resident (e.g. 64m, 1g); reservations are free.
+    /// Most memory the program and the programs it starts may keep resident together (e.g.
+    /// 64m, 1g); reservations are free.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "512m")]
     pub memory: u64,
     /// Set an environment variable (KEY=VALUE), or pass KEY from mvm's environment.

@@ -949,7 +949,7 @@ impl AddressSpace {
             if va != page {
                 let slot = self.slot(va)?;
                 if self.ram.read_u64(slot) & (pte::P | pte::KEEP) == 0 {
-                    if self.ram.user_frames() + 1 >= self.ram.user_limit() {
+                    if self.ram.run_frames() + 1 >= self.ram.user_limit() {
                         break;
                     }
                     self.populate(va, prot)?;

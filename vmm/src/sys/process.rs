@@ -962,6 +962,11 @@ pub fn vfork(task: &mut Task, _a: Args) -> SysResult {
     new_process(task, CLONE_VM | CLONE_VFORK, 0, 0, 0, 0)
 }
 
+/// Most programs one run may hold at once (each is a micro-VM with its own host memory, beyond
+/// what `--memory` counts): past it fork fails with EAGAIN, as past RLIMIT_NPROC, so a fork
+/// bomb stays in its run.
+const MAX_PROGRAMS: usize = 1024;
+
 /// A new program: a copy of the caller's memory in a new micro-VM, its descriptors (sharing
 /// the open files), its signal dispositions and mask, and only the calling thread, which
 /// returns 0 there. With CLONE_VFORK the caller waits until the child has exec'd or ended; the
@@ -981,6 +986,9 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
     if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
         // Shared memory between two programs: not served.
         return err(libc::ENOSYS);
+    }
+    if task.machine.all().len() >= MAX_PROGRAMS {
+        return err(libc::EAGAIN);
     }
     let pid = task.machine.next_id();
     let eagain = |e: crate::vstate::vm::VmError| {
@@ -1364,7 +1372,7 @@ pub fn sysinfo(task: &mut Task, a: Args) -> SysResult {
     host(unsafe { libc::sysinfo(&mut si) } as isize)?;
     let page = 4096u64;
     let total = task.mm.ram.user_limit() * page;
-    let used = task.mm.ram.user_frames() * page;
+    let used = task.mm.ram.run_frames() * page;
     si.totalram = total;
     si.freeram = total.saturating_sub(used);
     si.sharedram = 0;

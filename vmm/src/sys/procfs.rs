@@ -250,7 +250,7 @@ fn proc_stat(task: &Task) -> Vec<u8> {
 
 fn meminfo(task: &Task) -> Vec<u8> {
     let total = task.mm.ram.user_limit() * 4;
-    let free = total.saturating_sub(task.mm.ram.user_frames() * 4);
+    let free = total.saturating_sub(task.mm.ram.run_frames() * 4);
     let rows = [
         ("MemTotal", total),
         ("MemFree", free),

@@ -42,9 +42,11 @@ pub struct GuestRam {
     _memfd: File,
     next: u64,
     free: Vec<u64>,
-    /// Frames holding program data (not page tables), for `--memory`.
+    /// Frames holding program data (not page tables) here.
     user_frames: u64,
-    user_limit: u64,
+    /// `--memory`, shared by every program of the run (a forked program's memory is another
+    /// copy and counts again).
+    budget: Arc<Budget>,
     /// Files shown to the guest as read-only guest-physical windows, in address order.
     windows: Vec<Arc<Window>>,
 }
@@ -99,6 +101,44 @@ fn windows_base(size: u64) -> u64 {
 // pointer is only a cached base address.
 unsafe impl Send for GuestRam {}
 
+impl Drop for GuestRam {
+    fn drop(&mut self) {
+        // This program's memory goes back to the host with it: the run may use it again.
+        self.budget.give(self.user_frames);
+    }
+}
+
+/// The run's `--memory`, in frames, and how many its programs hold.
+#[derive(Debug)]
+pub struct Budget {
+    limit: u64,
+    used: std::sync::atomic::AtomicU64,
+}
+
+impl Budget {
+    /// Takes `n` frames; false (taking nothing) if the run would exceed its limit.
+    fn take(&self, n: u64) -> bool {
+        use std::sync::atomic::Ordering;
+        let mut cur = self.used.load(Ordering::Relaxed);
+        loop {
+            if cur + n > self.limit {
+                return false;
+            }
+            match self
+                .used
+                .compare_exchange_weak(cur, cur + n, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    fn give(&self, n: u64) {
+        self.used.fetch_sub(n, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
 /// What a frame is for: program data counts against `--memory`, page tables do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FrameUse {
@@ -143,7 +183,10 @@ impl GuestRam {
             next: FRAMES_START,
             free: Vec::new(),
             user_frames: 0,
-            user_limit: user_limit / PAGE_SIZE,
+            budget: Arc::new(Budget {
+                limit: user_limit / PAGE_SIZE,
+                used: Default::default(),
+            }),
             windows: Vec::new(),
         })
     }
@@ -152,7 +195,20 @@ impl GuestRam {
     /// guest-physical addresses (only the parts that hold data are copied: holes stay holes), the
     /// same frame accounting, and the same file windows (shared: they are read-only).
     pub fn fork(&self) -> Result<GuestRam, MemoryError> {
-        let mut child = GuestRam::new(self.size, self.user_limit * PAGE_SIZE)?;
+        if !self.budget.take(self.user_frames) {
+            return Err(MemoryError::Memfd(std::io::Error::from_raw_os_error(
+                libc::ENOMEM,
+            )));
+        }
+        let mut child = match GuestRam::new(self.size, 0) {
+            Ok(c) => c,
+            Err(e) => {
+                self.budget.give(self.user_frames);
+                return Err(e);
+            }
+        };
+        child.budget = self.budget.clone();
+        child.user_frames = self.user_frames;
         let fd = self._memfd.as_raw_fd();
         let mut at: i64 = 0;
         let end = self.next as i64;
@@ -178,7 +234,6 @@ impl GuestRam {
         }
         child.next = self.next;
         child.free = self.free.clone();
-        child.user_frames = self.user_frames;
         child.windows = self.windows.clone();
         Ok(child)
     }
@@ -386,7 +441,7 @@ impl GuestRam {
     /// exhausted.
     pub fn alloc(&mut self, use_: FrameUse) -> Option<u64> {
         if use_ == FrameUse::User {
-            if self.user_frames >= self.user_limit {
+            if !self.budget.take(1) {
                 return None;
             }
             self.user_frames += 1;
@@ -397,6 +452,7 @@ impl GuestRam {
         if self.next + PAGE_SIZE > self.size || self.cover(self.next + PAGE_SIZE).is_err() {
             if use_ == FrameUse::User {
                 self.user_frames -= 1;
+                self.budget.give(1);
             }
             return None;
         }
@@ -410,10 +466,11 @@ impl GuestRam {
     pub fn alloc_large(&mut self) -> Option<u64> {
         const LARGE: u64 = 2 << 20;
         let start = (self.next + LARGE - 1) & !(LARGE - 1);
-        if self.user_frames + 512 > self.user_limit
-            || start + LARGE > self.size
-            || self.cover(start + LARGE).is_err()
-        {
+        if start + LARGE > self.size || !self.budget.take(512) {
+            return None;
+        }
+        if self.cover(start + LARGE).is_err() {
+            self.budget.give(512);
             return None;
         }
         // The gap below an aligned run is not wasted: its frames go on the free list.
@@ -445,6 +502,7 @@ impl GuestRam {
     /// Stops counting a user frame against `--memory` (it is on its way back to the host).
     pub fn uncount(&mut self) {
         self.user_frames -= 1;
+        self.budget.give(1);
     }
 
     /// Makes KVM forget every guest mapping of `frames` while keeping their contents, so that a
@@ -459,14 +517,19 @@ impl GuestRam {
         self.next
     }
 
-    /// Frames of program data in use.
+    /// Frames of program data in use here.
     pub fn user_frames(&self) -> u64 {
         self.user_frames
     }
 
-    /// Frames of program data allowed.
+    /// Frames of program data the run allows (`--memory`), shared by its programs.
     pub fn user_limit(&self) -> u64 {
-        self.user_limit
+        self.budget.limit
+    }
+
+    /// Frames of program data the run's programs hold together.
+    pub fn run_frames(&self) -> u64 {
+        self.budget.used.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// One `madvise` per run of contiguous frames (sorts `frames`).
