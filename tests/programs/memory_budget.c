@@ -36,6 +36,7 @@ int main(int argc, char **argv)
     int ready[2], hold[2];
     pipe(ready), pipe(hold);
     pid_t kids[3];
+    int status[3], ended[3] = {0}, got = 0;
     for (int i = 0; i < 3; i++) {
         kids[i] = fork();
         if (kids[i] == 0) {
@@ -50,23 +51,29 @@ int main(int argc, char **argv)
             read(hold[0], &x, 1);
             _exit(0);
         }
-        usleep(200000); /* one at a time: which one is refused is then deterministic */
-    }
-    close(hold[0]);
-    int got = 0;
-    struct pollfd pf = {ready[0], POLLIN, 0};
-    while (poll(&pf, 1, 3000) > 0) {
-        char x;
-        read(ready[0], &x, 1);
-        got++;
-        if (got == 3)
-            break;
+        /* One at a time: the next child starts once this one holds its memory or has ended,
+         * so which one is refused does not depend on timing. */
+        for (;;) {
+            struct pollfd pf = {ready[0], POLLIN, 0};
+            if (poll(&pf, 1, 100) > 0) {
+                char x;
+                read(ready[0], &x, 1);
+                got++;
+                break;
+            }
+            if (waitpid(kids[i], &status[i], WNOHANG) == kids[i]) {
+                ended[i] = 1;
+                break;
+            }
+        }
     }
     printf("children that touched 40 MiB: %d\n", got);
+    close(hold[0]);
     close(hold[1]);
     for (int i = 0; i < 3; i++) {
-        int st;
-        waitpid(kids[i], &st, 0);
+        int st = status[i];
+        if (!ended[i])
+            waitpid(kids[i], &st, 0);
         if (WIFSIGNALED(st))
             printf("child %d: killed by signal %d\n", i + 1, WTERMSIG(st));
         else

@@ -155,10 +155,11 @@ impl Kicker {
 
     /// Wakes `t` and signals it. A signal that lands just before the thread enters a blocking
     /// host call (a read of a pipe, an accept) is lost, so the kick is repeated every `REKICK`
-    /// until the thread comes back for the process lock (`Task::answer_kicks`).
+    /// until the thread looks at what was sent to it (`Task::answer_kicks`).
     fn kick_one(self: &Arc<Self>, t: &Kickee) {
-        // Flagged first: a thread that answers before the signal lands has seen the kick.
-        t.flags.kicked.store(true, Ordering::Release);
+        // Flagged before the wake-up: a thread answers (clears it) only right before it looks
+        // at what was sent to it, which the sender queued before kicking.
+        t.flags.kicked.store(true, Ordering::SeqCst);
         let _ = t.wake.write(1);
         Self::signal(t.pthread);
         if !self.rekicking.swap(true, Ordering::AcqRel) {
@@ -685,14 +686,13 @@ impl Task {
         self.guard = None;
         let r = f();
         self.guard = Some(self.shared.lock_arc());
-        self.answer_kicks();
         r
     }
 
-    /// Back for the process lock: whatever kicked this thread will be seen now (pending
-    /// signals, the program's end), so the kick needs no repeating.
-    fn answer_kicks(&self) {
-        self.flags.kicked.store(false, Ordering::Release);
+    /// About to look at what was sent to it (signals; `sys::signal::take_host`): a kick before
+    /// this point is seen now and needs no repeating; one after it sets the flag again.
+    pub fn answer_kicks(&self) {
+        self.flags.kicked.store(false, Ordering::SeqCst);
     }
 
     /// Sleeps without the lock until this thread is woken (a kick, a futex wake) or `deadline`
@@ -929,7 +929,6 @@ impl Task {
             self.flags.in_guest.store(false, Ordering::Release);
             drop(inside);
             self.guard = Some(self.shared.lock_arc());
-            self.answer_kicks();
             self.stats.guest_time += spent;
             let exit = match exit {
                 Ok(e) => e,

@@ -355,6 +355,7 @@ pub fn raise(task: &mut Task, sig: i32) -> Result<(), SysError> {
 
 /// Takes the signals the host sent to mvm into the program's pending set.
 pub fn take_host(task: &mut Task) {
+    task.answer_kicks();
     for (tid, info) in task.me.take_mail() {
         match tid {
             None => queue_process(task, info),
