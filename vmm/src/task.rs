@@ -94,8 +94,6 @@ fn arm_kick(vcpu: Option<&mut Vcpu>) {
 #[derive(Debug, Default)]
 pub struct Kicker {
     threads: std::sync::Mutex<Vec<Kickee>>,
-    /// The program is ending: threads still running are kicked until they are gone.
-    ending: AtomicBool,
     /// Held shared by each thread while its vCPU runs, exclusively by a thread that changes what
     /// every running vCPU relies on (KVM's memory slots: `stop_guests`).
     gate: parking_lot::RwLock<()>,
@@ -734,7 +732,6 @@ impl Task {
             self.threads.end = Some(r);
         }
         let me = self.tid;
-        self.me.kicker.ending.store(true, Ordering::Release);
         self.me.kicker.kick_all(me);
     }
 
@@ -968,29 +965,16 @@ impl Task {
             self.flags.clone(),
         );
         self.run();
-        // Wait for the other threads. Once the program is ending, kick them again now and then:
-        // a kick that lands just before a thread enters a blocking host call is lost.
+        // Wait for the other threads (a kick they miss is repeated: `Kicker::kick_one`); one
+        // may start more before it ends.
         loop {
-            let mut handles = std::mem::take(&mut self.threads.handles);
+            let handles = std::mem::take(&mut self.threads.handles);
             if handles.is_empty() {
                 break;
             }
-            let kicker = self.me.kicker.clone();
             self.unlocked(|| {
-                while !handles.is_empty() {
-                    let (done, rest): (Vec<_>, Vec<_>) =
-                        handles.into_iter().partition(|h| h.is_finished());
-                    for h in done {
-                        let _ = h.join();
-                    }
-                    handles = rest;
-                    if handles.is_empty() {
-                        break;
-                    }
-                    if kicker.ending.load(Ordering::Acquire) {
-                        kicker.kick_all(0);
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(5));
+                for h in handles {
+                    let _ = h.join();
                 }
             });
         }
