@@ -381,6 +381,11 @@ impl Machine {
             .cloned()
     }
 
+    /// How many programs the run holds.
+    pub fn count(&self) -> usize {
+        self.procs.lock().unwrap().len()
+    }
+
     /// Every program.
     pub fn all(&self) -> Vec<Arc<ProcHandle>> {
         self.procs.lock().unwrap().clone()

@@ -705,13 +705,13 @@ impl AddressSpace {
             });
         }
         let mut taken = 0;
+        let mut cur = vec![0u8; PAGE_SIZE as usize];
         for (va, mine) in pages {
             let Some(theirs) = walk(va) else { continue };
             if !self.ram.is_pool(mine) || theirs as usize + PAGE_SIZE as usize > size {
                 continue;
             }
             let src = &mem[theirs as usize..(theirs + PAGE_SIZE) as usize];
-            let mut cur = vec![0u8; PAGE_SIZE as usize];
             self.ram.read(mine, &mut cur);
             if cur != src {
                 self.ram.write(mine, src);

@@ -987,7 +987,7 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
         // Shared memory between two programs: not served.
         return err(libc::ENOSYS);
     }
-    if task.machine.all().len() >= MAX_PROGRAMS {
+    if task.machine.count() >= MAX_PROGRAMS {
         return err(libc::EAGAIN);
     }
     let pid = task.machine.next_id();

@@ -241,7 +241,7 @@ fn proc_stat(task: &Task) -> Vec<u8> {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     let btime = now.saturating_sub(task.machine.started.elapsed()).as_secs();
-    let programs = task.machine.all().len();
+    let programs = task.machine.count();
     out.push_str(&format!(
         "ctxt 0\nbtime {btime}\nprocesses {programs}\nprocs_running 1\nprocs_blocked 0\n"
     ));

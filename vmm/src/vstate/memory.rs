@@ -152,6 +152,15 @@ impl GuestRam {
     /// Reserves `size` bytes of guest-physical memory, of which `user_limit` bytes may hold program
     /// data at once. Nothing is touched.
     pub fn new(size: u64, user_limit: u64) -> Result<Self, MemoryError> {
+        let budget = Budget {
+            limit: user_limit / PAGE_SIZE,
+            used: Default::default(),
+        };
+        Self::with_budget(size, Arc::new(budget))
+    }
+
+    /// Fresh memory of `size` bytes drawing program data frames from `budget`.
+    fn with_budget(size: u64, budget: Arc<Budget>) -> Result<Self, MemoryError> {
         // SAFETY: memfd_create with a static NUL-terminated name; the result is checked.
         let fd = unsafe { libc::memfd_create(c"mvm-guest".as_ptr(), libc::MFD_CLOEXEC) };
         if fd < 0 {
@@ -183,31 +192,22 @@ impl GuestRam {
             next: FRAMES_START,
             free: Vec::new(),
             user_frames: 0,
-            budget: Arc::new(Budget {
-                limit: user_limit / PAGE_SIZE,
-                used: Default::default(),
-            }),
+            budget,
             windows: Vec::new(),
         })
     }
 
     /// A copy for a forked program: a new memfd holding the same data at the same
-    /// guest-physical addresses (only the parts that hold data are copied: holes stay holes), the
-    /// same frame accounting, and the same file windows (shared: they are read-only).
+    /// guest-physical addresses (only the parts that hold data are copied: holes stay holes),
+    /// its frames counted again in the run's budget, and the same file windows (read-only ones
+    /// are immutable; writable ones are the memory the two programs share).
     pub fn fork(&self) -> Result<GuestRam, MemoryError> {
+        let mut child = GuestRam::with_budget(self.size, self.budget.clone())?;
         if !self.budget.take(self.user_frames) {
             return Err(MemoryError::Memfd(std::io::Error::from_raw_os_error(
                 libc::ENOMEM,
             )));
         }
-        let mut child = match GuestRam::new(self.size, 0) {
-            Ok(c) => c,
-            Err(e) => {
-                self.budget.give(self.user_frames);
-                return Err(e);
-            }
-        };
-        child.budget = self.budget.clone();
         child.user_frames = self.user_frames;
         let fd = self._memfd.as_raw_fd();
         let mut at: i64 = 0;
