@@ -7,7 +7,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{scratch, signaled, tree, Outcome, Run, BUSYBOX};
+use common::{scratch, signaled_both, tree, Outcome, Run, BUSYBOX};
 use std::path::{Path, PathBuf};
 
 const PYTHON: &str = "/usr/bin/python3";
@@ -184,16 +184,7 @@ fn ctrl_c_is_keyboardinterrupt_in_python() {
     // SIGINT sent to mvm reaches python3, which raises KeyboardInterrupt in the sleeping code,
     // runs the except clause, and dies of SIGINT (130) as it does natively.
     let script = "import sys, time\nprint('ready', flush=True)\ntry:\n    time.sleep(30)\nexcept KeyboardInterrupt:\n    print('caught', flush=True)\n    raise\n";
-    let vm = &signaled(
-        Run::mvm_run(&[], PYTHON, &["-c", script]),
-        "ready\n",
-        libc::SIGINT,
-    );
-    let native = &signaled(
-        Run::native(PYTHON, &["-c", script]),
-        "ready\n",
-        libc::SIGINT,
-    );
+    let (vm, native) = &signaled_both(PYTHON, &["-c", script], "ready\n", libc::SIGINT);
     assert_eq!(vm.stdout_str(), "ready\ncaught\n", "{}", vm.describe());
     assert_eq!(vm.stdout_str(), native.stdout_str());
     assert_eq!(vm.code(), 130, "{}", vm.describe());

@@ -11,7 +11,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{assert_agree, assert_group_gone, program, signaled, Outcome, Run};
+use common::{assert_agree, assert_group_gone, program, signaled_both, Outcome, Run};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -545,16 +545,7 @@ fn ctrl_c_reaches_python_main_thread_while_workers_wait() {
                   try:\n    time.sleep(600)\n    print('slept')\n\
                   except KeyboardInterrupt:\n    print('KeyboardInterrupt in main', flush=True)\n    sys.exit(7)\n";
     for _ in 0..3 {
-        let vm = &signaled(
-            Run::mvm_run(&[], PYTHON, &["-c", script]),
-            "ready\n",
-            libc::SIGINT,
-        );
-        let native = &signaled(
-            Run::native(PYTHON, &["-c", script]),
-            "ready\n",
-            libc::SIGINT,
-        );
+        let (vm, native) = &signaled_both(PYTHON, &["-c", script], "ready\n", libc::SIGINT);
         assert_eq!(
             vm.stdout_str(),
             "ready\nKeyboardInterrupt in main\n",

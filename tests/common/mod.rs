@@ -700,3 +700,10 @@ pub fn signaled(run: Run, ready: &str, sig: i32) -> Outcome {
     running.signal(sig);
     running.wait()
 }
+
+/// `signaled` for `prog args` under mvm and natively: (mvm's outcome, the native one).
+pub fn signaled_both(prog: &str, args: &[&str], ready: &str, sig: i32) -> (Outcome, Outcome) {
+    let vm = signaled(Run::mvm_run(&[], prog, args), ready, sig);
+    let native = signaled(Run::native(prog, args), ready, sig);
+    (vm, native)
+}

@@ -281,15 +281,23 @@ struct target {
     int interrupted; /* nanosleep returned EINTR */
 };
 
-/* Waits for `sig` (blocked in its mask until it sits in sigsuspend). */
-static void *suspend_target(void *arg)
+/* Records the target's tid, says it is ready, and returns its mask with `sig` unblocked: what
+ * it waits with. */
+static sigset_t ready_to_wait(struct target *t)
 {
-    struct target *t = arg;
     t->tid = tid();
     sigset_t wait_mask;
     pthread_sigmask(SIG_BLOCK, NULL, &wait_mask);
     sigdelset(&wait_mask, t->sig);
     sem_post(&t->ready);
+    return wait_mask;
+}
+
+/* Waits for `sig` (blocked in its mask until it sits in sigsuspend). */
+static void *suspend_target(void *arg)
+{
+    struct target *t = arg;
+    sigset_t wait_mask = ready_to_wait(t);
     while (!got_signal)
         sigsuspend(&wait_mask);
     return NULL;
@@ -300,11 +308,7 @@ static void *suspend_target(void *arg)
 static void *ppoll_target(void *arg)
 {
     struct target *t = arg;
-    t->tid = tid();
-    sigset_t wait_mask;
-    pthread_sigmask(SIG_BLOCK, NULL, &wait_mask);
-    sigdelset(&wait_mask, t->sig);
-    sem_post(&t->ready);
+    sigset_t wait_mask = ready_to_wait(t);
     struct timespec ts = {30, 0};
     t->interrupted = ppoll(NULL, 0, &ts, &wait_mask) < 0 && errno == EINTR;
     return NULL;

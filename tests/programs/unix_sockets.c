@@ -62,6 +62,34 @@ static void names(const char *what, int fd, int peer)
         show(what, &a, len);
 }
 
+/* A one-byte message carrying descriptor `fd` (SCM_RIGHTS), or room for one when fd < 0. */
+struct rights {
+    char byte;
+    struct iovec iov;
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr m;
+};
+
+static struct msghdr *rights_msg(struct rights *r, int fd)
+{
+    memset(r, 0, sizeof *r);
+    r->byte = 'x';
+    r->iov = (struct iovec){&r->byte, 1};
+    r->m = (struct msghdr){.msg_iov = &r->iov, .msg_iovlen = 1, .msg_control = r->u.buf,
+                           .msg_controllen = sizeof r->u.buf};
+    if (fd >= 0) {
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&r->m);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    }
+    return &r->m;
+}
+
 static int listener(int type, const char *name)
 {
     struct sockaddr_un a;
@@ -103,20 +131,8 @@ static void conversation(int type, const char *name)
         pipe(p);
         write(p[1], "through", 7);
         close(p[1]);
-        char one = 'x';
-        struct iovec iov = {&one, 1};
-        union {
-            char buf[CMSG_SPACE(sizeof(int))];
-            struct cmsghdr align;
-        } u;
-        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                           .msg_controllen = sizeof u.buf};
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &p[0], sizeof(int));
-        sendmsg(c, &m, 0);
+        struct rights r;
+        sendmsg(c, rights_msg(&r, p[0]), 0);
         names("  child: peer name", c, 1);
         names("  child: own name", c, 0);
         printf("  child got %s\n", buf);
@@ -132,17 +148,11 @@ static void conversation(int type, const char *name)
     printf("  parent got %s\n", buf);
     fflush(stdout);
     write(x, "pong", 4);
-    char one;
-    struct iovec iov = {&one, 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                       .msg_controllen = sizeof u.buf};
+    struct rights r;
+    struct msghdr *m = rights_msg(&r, -1);
     int got = -1;
-    if (recvmsg(x, &m, 0) == 1 && CMSG_FIRSTHDR(&m))
-        memcpy(&got, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+    if (recvmsg(x, m, 0) == 1 && CMSG_FIRSTHDR(m))
+        memcpy(&got, CMSG_DATA(CMSG_FIRSTHDR(m)), sizeof(int));
     char text[16] = {0};
     if (got >= 0)
         read(got, text, sizeof text - 1);
