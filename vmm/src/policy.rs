@@ -149,9 +149,11 @@ impl Ports {
         if self.host_loopback || !is_loopback(addr) {
             return Ok(());
         }
-        let port = u16::from_be_bytes([addr[2], addr[3]]);
+        let Some(port) = port_of(addr) else {
+            return Ok(());
+        };
         if let Some(p) = self.published.iter().find(|p| p.guest == port) {
-            addr[2..4].copy_from_slice(&p.host.to_be_bytes());
+            set_port(addr, p.host);
             return Ok(());
         }
         if port == DNS_PORT || self.own.lock().unwrap().contains(&port) {
@@ -161,12 +163,26 @@ impl Ports {
     }
 }
 
+/// The family of a socket address (its first two bytes), if it has them.
+pub fn family_of(addr: &[u8]) -> Option<i32> {
+    Some(u16::from_ne_bytes([*addr.first()?, *addr.get(1)?]) as i32)
+}
+
+/// The port of an IPv4/IPv6 socket address, if it is one.
+pub fn port_of(addr: &[u8]) -> Option<u16> {
+    let port = [*addr.get(2)?, *addr.get(3)?];
+    matches!(family_of(addr)?, libc::AF_INET | libc::AF_INET6).then(|| u16::from_be_bytes(port))
+}
+
+/// Sets the port of an IPv4/IPv6 socket address.
+pub fn set_port(addr: &mut [u8], port: u16) {
+    addr[2..4].copy_from_slice(&port.to_be_bytes());
+}
+
 /// Whether an IPv4/IPv6 socket address names this machine's loopback: 127.0.0.0/8 or ::1, or
 /// the unspecified address (a connection to it goes to loopback), also as v4-mapped IPv6.
 fn is_loopback(addr: &[u8]) -> bool {
-    let family = addr
-        .get(..2)
-        .map(|f| u16::from_ne_bytes([f[0], f[1]]) as i32);
+    let family = family_of(addr);
     let v4 = |a: &[u8]| a[0] == 127 || a == [0, 0, 0, 0];
     match family {
         Some(libc::AF_INET) if addr.len() >= 8 => v4(&addr[4..8]),

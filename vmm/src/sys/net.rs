@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use super::fs::OpenFile;
 use super::{err, host, Args, SysError, SysResult};
+use crate::policy::{family_of, port_of, set_port};
 use crate::task::Task;
 
 const MAX_ADDR: usize = 128;
@@ -38,21 +39,6 @@ fn unsafe_zeroed<T>() -> T {
 fn blocking(task: &mut Task, f: impl FnOnce() -> isize) -> SysResult {
     let r = task.unlocked(f);
     host(r)
-}
-
-/// The port of an IPv4/IPv6 socket address, if it is one.
-fn port_of(addr: &[u8]) -> Option<u16> {
-    let family = u16::from_ne_bytes([*addr.first()?, *addr.get(1)?]) as i32;
-    let port = [*addr.get(2)?, *addr.get(3)?];
-    matches!(family, libc::AF_INET | libc::AF_INET6).then(|| u16::from_be_bytes(port))
-}
-
-fn set_port(addr: &mut [u8], port: u16) {
-    addr[2..4].copy_from_slice(&port.to_be_bytes());
-}
-
-fn family_of(addr: &[u8]) -> Option<i32> {
-    Some(u16::from_ne_bytes([*addr.first()?, *addr.get(1)?]) as i32)
 }
 
 /// The host's abstract Unix names of this run start with this (after the leading NUL): one mvm
@@ -239,7 +225,7 @@ pub fn socketpair(task: &mut Task, a: Args) -> SysResult {
 pub fn bind(task: &mut Task, a: Args) -> SysResult {
     let s = sock(task, a[0])?;
     let mut addr = read_addr(task, a[1], a[2])?;
-    let family = u16::from_ne_bytes([addr[0], addr[1]]) as i32;
+    let family = family_of(&addr).unwrap_or(0);
     if family == libc::AF_UNIX {
         let (name, _dir) = host_unix_addr(task, &addr, true)?;
         // SAFETY: `name` holds its length of a socket address.
@@ -283,7 +269,7 @@ pub fn listen(task: &mut Task, a: Args) -> SysResult {
 pub fn connect(task: &mut Task, a: Args) -> SysResult {
     let s = sock(task, a[0])?;
     let mut addr = read_addr(task, a[1], a[2])?;
-    let family = u16::from_ne_bytes([addr[0], addr[1]]) as i32;
+    let family = family_of(&addr).unwrap_or(0);
     let mut through = None;
     match family {
         libc::AF_INET | libc::AF_INET6 => {
