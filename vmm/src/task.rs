@@ -500,14 +500,10 @@ pub struct Process {
     pub fs: crate::policy::FsView,
     /// The ports it may listen on.
     pub ports: crate::policy::Ports,
-    /// ITIMER_REAL (setitimer, alarm): when it fires next and its interval; its generation
-    /// (bumped by every change, so that an older timer thread stops).
-    pub itimer: (
-        Option<(Instant, std::time::Duration)>,
-        Arc<std::sync::atomic::AtomicU64>,
-    ),
+    /// ITIMER_REAL (setitimer, alarm).
+    pub itimer: crate::sys::time::Timer,
     /// POSIX timers (`timer_create`), by id.
-    pub timers: Vec<Option<crate::sys::time::PosixTimer>>,
+    pub timers: Vec<Option<crate::sys::time::Timer>>,
     /// `--trace`.
     pub trace: bool,
     /// The path of the running executable (`/proc/self/exe`), for messages.
@@ -816,7 +812,7 @@ impl Task {
         .map_err(|_| ExecError::Oom)?;
         self.exe = p.path.clone();
         // POSIX timers do not survive execve.
-        for t in std::mem::take(&mut self.timers).into_iter().flatten() {
+        for mut t in std::mem::take(&mut self.timers).into_iter().flatten() {
             t.disarm();
         }
         *self.me.shown.lock().unwrap() = Shown {

@@ -140,70 +140,6 @@ fn itimerval(interval: Duration, value: Duration) -> [i64; 4] {
     ]
 }
 
-/// ITIMER_REAL as it stands: (interval, time left).
-fn itimer_now(task: &Task) -> (Duration, Duration) {
-    match task.itimer.0 {
-        Some((at, every)) => (every, at.saturating_duration_since(Instant::now())),
-        None => (Duration::ZERO, Duration::ZERO),
-    }
-}
-
-/// A host thread that calls `fire(me)` at `first` and every `interval` after (once if zero),
-/// until `generation` moves past `gen` (the timer changed) or the program `me` ends.
-fn timer_thread(
-    first: Instant,
-    interval: Duration,
-    (generation, gen): (std::sync::Arc<std::sync::atomic::AtomicU64>, u64),
-    me: std::sync::Arc<crate::task::ProcHandle>,
-    fire: impl Fn(&crate::task::ProcHandle) + Send + 'static,
-) -> std::io::Result<std::thread::JoinHandle<()>> {
-    use std::sync::atomic::Ordering;
-    std::thread::Builder::new()
-        .name("timer".into())
-        .stack_size(64 << 10)
-        .spawn(move || {
-            let mut at = first;
-            loop {
-                std::thread::sleep(at.saturating_duration_since(Instant::now()));
-                if generation.load(Ordering::Acquire) != gen || me.status.lock().unwrap().is_some()
-                {
-                    return;
-                }
-                fire(&me);
-                if interval.is_zero() {
-                    return;
-                }
-                at += interval;
-            }
-        })
-}
-
-/// Arms (or with a zero value disarms) ITIMER_REAL: a host thread sleeps until it fires and sends
-/// the program SIGALRM, again every interval, until the timer changes or the program ends.
-fn arm_itimer(task: &mut Task, interval: Duration, value: Duration) {
-    use std::sync::atomic::Ordering;
-    let gen = task.itimer.1.fetch_add(1, Ordering::AcqRel) + 1;
-    if value.is_zero() {
-        task.itimer.0 = None;
-        return;
-    }
-    let first = Instant::now() + value;
-    task.itimer.0 = Some((first, interval));
-    let (me, generation, uid) = (task.me.clone(), task.itimer.1.clone(), task.aux.uid);
-    let alarm = super::sigframe::SigInfo {
-        signo: libc::SIGALRM,
-        code: super::sigframe::code::SI_KERNEL,
-        uid,
-        ..Default::default()
-    };
-    let spawned = timer_thread(first, interval, (generation, gen), me, move |p| {
-        p.send(alarm)
-    });
-    if spawned.is_err() {
-        task.itimer.0 = None;
-    }
-}
-
 /// setitimer(2): ITIMER_REAL (SIGALRM); ITIMER_VIRTUAL and ITIMER_PROF are accepted and never
 /// fire.
 pub fn setitimer(task: &mut Task, a: Args) -> SysResult {
@@ -216,7 +152,7 @@ pub fn setitimer(task: &mut Task, a: Args) -> SysResult {
         None
     };
     let (every, left) = if a[0] == 0 {
-        itimer_now(task)
+        task.itimer.remaining()
     } else {
         (Duration::ZERO, Duration::ZERO)
     };
@@ -229,13 +165,28 @@ pub fn setitimer(task: &mut Task, a: Args) -> SysResult {
     Ok(0)
 }
 
+/// Arms (or with a zero value disarms) ITIMER_REAL: SIGALRM after `value`, then every
+/// `interval`.
+fn arm_itimer(task: &mut Task, interval: Duration, value: Duration) {
+    let alarm = super::sigframe::SigInfo {
+        signo: libc::SIGALRM,
+        code: super::sigframe::code::SI_KERNEL,
+        uid: task.aux.uid,
+        ..Default::default()
+    };
+    task.itimer.notify = Some((alarm, None));
+    let first = (!value.is_zero()).then(|| Instant::now() + value);
+    let me = task.me.clone();
+    let _ = task.itimer.set(me, first, interval);
+}
+
 /// getitimer(2).
 pub fn getitimer(task: &mut Task, a: Args) -> SysResult {
     if a[0] > 2 {
         return err(libc::EINVAL);
     }
     let (every, left) = if a[0] == 0 {
-        itimer_now(task)
+        task.itimer.remaining()
     } else {
         (Duration::ZERO, Duration::ZERO)
     };
@@ -245,31 +196,101 @@ pub fn getitimer(task: &mut Task, a: Args) -> SysResult {
 
 /// alarm(2): SIGALRM in `seconds` (0 cancels); returns the seconds the previous alarm had left.
 pub fn alarm(task: &mut Task, a: Args) -> SysResult {
-    let (_, left) = itimer_now(task);
+    let (_, left) = task.itimer.remaining();
     let secs = a[0] as u32 as u64;
     arm_itimer(task, Duration::ZERO, Duration::from_secs(secs));
     let old = left.as_secs() + u64::from(left.subsec_nanos() >= 500_000_000);
     Ok(if old == 0 && !left.is_zero() { 1 } else { old })
 }
 
-/// A POSIX timer (`timer_create`).
-#[derive(Debug)]
-pub struct PosixTimer {
+/// A timer: ITIMER_REAL, or a POSIX timer (`timer_create`). While armed, a host thread sleeps
+/// until it fires and sends the program its signal, again every interval, until the timer
+/// changes or the program ends.
+#[derive(Debug, Default)]
+pub struct Timer {
     clock: u64,
-    /// The signal, its `sigev_value`, and the thread it is for (SIGEV_THREAD_ID); `None` for
-    /// SIGEV_NONE.
-    notify: Option<(i32, u64, Option<i32>)>,
+    /// The signal it sends, and the thread it is for (SIGEV_THREAD_ID); `None`: nothing
+    /// (SIGEV_NONE).
+    notify: Option<(super::sigframe::SigInfo, Option<i32>)>,
     /// When it fires next, and its interval.
     armed: Option<(Instant, Duration)>,
     /// Bumped at each change: a sleeping timer thread of an older setting stops.
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
-impl PosixTimer {
-    /// Stops its thread (the timer is going away).
-    pub fn disarm(&self) {
+impl Timer {
+    /// Stops its thread (the timer changes or goes away).
+    pub fn disarm(&mut self) {
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.armed = None;
+    }
+
+    /// Arms it to fire first at `first` (`None` disarms it), then every `interval` (never if
+    /// zero), for program `me`.
+    fn set(
+        &mut self,
+        me: std::sync::Arc<crate::task::ProcHandle>,
+        first: Option<Instant>,
+        interval: Duration,
+    ) -> std::io::Result<()> {
+        use std::sync::atomic::Ordering;
+        self.disarm();
+        let Some(first) = first else {
+            return Ok(());
+        };
+        self.armed = Some((first, interval));
+        let Some((info, to)) = self.notify else {
+            return Ok(());
+        };
+        let (generation, gen) = (
+            self.generation.clone(),
+            self.generation.load(Ordering::Acquire),
+        );
+        let spawned = std::thread::Builder::new()
+            .name("timer".into())
+            .stack_size(64 << 10)
+            .spawn(move || {
+                let mut at = first;
+                loop {
+                    std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                    if generation.load(Ordering::Acquire) != gen
+                        || me.status.lock().unwrap().is_some()
+                    {
+                        return;
+                    }
+                    match to {
+                        Some(tid) => me.send_to_thread(tid, info),
+                        None => me.send(info),
+                    }
+                    if interval.is_zero() {
+                        return;
+                    }
+                    at += interval;
+                }
+            });
+        if let Err(e) = spawned {
+            self.armed = None;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// (interval, time until it fires next); a one-shot timer that fired is disarmed.
+    fn remaining(&mut self) -> (Duration, Duration) {
+        let Some((at, every)) = self.armed else {
+            return (Duration::ZERO, Duration::ZERO);
+        };
+        let now = Instant::now();
+        let mut next = at;
+        if !every.is_zero() {
+            while next <= now {
+                next += every;
+            }
+        } else if next <= now {
+            self.armed = None;
+        }
+        (every, next.saturating_duration_since(now))
     }
 }
 
@@ -279,7 +300,7 @@ const SIGEV_THREAD_ID: i32 = 4;
 /// `si_code` of a timer's signal.
 pub const SI_TIMER: i32 = -2;
 
-fn timer_mut(task: &mut Task, id: u64) -> Result<&mut PosixTimer, SysError> {
+fn timer_mut(task: &mut Task, id: u64) -> Result<&mut Timer, SysError> {
     task.timers
         .get_mut(id as usize)
         .and_then(Option::as_mut)
@@ -322,11 +343,23 @@ pub fn timer_create(task: &mut Task, a: Args) -> SysResult {
         }
     };
     task.mm.write_obj(a[2], &(id as i32))?;
-    task.timers[id] = Some(PosixTimer {
+    let uid = task.aux.uid;
+    let notify = notify.map(|(signo, value, to)| {
+        // si_timerid, si_overrun and si_value travel in `pid`, `uid` and `addr` (`to_bytes`).
+        let info = super::sigframe::SigInfo {
+            signo,
+            code: SI_TIMER,
+            pid: id as i32,
+            uid,
+            addr: value,
+            ..Default::default()
+        };
+        (info, to)
+    });
+    task.timers[id] = Some(Timer {
         clock,
         notify,
-        armed: None,
-        generation: Default::default(),
+        ..Default::default()
     });
     Ok(0)
 }
@@ -345,69 +378,28 @@ fn deadline_of(clock: u64, t: [i64; 2], absolute: bool) -> Result<Instant, SysEr
 
 /// timer_settime(2).
 pub fn timer_settime(task: &mut Task, a: Args) -> SysResult {
-    let spec: [i64; 4] = task.mm.read_obj(a[2])?;
-    for ts in [&spec[0..2], &spec[2..4]] {
-        if ts[0] < 0 || !(0..1_000_000_000).contains(&ts[1]) {
-            return err(libc::EINVAL);
-        }
-    }
-    let old = timer_gettime_of(timer_mut(task, a[0])?);
+    // A `struct itimerspec`: the interval, then the value.
+    let every = read_timespec(task, a[2])?;
+    let value = read_timespec(task, a[2] + 16)?;
+    let me = task.me.clone();
+    let t = timer_mut(task, a[0])?;
+    let old = itimerspec(t.remaining());
+    let first = if value == [0, 0] {
+        None
+    } else {
+        Some(deadline_of(t.clock, value, a[1] & 1 != 0)?)
+    };
+    let interval = Duration::new(every[0] as u64, every[1] as u32);
+    t.set(me, first, interval)
+        .map_err(|_| SysError::Errno(libc::EAGAIN))?;
     if a[3] != 0 {
         task.mm.write_obj(a[3], &old)?;
-    }
-    let (me, uid, id) = (task.me.clone(), task.aux.uid, a[0]);
-    let t = timer_mut(task, id)?;
-    let gen = t
-        .generation
-        .fetch_add(1, std::sync::atomic::Ordering::AcqRel)
-        + 1;
-    let interval = Duration::new(spec[0] as u64, spec[1] as u32);
-    if spec[2] == 0 && spec[3] == 0 {
-        t.armed = None;
-        return Ok(0);
-    }
-    let first = deadline_of(t.clock, [spec[2], spec[3]], a[1] & 1 != 0)?;
-    t.armed = Some((first, interval));
-    let Some((signo, value, to)) = t.notify else {
-        return Ok(0);
-    };
-    let info = super::sigframe::SigInfo {
-        signo,
-        code: SI_TIMER,
-        pid: id as i32,
-        uid,
-        addr: value,
-        ..Default::default()
-    };
-    let fire = move |p: &crate::task::ProcHandle| match to {
-        Some(tid) => p.send_to_thread(tid, info),
-        None => p.send(info),
-    };
-    let spawned = timer_thread(first, interval, (t.generation.clone(), gen), me, fire);
-    if spawned.is_err() {
-        timer_mut(task, id)?.armed = None;
-        return err(libc::EAGAIN);
     }
     Ok(0)
 }
 
-/// A timer's `struct itimerspec` now: interval, time left.
-fn timer_gettime_of(t: &mut PosixTimer) -> [i64; 4] {
-    let (every, left) = match t.armed {
-        Some((at, every)) => {
-            let now = Instant::now();
-            let mut next = at;
-            if !every.is_zero() {
-                while next <= now {
-                    next += every;
-                }
-            } else if next <= now {
-                t.armed = None;
-            }
-            (every, next.saturating_duration_since(now))
-        }
-        None => (Duration::ZERO, Duration::ZERO),
-    };
+/// A `struct itimerspec` of (interval, time left).
+fn itimerspec((every, left): (Duration, Duration)) -> [i64; 4] {
     [
         every.as_secs() as i64,
         every.subsec_nanos() as i64,
@@ -418,7 +410,7 @@ fn timer_gettime_of(t: &mut PosixTimer) -> [i64; 4] {
 
 /// timer_gettime(2).
 pub fn timer_gettime(task: &mut Task, a: Args) -> SysResult {
-    let cur = timer_gettime_of(timer_mut(task, a[0])?);
+    let cur = itimerspec(timer_mut(task, a[0])?.remaining());
     task.mm.write_obj(a[1], &cur)?;
     Ok(0)
 }
