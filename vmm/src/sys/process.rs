@@ -565,31 +565,51 @@ fn wake_first<W>(queue: &mut Vec<W>, n: usize, pick: impl Fn(&W) -> Option<&Even
 /// the queue (0), the deadline passes (ETIMEDOUT), or a signal or the program's end interrupts
 /// it (EINTR).
 fn futex_wait(task: &mut Task, uaddr: u64, bitset: u32, deadline: Option<Instant>) -> SysResult {
+    let tid = task.tid;
+    let enqueue = |task: &mut Task| {
+        let wake = task.wake.clone();
+        task.threads.futexes.push(FutexWaiter {
+            tid,
+            uaddr,
+            bitset,
+            wake,
+        });
+    };
+    let queued = |task: &mut Task| task.threads.futexes.iter().any(|w| w.tid == tid);
+    let leave = |task: &mut Task| task.threads.futexes.retain(|w| w.tid != tid);
+    sleep_queued(task, deadline, enqueue, queued, leave)
+}
+
+/// A futex wait's sleep: `enqueue` puts the caller on its queue, then it sleeps (without the
+/// process lock) until a wake takes it off (`queued` turns false: 0), the deadline passes
+/// (ETIMEDOUT) or a signal or the program's end interrupts it (EINTR); `leave` takes it off
+/// then.
+fn sleep_queued(
+    task: &mut Task,
+    deadline: Option<Instant>,
+    enqueue: impl FnOnce(&mut Task),
+    queued: impl Fn(&mut Task) -> bool,
+    leave: impl Fn(&mut Task),
+) -> SysResult {
     let _ = task.wake.read();
     if super::signal::interrupted(task) {
         return err(libc::EINTR);
     }
-    let tid = task.tid;
-    let wake = task.wake.clone();
-    task.threads.futexes.push(FutexWaiter {
-        tid,
-        uaddr,
-        bitset,
-        wake,
-    });
+    enqueue(task);
     loop {
         let in_time = task.wait_wake(deadline);
-        let Some(at) = task.threads.futexes.iter().position(|w| w.tid == tid) else {
+        if !queued(task) {
             return Ok(0);
+        }
+        let end = if !in_time {
+            libc::ETIMEDOUT
+        } else if super::signal::interrupted(task) {
+            libc::EINTR
+        } else {
+            continue;
         };
-        if !in_time {
-            task.threads.futexes.remove(at);
-            return err(libc::ETIMEDOUT);
-        }
-        if super::signal::interrupted(task) {
-            task.threads.futexes.remove(at);
-            return err(libc::EINTR);
-        }
+        leave(task);
+        return err(end);
     }
 }
 
@@ -610,43 +630,19 @@ fn shared_futex_wait(
     bitset: u32,
     deadline: Option<Instant>,
 ) -> SysResult {
-    let _ = task.wake.read();
-    if super::signal::interrupted(task) {
-        return err(libc::EINTR);
-    }
     let (tid, machine) = (task.tid, task.machine.clone());
-    machine.shared_futexes.lock().unwrap().push(SharedWaiter {
-        key,
-        tid,
-        bitset,
-        wake: task.wake.clone(),
-    });
-    let leave = |r| {
-        machine
-            .shared_futexes
-            .lock()
-            .unwrap()
-            .retain(|w| w.tid != tid);
-        r
+    let table = || machine.shared_futexes.lock().unwrap();
+    let enqueue = |task: &mut Task| {
+        table().push(SharedWaiter {
+            key,
+            tid,
+            bitset,
+            wake: task.wake.clone(),
+        })
     };
-    loop {
-        let in_time = task.wait_wake(deadline);
-        if !machine
-            .shared_futexes
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|w| w.tid == tid)
-        {
-            return Ok(0);
-        }
-        if !in_time {
-            return leave(err(libc::ETIMEDOUT));
-        }
-        if super::signal::interrupted(task) {
-            return leave(err(libc::EINTR));
-        }
-    }
+    let queued = |_: &mut Task| table().iter().any(|w| w.tid == tid);
+    let leave = |_: &mut Task| table().retain(|w| w.tid != tid);
+    sleep_queued(task, deadline, enqueue, queued, leave)
 }
 
 /// FUTEX_WAKE_OP's operation on the old value, and its comparison.
