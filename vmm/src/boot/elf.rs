@@ -62,8 +62,9 @@ impl ExecError {
     }
 }
 
-/// Reads exactly `buf.len()` bytes at `off`; bytes past the end of the file read as zero.
-fn read_exact_at(f: &File, buf: &mut [u8], off: u64) -> Result<(), ExecError> {
+/// Reads `buf.len()` bytes at `off`; bytes past the end of the file read as zero. Returns how
+/// many the file had.
+fn read_exact_at(f: &File, buf: &mut [u8], off: u64) -> Result<usize, ExecError> {
     let mut done = 0;
     while done < buf.len() {
         match f.read_at(&mut buf[done..], off + done as u64) {
@@ -76,7 +77,7 @@ fn read_exact_at(f: &File, buf: &mut [u8], off: u64) -> Result<(), ExecError> {
             Err(e) => return Err(ExecError::Io(e.raw_os_error().unwrap_or(libc::EIO))),
         }
     }
-    Ok(())
+    Ok(done)
 }
 
 /// How many `#!` interpreters may lead to one another before the executable (Linux's limit).
@@ -90,15 +91,7 @@ pub type Shebang = (Vec<u8>, Option<Vec<u8>>);
 /// with `#!`; ENOEXEC if the line names no interpreter or does not fit in 256 bytes.
 pub fn shebang(f: &File) -> Result<Option<Shebang>, ExecError> {
     let mut buf = [0u8; 256];
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read_at(&mut buf[n..], n as u64) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(ExecError::Io(e.raw_os_error().unwrap_or(libc::EIO))),
-        }
-    }
+    let n = read_exact_at(f, &mut buf, 0)?;
     let Some(line) = buf[..n].strip_prefix(b"#!") else {
         return Ok(None);
     };
