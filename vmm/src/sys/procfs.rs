@@ -322,21 +322,28 @@ fn state(p: &ProcHandle) -> char {
     }
 }
 
-/// A `/proc/PID/stat` line: what mvm knows, zeros for what it does not keep. Every program of a
-/// run is in group and session 1, without a terminal.
-#[allow(clippy::too_many_arguments)]
-fn stat_line(
-    p: &ProcHandle,
-    state: char,
-    started: std::time::Instant,
+/// What a `/proc/PID/stat` line counts (zeros where mvm does not know).
+#[derive(Default)]
+struct StatCounts {
     minflt: u64,
     utime: u64,
     threads: usize,
     vsize: u64,
     rss: u64,
-) -> Vec<u8> {
+}
+
+/// A `/proc/PID/stat` line: what mvm knows, zeros for what it does not keep. Every program of a
+/// run is in group and session 1, without a terminal.
+fn stat_line(p: &ProcHandle, state: char, started: std::time::Instant, c: StatCounts) -> Vec<u8> {
     let ppid = p.ppid.load(std::sync::atomic::Ordering::Acquire);
     let start = ticks(p.born.saturating_duration_since(started));
+    let StatCounts {
+        minflt,
+        utime,
+        threads,
+        vsize,
+        rss,
+    } = c;
     let mut f = format!(
         "{} ({}) {state} {ppid} 1 1 0 -1 4194304 {minflt} 0 0 0 {utime} 0 0 0 20 0 {threads} 0 \
          {start} {vsize} {rss} 18446744073709551615",
@@ -352,22 +359,22 @@ fn stat_line(
 }
 
 fn own_stat(task: &Task) -> Vec<u8> {
-    let vsize: u64 = task.mm.vmas().map(|(start, v)| v.end - start).sum();
-    stat_line(
-        &task.me,
-        'R',
-        task.machine.started,
-        task.stats.faults,
-        ticks(task.stats.guest_time),
-        task.live,
-        vsize,
-        task.mm.ram.user_frames(),
-    )
+    let counts = StatCounts {
+        minflt: task.stats.faults,
+        utime: ticks(task.stats.guest_time),
+        threads: task.live,
+        vsize: task.mm.vmas().map(|(start, v)| v.end - start).sum(),
+        rss: task.mm.ram.user_frames(),
+    };
+    stat_line(&task.me, 'R', task.machine.started, counts)
 }
 
 fn other_stat(task: &Task, o: &ProcHandle) -> Vec<u8> {
-    let threads = o.kicker.count().max(1);
-    stat_line(o, state(o), task.machine.started, 0, 0, threads, 0, 0)
+    let counts = StatCounts {
+        threads: o.kicker.count().max(1),
+        ..Default::default()
+    };
+    stat_line(o, state(o), task.machine.started, counts)
 }
 
 fn other_status(task: &Task, o: &ProcHandle) -> Vec<u8> {
