@@ -234,7 +234,7 @@ done
 fn read_only_mount_gives_erofs() {
     let dir = scratch("fs_ro");
     std::fs::write(dir.join("f"), "data\n").unwrap();
-    let vol = format!("{}:/data", dir.display());
+    let vol = format!("{}:/data:ro", dir.display());
     let out = Run::mvm_run(&["-v", &vol], BUSYBOX, &["cat", "/data/f"]).run();
     assert_eq!(out.stdout_str(), "data\n", "{}", out.describe());
     for step in [
@@ -252,10 +252,21 @@ fn read_only_mount_gives_erofs() {
             out.describe()
         );
     }
-    let vol_ro = format!("{}:/data:ro", dir.display());
-    let out = Run::mvm_run(&["-v", &vol_ro], BUSYBOX, &["touch", "/data/new"]).run();
+    // --mount's readonly is the same wall.
+    let mount = format!("type=bind,source={},target=/data,readonly", dir.display());
+    let out = Run::mvm_run(&["--mount", &mount], BUSYBOX, &["touch", "/data/new"]).run();
     assert_ne!(out.code(), 0);
+    assert!(
+        out.stderr_str().contains("Read-only file system"),
+        "{}",
+        out.describe()
+    );
     assert_eq!(tree(&dir), vec![("f".to_string(), b"data\n".to_vec())]);
+    // Without :ro a volume is read-write, as Docker's and podman's are.
+    let vol_rw = format!("{}:/data", dir.display());
+    let out = Run::mvm_run(&["-v", &vol_rw], BUSYBOX, &["touch", "/data/new"]).run();
+    out.assert_code(0);
+    assert!(dir.join("new").exists());
 }
 
 #[test]

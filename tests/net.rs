@@ -163,20 +163,122 @@ for bind_port in (0, 8080):
 }
 
 #[test]
-fn unpublished_ports_are_refused_published_ones_show_as_the_programs() {
-    let code = "import socket\n\
-                s = socket.socket()\n\
-                try:\n    s.bind(('127.0.0.1', 8080))\n    print('bound', s.getsockname()[1])\n\
-                except PermissionError as e:\n    print('refused', e.errno)\n";
-    let vm = Run::mvm_run(&[], PYTHON, &["-c", code]).run();
-    assert_eq!(vm.stdout_str(), "refused 13\n", "{}", vm.describe());
+fn any_port_may_be_bound_only_published_ones_reach_the_host() {
+    // As in a container: the program binds and listens where it likes, talks to itself over
+    // loopback by its own port numbers, and the host reaches only what -p publishes.
+    let unpublished = free_port();
+    let code = format!(
+        "import socket, threading, sys\n\
+         s = socket.socket(); s.bind(('0.0.0.0', {unpublished})); s.listen()\n\
+         print('bound', s.getsockname(), flush=True)\n\
+         def serve():\n    c, _ = s.accept(); c.sendall(b'own'); c.close()\n\
+         threading.Thread(target=serve).start()\n\
+         c = socket.create_connection(('127.0.0.1', {unpublished})); print(c.recv(8).decode(), flush=True)\n\
+         sys.stdin.read()\n"
+    );
+    let mut run = Run::mvm_run(&[], PYTHON, &["-c", &code])
+        .hold_stdin()
+        .spawn();
+    run.wait_for_stdout("own\n");
+    // Nothing of the run's is at that port on the host.
+    let host = TcpStream::connect(("127.0.0.1", unpublished)).map(|_| ());
+    drop(run);
+    assert!(host.is_err(), "the host reached an unpublished port");
+    // A published port shows as the program's own number; getsockname as it was bound.
     let port = free_port();
     let publish = format!("{port}:8080");
+    let code = "import socket\ns = socket.socket(); s.bind(('', 8080)); print(s.getsockname())\n";
     let vm = Run::mvm_run(&["-p", &publish], PYTHON, &["-c", code]).run();
-    assert_eq!(vm.stdout_str(), "bound 8080\n", "{}", vm.describe());
-    // Port 0 (the host picks one) is a client's bind: allowed.
+    assert_eq!(vm.stdout_str(), "('0.0.0.0', 8080)\n", "{}", vm.describe());
+    // Port 0 (the host picks one) is a client's bind, as natively.
     let code = "import socket\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\nprint(s.getsockname()[1] > 0)\n";
     compare(&[], &["-c", code]).assert_code(0);
+}
+
+/// The local addresses of listening sockets (`ss -ltnH` / `-lunH`) of process `pid`.
+fn listening(pid: i32, udp: bool) -> Vec<String> {
+    let flags = if udp { "-lunpH" } else { "-ltnpH" };
+    let out = std::process::Command::new("ss")
+        .arg(flags)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(&format!("pid={pid},")))
+        .filter_map(|l| l.split_whitespace().nth(3).map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn publish_binds_only_the_given_address_and_protocol() {
+    let port = free_port();
+    let code = "import socket, sys\n\
+                t = socket.socket(); t.bind(('', 80)); t.listen()\n\
+                u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('', 53))\n\
+                print('ready', flush=True)\n\
+                data, peer = u.recvfrom(64); u.sendto(data.upper(), peer)\n\
+                sys.stdin.read()\n";
+    let tcp = format!("127.0.0.1:{port}:80");
+    let udp = format!("127.0.0.1:{port}:53/udp");
+    let mut run = Run::mvm_run(&["-p", &tcp, "-p", &udp], PYTHON, &["-c", code])
+        .hold_stdin()
+        .spawn();
+    run.wait_for_stdout("ready");
+    let pid = run.pid();
+    let (t, u) = (listening(pid, false), listening(pid, true));
+    // The TCP publication on 127.0.0.1 only; the UDP one too; the unpublished ports are on
+    // loopback at ports the host picked (not 80, not 53).
+    assert!(t.contains(&format!("127.0.0.1:{port}")), "{t:?}");
+    assert!(u.contains(&format!("127.0.0.1:{port}")), "{u:?}");
+    assert!(
+        !t.iter()
+            .chain(&u)
+            .any(|a| a.starts_with("0.0.0.0:") || a.starts_with("*:") || a.starts_with("[::]:")),
+        "{t:?} {u:?}"
+    );
+    // A UDP server answers a client on the host's loopback (its reply is not refused).
+    let c = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.send_to(b"ping", ("127.0.0.1", port)).unwrap();
+    let mut buf = [0u8; 16];
+    let n = c
+        .recv(&mut buf)
+        .expect("the reply of the UDP server in mvm");
+    assert_eq!(&buf[..n], b"PING");
+    drop(run);
+}
+
+#[test]
+fn publish_without_a_host_port_takes_a_free_one_and_says_which() {
+    let code = "import socket, sys\n\
+                s = socket.socket(); s.bind(('', 8080)); s.listen()\n\
+                print('ready', flush=True)\n\
+                while True:\n    c, _ = s.accept(); c.sendall(b'hello'); c.close()\n";
+    let mut run = Run::mvm_run(&["-p", "8080"], PYTHON, &["-c", code]).spawn();
+    run.wait_for_stdout("ready");
+    let err = run.stderr_now();
+    let line = err
+        .lines()
+        .find(|l| l.contains("is published on"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        line.starts_with("mvm: the program's port 8080/tcp is published on 0.0.0.0:"),
+        "{err}"
+    );
+    let port: u16 = line
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .expect(&line);
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut got = String::new();
+    s.read_to_string(&mut got).unwrap();
+    assert_eq!(got, "hello");
+    run.signal(libc::SIGTERM);
+    run.wait();
 }
 
 #[test]

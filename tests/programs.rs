@@ -121,9 +121,8 @@ fn python_environment_argv_and_cwd() {
                 print(sys.argv); print(os.getcwd()); print(sys.executable, sys.version_info[:2]); \
                 print(sorted(k for k in os.environ if k.startswith('MVM_T_')))";
     let args = ["-c", code, "x", "y z", "", "ünï"];
-    let vm = Run::mvm_run(&[], PYTHON, &args)
+    let vm = Run::mvm_run(&["-e", "MVM_T_FOO", "-e", "MVM_T_2=2"], PYTHON, &args)
         .env("MVM_T_FOO", "bar baz")
-        .env("MVM_T_2", "2")
         .run();
     let native = Run::native(PYTHON, &args)
         .env("MVM_T_FOO", "bar baz")
@@ -317,7 +316,11 @@ x=${UNDEF_VAR:=assigned}; echo "$x ${#x}"
 fn dash_builtins_match_native() {
     let stdin = b"first line\n  second  \nthird";
     let run = |r: Run| r.env("MVM_T_VAR", "from env").stdin(stdin.to_vec()).run();
-    let vm = run(Run::mvm_run(&[], DASH, &["-c", DASH_SCRIPT]));
+    let vm = run(Run::mvm_run(
+        &["-e", "MVM_T_VAR"],
+        DASH,
+        &["-c", DASH_SCRIPT],
+    ));
     let native = run(Run::native(DASH, &["-c", DASH_SCRIPT]));
     assert_same(&vm, &native, "dash script");
     vm.assert_code(0);
@@ -458,10 +461,12 @@ fn coreutils_without_files_match_native() {
 
 #[test]
 fn coreutils_env_shows_the_environment_unchanged() {
-    let vm = Run::mvm_run(&[], "/usr/bin/env", &[])
+    // With --env-host the program gets mvm's whole environment, as it is.
+    let vm = Run::mvm_run(&["--env-host"], "/usr/bin/env", &[])
         .env("MVM_T_ENV", "a=b c")
         .run();
     let native = Run::native("/usr/bin/env", &[])
+        .host_env()
         .env("MVM_T_ENV", "a=b c")
         .run();
     assert_same(&vm, &native, "env");
@@ -542,7 +547,7 @@ fn busybox_sh_runs_a_script_from_a_read_only_mount() {
     let args = ["sh", script, "a", "-b", "c d"];
     let stdin = b"k1:v1\nk2:v2 with spaces\n".to_vec();
     let d = dir.to_str().unwrap();
-    let vm = Run::mvm_run(&["-v", &vol], BUSYBOX, &args)
+    let vm = Run::mvm_run(&["-v", &vol, "-e", "SCRIPT_DIR"], BUSYBOX, &args)
         .env("SCRIPT_DIR", d)
         .stdin(stdin.clone())
         .run();

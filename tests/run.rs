@@ -297,7 +297,7 @@ fn clocks_sleep_random_uname() {
 // ---- environment and cwd -----------------------------------------------------------------------
 
 #[test]
-fn environment_inherited_and_overridden() {
+fn environment_with_env_host_inherited_and_overridden() {
     let prog = program("env");
     let names = [
         "MVM_T_INHERITED",
@@ -310,6 +310,7 @@ fn environment_inherited_and_overridden() {
     ];
     let vm = Run::mvm_run(
         &[
+            "--env-host",
             "-e",
             "MVM_T_OVERRIDE=vm",
             "-e",
@@ -327,6 +328,7 @@ fn environment_inherited_and_overridden() {
     .env_remove("MVM_T_UNSET")
     .run();
     let native = Run::native(&prog, &names)
+        .host_env()
         .env("MVM_T_INHERITED", "from the host ✓")
         .env("MVM_T_OVERRIDE", "vm")
         .env("MVM_T_NEW", "new value")
@@ -347,13 +349,14 @@ fn environment_inherited_and_overridden() {
 }
 
 #[test]
-fn whole_environment_passes_unchanged() {
+fn whole_environment_passes_unchanged_with_env_host() {
     let prog = program("env");
-    let vm = Run::mvm_run(&[], &prog, &["--all"])
+    let vm = Run::mvm_run(&["--env-host"], &prog, &["--all"])
         .env("MVM_T_SPACES", " a  b ")
         .env("MVM_T_UTF8", "grüße ✓")
         .run();
     let native = Run::native(&prog, &["--all"])
+        .host_env()
         .env("MVM_T_SPACES", " a  b ")
         .env("MVM_T_UTF8", "grüße ✓")
         .run();
@@ -494,7 +497,7 @@ fn busybox_sleep() {
 
 #[test]
 fn program_found_on_path() {
-    let vm = Run::mvm(["run", "busybox", "echo", "via", "PATH"])
+    let vm = Run::mvm(["run", "-e", "PATH", "busybox", "echo", "via", "PATH"])
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .run();
     vm.assert_code(0);

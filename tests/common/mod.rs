@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod term;
+
 use std::collections::HashSet;
 use std::ffi::OsString;
 use std::io::{Read, Write};
@@ -20,6 +22,19 @@ pub fn mvm_bin() -> PathBuf {
     std::env::var_os("MVM_TEST_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mvm")))
+}
+
+/// The environment `mvm run` gives a program of root's when asked for nothing more.
+pub fn guest_env() -> Vec<(&'static str, String)> {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    vec![
+        (
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
+        ),
+        ("HOSTNAME", host.trim().to_string()),
+        ("HOME", "/root".into()),
+    ]
 }
 
 /// How long any one run may take before it is killed and the test fails.
@@ -259,10 +274,11 @@ impl Run {
         Run::new(cmd)
     }
 
-    /// `PROGRAM ARGS...` run directly on the host, for comparison.
+    /// `PROGRAM ARGS...` run directly on the host, for comparison, with the environment `mvm
+    /// run` gives a program (PATH, HOSTNAME, HOME: as Docker's), so both see the same.
     pub fn native<P: AsRef<Path>>(prog: P, args: &[&str]) -> Run {
         let mut cmd = Command::new(prog.as_ref());
-        cmd.args(args);
+        cmd.args(args).env_clear().envs(guest_env());
         Run::new(cmd)
     }
 
@@ -303,6 +319,13 @@ impl Run {
 
     pub fn env(mut self, key: &str, val: &str) -> Run {
         self.cmd.env(key, val);
+        self
+    }
+
+    /// The whole environment of the test process (what `mvm run --env-host` passes), for a
+    /// native run.
+    pub fn host_env(mut self) -> Run {
+        self.cmd.env_clear().envs(std::env::vars_os());
         self
     }
 
@@ -408,6 +431,11 @@ pub struct Running {
 impl Running {
     pub fn pid(&self) -> i32 {
         self.child.id() as i32
+    }
+
+    /// What the child wrote to stderr so far.
+    pub fn stderr_now(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
     }
 
     /// Sends `sig` to the child itself (not its group).

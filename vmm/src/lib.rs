@@ -13,5 +13,8 @@ pub mod runner;
 pub mod spec;
 pub mod sys;
 pub mod task;
+pub mod terminal;
+pub mod throttle;
+pub mod tmpfs;
 pub mod vdso;
 pub mod vstate;

@@ -76,6 +76,15 @@ fn print_timings(report: &Report) {
     );
 }
 
+/// Names mvm's main thread after the run (`--name`), as the host's `ps` and `pgrep` show it.
+fn set_process_name(name: &str) {
+    let mut buf = [0u8; 16];
+    let n = name.len().min(15);
+    buf[..n].copy_from_slice(&name.as_bytes()[..n]);
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes.
+    unsafe { libc::prctl(libc::PR_SET_NAME, buf.as_ptr()) };
+}
+
 fn main() -> ExitCode {
     // One malloc arena: the threads that serve the program take turns under its process lock
     // anyway, and a second arena costs every idle instance ~12 KiB of anonymous memory and
@@ -131,17 +140,31 @@ fn main() -> ExitCode {
                     return ExitCode::from(EXIT_MVM);
                 }
             };
-            let program = spec.program.to_string_lossy().into_owned();
+            let program = match &spec.name {
+                Some(n) => format!("{n}: {}", spec.program.to_string_lossy()),
+                None => spec.program.to_string_lossy().into_owned(),
+            };
+            if let Some(n) = &spec.name {
+                set_process_name(n);
+            }
             let timings = spec.timings;
+            let name = spec.name.clone();
             match runner::run(spec) {
                 Ok(report) => {
                     if timings {
                         print_timings(&report);
                     }
-                    ExitCode::from(status_of(&program, &report))
+                    let status = status_of(&program, &report);
+                    if let Some(h) = report.hint.as_ref().filter(|_| status != 0) {
+                        eprintln!("mvm: hint: {h}");
+                    }
+                    ExitCode::from(status)
                 }
                 Err(e) => {
-                    eprintln!("mvm: {e}");
+                    match &name {
+                        Some(n) => eprintln!("mvm: {n}: {e}"),
+                        None => eprintln!("mvm: {e}"),
+                    }
                     ExitCode::from(match e {
                         RunError::NotFound(_) => EXIT_NOT_FOUND,
                         RunError::CannotExecute(..) => EXIT_CANNOT_EXECUTE,

@@ -26,6 +26,10 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::{Arc, Mutex};
+
+use crate::spec::{Network, Proto, Publish, Volume};
 use crate::sys::fs::normalize;
 
 /// What a mount serves.
@@ -56,110 +60,254 @@ pub struct Mount {
     hidden: HashSet<(u64, u64)>,
 }
 
-/// A `-p HOST:GUEST` publication: the program's GUEST port is the host's HOST port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Publish {
-    /// The host's port.
-    pub host: u16,
-    /// The program's port.
-    pub guest: u16,
-}
-
-impl Publish {
-    /// Parses `HOST:GUEST` or `PORT` (both the same), with an optional `/tcp` or `/udp` (a
-    /// publication covers both).
-    pub fn parse(s: &str) -> Result<Publish, String> {
-        let bad = || format!("-p {s}: expected HOST:GUEST or PORT (ports 1-65535)");
-        let body = s
-            .strip_suffix("/tcp")
-            .or_else(|| s.strip_suffix("/udp"))
-            .unwrap_or(s);
-        let port = |p: &str| p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(bad);
-        match body.split(':').collect::<Vec<_>>().as_slice() {
-            [p] => Ok(Publish {
-                host: port(p)?,
-                guest: port(p)?,
-            }),
-            [h, g] => Ok(Publish {
-                host: port(h)?,
-                guest: port(g)?,
-            }),
-            _ => Err(bad()),
-        }
-    }
-}
-
-/// The ports a run may listen on and reach (decided here, enforced by `sys::net`): it listens
-/// on those published with `-p`, mapped to their host ports, and on port 0 (the host picks one,
-/// as for a client). Its loopback is its own, as a container's is: a connection to 127.0.0.1 or
-/// ::1 reaches a port the run itself bound (a published port by the number the program knows),
-/// or DNS on port 53, and is refused otherwise, unless the run shares the host's loopback
-/// (`--network host`).
+/// What a run's sockets may bind and reach (decided here, enforced by `sys::net`), as on
+/// Docker's default network: a program may bind any port; a published one (`-p`) is bound on
+/// the host's port and address the publication names, any other on the host's loopback at a
+/// port the host picks, which the run's programs reach by the number the program knows (the
+/// run's ports are kept here: `bound`). Its loopback is its own: a connection to 127.0.0.1 or
+/// ::1 reaches the run's own ports, DNS on port 53, and the host's loopback peers that
+/// contacted the run (UDP replies), and is refused otherwise. `--network none`: nothing beyond
+/// that loopback; `--network host`: the host's ports and loopback, as they are.
 #[derive(Debug, Clone, Default)]
 pub struct Ports {
     published: Vec<Publish>,
-    host_loopback: bool,
-    /// Host ports the run's sockets have bound (shared by its programs).
-    own: std::sync::Arc<std::sync::Mutex<HashSet<u16>>>,
+    network: Network,
+    /// The run's bound ports (shared by its programs).
+    own: Arc<Mutex<Vec<Own>>>,
+    /// Loopback peers (protocol, host port) that sent to one of the run's sockets.
+    peers: Arc<Mutex<HashSet<(Proto, u16)>>>,
+    /// Where UDP to the host's loopback goes instead (IPv4 and IPv6 sockets mvm holds and
+    /// never reads), made when first needed.
+    sinks: Arc<Mutex<Option<(std::net::UdpSocket, std::net::UdpSocket)>>>,
+}
+
+/// One of the run's bound ports.
+#[derive(Debug, Clone, Copy)]
+struct Own {
+    proto: Proto,
+    /// The port the program knows.
+    guest: u16,
+    /// The host's port.
+    host: u16,
+    /// The address the program bound.
+    ip: IpAddr,
+    /// The program's socket is IPv6.
+    v6: bool,
+    /// Bound on IPv4 loopback only (127.0.0.1, also v4-mapped on an IPv6 socket).
+    v4: bool,
 }
 
 /// Where a loopback connection may always go: DNS stubs (systemd-resolved's 127.0.0.53).
 const DNS_PORT: u16 = 53;
+/// Most loopback peers remembered for replies.
+const MAX_PEERS: usize = 4096;
+
+/// Where the host socket of a program's bind goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BindTo {
+    /// The host address to bind instead of the program's (`None`: the program's).
+    pub ip: Option<IpAddr>,
+    /// The host port (0: the host picks one).
+    pub port: u16,
+}
 
 impl Ports {
-    /// The run's publications, and whether it shares the host's loopback.
-    pub fn new(published: &[Publish], host_loopback: bool) -> Ports {
+    /// The run's publications and network mode.
+    pub fn new(published: &[Publish], network: Network) -> Ports {
         Ports {
             published: published.to_vec(),
-            host_loopback,
-            own: Default::default(),
+            network,
+            ..Default::default()
         }
     }
 
-    /// The host port to bind for the program's `guest` port, or EACCES (as binding a port
-    /// needs a privilege the program lacks).
-    pub fn bind(&self, guest: u16) -> Result<u16, i32> {
-        if guest == 0 {
-            return Ok(0);
+    /// The host ports the run's TCP sockets may bind (Landlock), or `None` for any.
+    pub fn tcp_binds(&self) -> Option<Vec<u16>> {
+        (self.network != Network::Host).then(|| {
+            let mut v: Vec<u16> = self
+                .published
+                .iter()
+                .filter(|p| p.proto == Proto::Tcp)
+                .map(|p| p.host)
+                .collect();
+            v.push(0);
+            v
+        })
+    }
+
+    /// Where the program's bind of `addr` (a socket address in the host's layout, its port the
+    /// program's) with protocol `proto` goes on the host. An unpublished port goes on loopback
+    /// (the program's own loopback address if it named one; 127.0.0.1 otherwise, v4-mapped on
+    /// an IPv6 socket so that both families reach it: `outbound`).
+    pub fn bind(&self, proto: Proto, addr: &[u8]) -> BindTo {
+        let guest = port_of(addr).unwrap_or(0);
+        let v6 = family_of(addr) == Some(libc::AF_INET6);
+        let loopback = if is_loopback(addr) && !is_unspecified(addr) {
+            None
+        } else if v6 {
+            Some(IpAddr::V6(Ipv4Addr::LOCALHOST.to_ipv6_mapped()))
+        } else {
+            Some(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        };
+        match self.network {
+            Network::Host => BindTo {
+                ip: None,
+                port: guest,
+            },
+            // The host picks a port, on the program's address: what a client socket needs.
+            _ if guest == 0 => BindTo { ip: None, port: 0 },
+            Network::None => BindTo {
+                ip: loopback,
+                port: 0,
+            },
+            Network::Default => match self
+                .published
+                .iter()
+                .find(|p| p.guest == guest && p.proto == proto)
+            {
+                Some(p) => BindTo {
+                    ip: p.ip.map(|ip| match (ip, v6) {
+                        (IpAddr::V4(a), true) => IpAddr::V6(a.to_ipv6_mapped()),
+                        (ip, _) => ip,
+                    }),
+                    port: p.host,
+                },
+                None => BindTo {
+                    ip: loopback,
+                    port: 0,
+                },
+            },
         }
-        self.published
-            .iter()
-            .find(|p| p.guest == guest)
-            .map(|p| p.host)
-            .ok_or(libc::EACCES)
     }
 
-    /// Records that one of the run's sockets bound host port `host`.
-    pub fn bound(&self, host: u16) {
-        self.own.lock().unwrap().insert(host);
+    /// Records that one of the run's sockets, asked to bind `asked` (the program's address and
+    /// port), bound `host` (socket addresses in the host's layout).
+    pub fn bound(&self, proto: Proto, asked: &[u8], host: &[u8]) {
+        let (Some(port), Some(ip)) = (port_of(host), ip_of(asked)) else {
+            return;
+        };
+        let guest = port_of(asked).filter(|&p| p != 0).unwrap_or(port);
+        let v4 = family_of(host) == Some(libc::AF_INET) || is_v4_mapped(host);
+        let mut own = self.own.lock().unwrap();
+        own.retain(|o| !(o.proto == proto && o.host == port));
+        own.push(Own {
+            proto,
+            guest,
+            host: port,
+            ip,
+            v6: family_of(asked) == Some(libc::AF_INET6),
+            v4,
+        });
     }
 
-    /// The port the program knows for host port `host`.
-    pub fn guest_port(&self, host: u16) -> u16 {
-        self.published
+    /// A host socket address of one of the run's sockets as the program knows it: its port,
+    /// and for its own name (`own`) the address it bound.
+    pub fn shown(&self, proto: Proto, addr: &mut [u8], own: bool) {
+        let Some(port) = port_of(addr) else { return };
+        let found = self
+            .own
+            .lock()
+            .unwrap()
             .iter()
-            .find(|p| p.host == host)
-            .map_or(host, |p| p.guest)
+            .find(|o| o.proto == proto && o.host == port)
+            .copied();
+        if let Some(o) = found {
+            set_port(addr, o.guest);
+            if own {
+                let _ = set_ip(addr, o.ip);
+            }
+        }
+    }
+
+    /// The run's own port `guest`, if one of its sockets bound it.
+    fn own_port(&self, proto: Proto, guest: u16) -> Option<Own> {
+        let own = self.own.lock().unwrap();
+        own.iter()
+            .rev()
+            .find(|o| o.proto == proto && o.guest == guest)
+            .copied()
+    }
+
+    /// Notes that a loopback peer at host port `port` sent to one of the run's sockets: it may
+    /// be answered.
+    pub fn heard_from(&self, proto: Proto, addr: &[u8]) {
+        if self.network != Network::Default || !is_loopback(addr) {
+            return;
+        }
+        let Some(port) = port_of(addr) else { return };
+        if self.own_port(proto, port).is_some() {
+            return;
+        }
+        let mut peers = self.peers.lock().unwrap();
+        if peers.len() >= MAX_PEERS {
+            peers.clear();
+        }
+        peers.insert((proto, port));
     }
 
     /// Checks a destination the program gives (a socket address in the host's layout) and, for
-    /// its own published port on loopback, rewrites the port to the host's: ECONNREFUSED for
-    /// the host's loopback services unless the run shares them.
-    pub fn outbound(&self, addr: &mut [u8]) -> Result<(), i32> {
-        if self.host_loopback || !is_loopback(addr) {
+    /// the run's own port on loopback, rewrites the port to the host's: ECONNREFUSED for the
+    /// host's loopback services unless the run shares them, ENETUNREACH off loopback with
+    /// `--network none`.
+    pub fn outbound(&self, proto: Proto, addr: &mut [u8]) -> Result<(), i32> {
+        if self.network == Network::Host {
             return Ok(());
+        }
+        if !is_loopback(addr) {
+            return match self.network {
+                Network::None => Err(libc::ENETUNREACH),
+                _ => Ok(()),
+            };
         }
         let Some(port) = port_of(addr) else {
             return Ok(());
         };
-        if let Some(p) = self.published.iter().find(|p| p.guest == port) {
-            set_port(addr, p.host);
+        if let Some(o) = self.own_port(proto, port) {
+            let to_v6 = family_of(addr) == Some(libc::AF_INET6) && !is_v4_mapped(addr);
+            if to_v6 && !o.v6 {
+                // An IPv4 socket's port, asked for over IPv6: nothing listens there.
+                return Err(libc::ECONNREFUSED);
+            }
+            set_port(addr, o.host);
+            if to_v6 && o.v4 {
+                set_ip(addr, IpAddr::V6(Ipv4Addr::LOCALHOST.to_ipv6_mapped()))?;
+            }
             return Ok(());
         }
-        if port == DNS_PORT || self.own.lock().unwrap().contains(&port) {
+        if self.network == Network::Default
+            && (port == DNS_PORT || self.peers.lock().unwrap().contains(&(proto, port)))
+        {
             return Ok(());
+        }
+        if proto == Proto::Udp {
+            // A datagram to a closed port is sent all the same (connect(2) of a UDP socket
+            // checks nothing): it goes to a sink instead of the host's service.
+            return self.to_sink(addr);
         }
         Err(libc::ECONNREFUSED)
+    }
+
+    /// Points a UDP destination on loopback at the run's sink, of its family.
+    fn to_sink(&self, addr: &mut [u8]) -> Result<(), i32> {
+        use std::net::{Ipv6Addr, UdpSocket};
+        let mut sinks = self.sinks.lock().unwrap();
+        if sinks.is_none() {
+            let v4 = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|_| libc::ENOBUFS)?;
+            let v6 = UdpSocket::bind((Ipv6Addr::LOCALHOST, 0)).or_else(|_| v4.try_clone());
+            *sinks = Some((v4, v6.map_err(|_| libc::ENOBUFS)?));
+        }
+        let (v4, v6) = sinks.as_ref().expect("made above");
+        let port = |s: &UdpSocket| s.local_addr().map(|a| a.port()).unwrap_or(0);
+        let v6_dest = family_of(addr) == Some(libc::AF_INET6) && !is_v4_mapped(addr);
+        let v6_sink = v6.local_addr().is_ok_and(|a| a.is_ipv6());
+        let (ip, p) = if v6_dest && v6_sink {
+            (IpAddr::V6(Ipv6Addr::LOCALHOST), port(v6))
+        } else {
+            (IpAddr::V4(Ipv4Addr::LOCALHOST), port(v4))
+        };
+        set_ip(addr, ip)?;
+        set_port(addr, p);
+        Ok(())
     }
 }
 
@@ -179,9 +327,62 @@ pub fn set_port(addr: &mut [u8], port: u16) {
     addr[2..4].copy_from_slice(&port.to_be_bytes());
 }
 
+/// Sets the address of an IPv4/IPv6 socket address: an IPv4 one on an IPv6 socket address is
+/// v4-mapped; an IPv6 one on an IPv4 socket address is EADDRNOTAVAIL unless v4-mapped.
+pub fn set_ip(addr: &mut [u8], ip: IpAddr) -> Result<(), i32> {
+    match (family_of(addr), ip) {
+        (Some(libc::AF_INET), IpAddr::V4(a)) if addr.len() >= 8 => {
+            addr[4..8].copy_from_slice(&a.octets())
+        }
+        (Some(libc::AF_INET), IpAddr::V6(a)) if addr.len() >= 8 => {
+            let a = a.to_ipv4_mapped().ok_or(libc::EADDRNOTAVAIL)?;
+            addr[4..8].copy_from_slice(&a.octets());
+        }
+        (Some(libc::AF_INET6), ip) if addr.len() >= 24 => {
+            let a = match ip {
+                IpAddr::V4(a) => a.to_ipv6_mapped(),
+                IpAddr::V6(a) => a,
+            };
+            addr[8..24].copy_from_slice(&a.octets());
+        }
+        _ => return Err(libc::EINVAL),
+    }
+    Ok(())
+}
+
+/// The address of an IPv4/IPv6 socket address.
+fn ip_of(addr: &[u8]) -> Option<IpAddr> {
+    match family_of(addr)? {
+        libc::AF_INET if addr.len() >= 8 => {
+            Some(IpAddr::from(<[u8; 4]>::try_from(&addr[4..8]).ok()?))
+        }
+        libc::AF_INET6 if addr.len() >= 24 => {
+            Some(IpAddr::from(<[u8; 16]>::try_from(&addr[8..24]).ok()?))
+        }
+        _ => None,
+    }
+}
+
+/// Whether an IPv6 socket address is v4-mapped (`::ffff:a.b.c.d`).
+fn is_v4_mapped(addr: &[u8]) -> bool {
+    family_of(addr) == Some(libc::AF_INET6)
+        && addr.len() >= 24
+        && addr[8..18].iter().all(|&b| b == 0)
+        && addr[18..20] == [0xff, 0xff]
+}
+
+/// Whether an IPv4/IPv6 socket address is the unspecified address (0.0.0.0, ::).
+fn is_unspecified(addr: &[u8]) -> bool {
+    match family_of(addr) {
+        Some(libc::AF_INET) => addr.len() >= 8 && addr[4..8] == [0; 4],
+        Some(libc::AF_INET6) => addr.len() >= 24 && addr[8..24] == [0; 16],
+        _ => false,
+    }
+}
+
 /// Whether an IPv4/IPv6 socket address names this machine's loopback: 127.0.0.0/8 or ::1, or
 /// the unspecified address (a connection to it goes to loopback), also as v4-mapped IPv6.
-fn is_loopback(addr: &[u8]) -> bool {
+pub fn is_loopback(addr: &[u8]) -> bool {
     let family = family_of(addr);
     let v4 = |a: &[u8]| a[0] == 127 || a == [0, 0, 0, 0];
     match family {
@@ -196,43 +397,8 @@ fn is_loopback(addr: &[u8]) -> bool {
     }
 }
 
-/// A `-v HOST:GUEST[:ro|:rw]` bind mount.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Volume {
-    /// Host directory (absolute).
-    pub host: PathBuf,
-    /// Guest path (absolute, normalized).
-    pub guest: String,
-    /// Read-write (`:rw`); read-only otherwise.
-    pub rw: bool,
-}
-
-impl Volume {
-    /// Parses `HOST:GUEST[:ro|:rw]`; HOST must be an existing directory (or file).
-    pub fn parse(s: &str) -> Result<Volume, String> {
-        let parts: Vec<&str> = s.split(':').collect();
-        let (host, guest, rw) = match parts.as_slice() {
-            [h, g] => (*h, *g, false),
-            [h, g, "ro"] => (*h, *g, false),
-            [h, g, "rw"] => (*h, *g, true),
-            _ => return Err(format!("invalid -v '{s}': expected HOST:GUEST[:ro|:rw]")),
-        };
-        if host.is_empty() || !guest.starts_with('/') {
-            return Err(format!(
-                "invalid -v '{s}': HOST must be given and GUEST must be absolute"
-            ));
-        }
-        let host = std::fs::canonicalize(host)
-            .map_err(|e| format!("invalid -v '{s}': {host}: {}", io_text(&e)))?;
-        Ok(Volume {
-            host,
-            guest: normalize("/", guest),
-            rw,
-        })
-    }
-}
-
-fn io_text(e: &std::io::Error) -> String {
+/// An I/O error as one lower-case phrase, without Rust's "(os error N)".
+pub fn io_text(e: &std::io::Error) -> String {
     e.to_string()
         .split(" (os error")
         .next()
@@ -265,6 +431,9 @@ pub struct FsView {
     empty: Option<OwnedFd>,
     /// The program's file mode creation mask.
     pub umask: u32,
+    /// The working directory mvm started in, shown as an empty directory (the default view
+    /// without a volume there): a path under it that the host has is worth a hint.
+    pub empty_cwd: Option<String>,
 }
 
 impl FsView {
@@ -288,6 +457,7 @@ impl FsView {
             secrets: self.secrets,
             empty: self.empty.as_ref().map(|f| f.try_clone()).transpose()?,
             umask: self.umask,
+            empty_cwd: self.empty_cwd.clone(),
         })
     }
 }
@@ -433,11 +603,11 @@ fn shared_dir_base() -> Option<PathBuf> {
 
 /// The default view's synthetic root for `recipe` ((kind, guest path, symlink target): `d`
 /// directory, `l` symlink, `f` empty file): from the cache (`roots/<hash of the recipe>`, built
-/// once, atomically), or built in `run_dir` when there is no cache.
+/// once, atomically), or built in `scratch` when there is no cache.
 fn synthetic_root(
     recipe: &[(char, String, String)],
     cache: Option<&Path>,
-    run_dir: &Path,
+    scratch: &Path,
 ) -> Result<PathBuf, String> {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for (k, a, b) in recipe {
@@ -447,7 +617,7 @@ fn synthetic_root(
     }
     let final_dir = match cache {
         Some(c) => c.join("roots").join(format!("{h:016x}")),
-        None => run_dir.join("root"),
+        None => scratch.join("root"),
     };
     if cache.is_some() && final_dir.is_dir() {
         return Ok(final_dir);
@@ -481,13 +651,16 @@ impl FsView {
         FsView::default()
     }
 
-    /// The view of one run. `run_dir` is the run's private directory (its `tmp/` becomes the
-    /// guest's `/tmp`, its `root/` the default view's `/`); `extra_dirs` are guest directories to
-    /// create in the default view's synthetic root (the working directory).
+    /// The view of one run. `private` are the run's own writable directories (its `/tmp`,
+    /// `/dev/shm`, `--tmpfs`: `tmpfs`), each a guest path and the descriptor of its root;
+    /// `scratch` is a directory of the run's for what would be cached if mvm had a cache (the
+    /// default view's synthetic root); `extra_dirs` are guest directories to create in that root
+    /// (the working directory).
     pub fn build(
         rootfs: Option<&Path>,
         volumes: &[Volume],
-        run_dir: &Path,
+        private: Vec<(String, OwnedFd)>,
+        scratch: &Path,
         extra_dirs: &[&str],
     ) -> Result<FsView, String> {
         let mut v = FsView {
@@ -505,21 +678,14 @@ impl FsView {
             move |e: std::io::Error| format!("{}: {}", what.display(), io_text(&e))
         };
         // What never changes between runs (the empty directory, the default view's synthetic
-        // root) is built once and cached; only `/tmp` is made afresh for each run.
+        // root) is built once and cached; only the private directories are new for each run.
         let cache = shared_dir_base();
         let empty = match &cache {
             Some(c) => c.join("empty"),
-            None => run_dir.join("empty"),
+            None => scratch.join("empty"),
         };
         std::fs::create_dir_all(&empty).map_err(io(&empty))?;
         v.empty = Some(host_dir(&empty)?);
-        // The run's private /tmp and /dev/shm (POSIX shared memory and semaphores live there).
-        let (tmp, shm) = (run_dir.join("tmp"), run_dir.join("shm"));
-        for d in [&tmp, &shm] {
-            std::fs::create_dir_all(d).map_err(io(d))?;
-            std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o1777))
-                .map_err(io(d))?;
-        }
         match rootfs {
             Some(r) => v.add(
                 "/",
@@ -560,18 +726,23 @@ impl FsView {
                         recipe.push(('f', vol.guest.clone(), String::new()));
                     }
                 }
-                for d in extra_dirs {
+                for d in extra_dirs
+                    .iter()
+                    .copied()
+                    .chain(private.iter().map(|p| p.0.as_str()))
+                {
                     recipe.push(('d', d.to_string(), String::new()));
                 }
-                let root = synthetic_root(&recipe, cache.as_deref(), run_dir)?;
+                let root = synthetic_root(&recipe, cache.as_deref(), scratch)?;
                 v.add("/", Some(host_dir(&root)?), false, MountKind::Dir);
                 v.hide_secrets();
             }
         }
-        v.add("/tmp", Some(host_dir(&tmp)?), true, MountKind::Dir);
         v.add("/proc", None, false, MountKind::Proc);
         v.add("/dev", None, false, MountKind::Dev);
-        v.add("/dev/shm", Some(host_dir(&shm)?), true, MountKind::Dir);
+        for (guest, root) in private {
+            v.add(&guest, Some(root), true, MountKind::Dir);
+        }
         for vol in volumes {
             let kind = if vol.host.is_dir() {
                 MountKind::Dir
@@ -631,7 +802,7 @@ impl FsView {
 
     /// Makes the host file `host` (absolute) visible, read-only, at its own path (the program
     /// itself), unless the view already shows it there.
-    pub fn expose_file(&mut self, host: &Path, run_dir: &Path) -> Result<(), String> {
+    pub fn expose_file(&mut self, host: &Path) -> Result<(), String> {
         let guest = host.to_string_lossy().into_owned();
         if let (Ok((f, _)), Ok(md)) = (self.open_exec("/", &guest), std::fs::metadata(host)) {
             use std::os::unix::fs::MetadataExt;
@@ -641,16 +812,22 @@ impl FsView {
                 return Ok(());
             }
         }
-        if !self.secrets {
-            // --rootfs: the mount point is not created in the user's tree; the mount works anyway.
-        } else if let Some(parent) = host.parent() {
-            let p = run_dir
-                .join("root")
-                .join(parent.strip_prefix("/").unwrap_or(parent));
-            let _ = std::fs::create_dir_all(p);
-        }
+        // The mount needs no mount point: paths go to mounts by their guest prefix.
         self.add(&guest, Some(host_dir(host)?), false, MountKind::File);
         Ok(())
+    }
+
+    /// Shows the host file `host` read-only at guest path `guest` (a file mvm wrote for the
+    /// run: `/etc/hostname`, `/etc/hosts`).
+    pub fn add_file(&mut self, guest: &str, host: &Path) -> Result<(), String> {
+        self.add(guest, Some(host_dir(host)?), false, MountKind::File);
+        Ok(())
+    }
+
+    /// Whether guest path `guest` lies in the view's root mount (nothing is mounted there).
+    pub fn in_root_mount(&self, guest: &str) -> bool {
+        self.mount_of(guest)
+            .is_some_and(|(m, _)| self.mounts[m].guest == "/")
     }
 
     /// The mount of `r`.
@@ -988,10 +1165,17 @@ impl FsView {
     }
 }
 
-/// What `execve` asks of a file: a regular file with an execute bit (EACCES otherwise).
+/// What `execve` asks of a file: a regular file with an execute bit, on a file system that
+/// allows executing (not `noexec`); EACCES otherwise.
 pub fn check_executable(fd: RawFd) -> Result<(), i32> {
     let st = fstat(fd)?;
     if st.st_mode & libc::S_IFMT != libc::S_IFREG || st.st_mode & 0o111 == 0 {
+        return Err(libc::EACCES);
+    }
+    // SAFETY: a plain struct filled by the host.
+    let mut vfs: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `vfs` is valid for writing.
+    if unsafe { libc::fstatvfs(fd, &mut vfs) } == 0 && vfs.f_flag & libc::ST_NOEXEC != 0 {
         return Err(libc::EACCES);
     }
     Ok(())
@@ -1017,7 +1201,6 @@ const HOST_DEVICES: &[&str] = &[
     "/dev/full",
     "/dev/random",
     "/dev/urandom",
-    "/dev/tty",
 ];
 const HOST_READ_ONLY: &[&str] = &["/proc"];
 
@@ -1025,10 +1208,11 @@ impl FsView {
     /// Confines the calling thread (the vCPU thread, which serves the program's syscalls) with
     /// Landlock to what this view can reach: each mount's host directory or file (read-only
     /// unless the mount is writable), the devices and procfs that synthesized files come from,
-    /// nothing else; and TCP binds to the host ports `ports` publishes (and port 0) only. A
-    /// second wall behind the path resolution and port policy above: a bug there cannot reach
-    /// the rest of the host. Best effort: returns whether the kernel enforces it fully.
-    pub fn confine_thread(&self, ports: &Ports) -> Result<bool, String> {
+    /// nothing else (but the run's terminal, `tty`); and TCP binds to the host ports `ports`
+    /// publishes (and port 0) only, unless the run has the host's network. A second wall behind
+    /// the path resolution and port policy above: a bug there cannot reach the rest of the
+    /// host. Best effort: returns whether the kernel enforces it fully.
+    pub fn confine_thread(&self, ports: &Ports, tty: Option<RawFd>) -> Result<bool, String> {
         use landlock::{
             Access, AccessFs, AccessNet, NetPort, PathBeneath, PathFd, Ruleset, RulesetAttr,
             RulesetCreatedAttr, RulesetStatus, ABI,
@@ -1037,17 +1221,24 @@ impl FsView {
         let read = AccessFs::from_read(abi);
         let all = AccessFs::from_all(abi);
         let err = |e: landlock::RulesetError| e.to_string();
-        let mut rs = Ruleset::default()
-            .handle_access(all)
-            .map_err(err)?
-            .handle_access(AccessNet::BindTcp)
-            .map_err(err)?
-            .create()
-            .map_err(err)?;
-        for port in std::iter::once(0).chain(ports.published.iter().map(|p| p.host)) {
+        let binds = ports.tcp_binds();
+        let mut rs = Ruleset::default().handle_access(all).map_err(err)?;
+        if binds.is_some() {
+            rs = rs.handle_access(AccessNet::BindTcp).map_err(err)?;
+        }
+        let mut rs = rs.create().map_err(err)?;
+        for port in binds.unwrap_or_default() {
             rs = rs
                 .add_rule(NetPort::new(port, AccessNet::BindTcp))
                 .map_err(err)?;
+        }
+        if let Some(fd) = tty {
+            // SAFETY: `fd` is the run's terminal, which mvm holds for the whole run.
+            let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
+                .try_clone_to_owned()
+                .map_err(|e| e.to_string())?;
+            let access = AccessFs::from_file(abi) & !AccessFs::Execute;
+            rs = rs.add_rule(PathBeneath::new(fd, access)).map_err(err)?;
         }
         for m in &self.mounts {
             let Some(root) = &m.root else { continue };
@@ -1178,16 +1369,19 @@ mod tests {
         v
     }
 
+    fn tcp(host: u16, guest: u16) -> Publish {
+        Publish {
+            ip: None,
+            host,
+            guest,
+            proto: Proto::Tcp,
+        }
+    }
+
     #[test]
     fn loopback_reaches_the_runs_own_ports_only() {
-        let ports = Ports::new(
-            &[Publish {
-                host: 18080,
-                guest: 80,
-            }],
-            false,
-        );
-        ports.bound(40000);
+        let ports = Ports::new(&[tcp(18080, 80)], Network::Default);
+        ports.bound(Proto::Tcp, &v4([0, 0, 0, 0], 0), &v4([0, 0, 0, 0], 40000));
         let mut mapped = [0u8; 16];
         mapped[10..12].copy_from_slice(&[0xff, 0xff]);
         mapped[12..].copy_from_slice(&[127, 0, 0, 1]);
@@ -1202,17 +1396,87 @@ mod tests {
             (v6([0; 16], 5432), Err(libc::ECONNREFUSED)),
             (v4([127, 0, 0, 53], 53), Ok(())),
             (v4([127, 0, 0, 1], 40000), Ok(())),
-            (v6(one, 40000), Ok(())),
             (v4([192, 0, 2, 7], 5432), Ok(())),
         ] {
-            assert_eq!(ports.outbound(&mut a), want, "{a:?}");
+            assert_eq!(ports.outbound(Proto::Tcp, &mut a), want, "{a:?}");
         }
-        // The program's own published port by the number it knows: the host's port.
+        // The program's own published port, once bound, by the number it knows: the host's.
         let mut a = v4([127, 0, 0, 1], 80);
-        assert_eq!(ports.outbound(&mut a), Ok(()));
+        assert_eq!(ports.outbound(Proto::Tcp, &mut a), Err(libc::ECONNREFUSED));
+        assert_eq!(
+            ports.bind(Proto::Tcp, &v4([0, 0, 0, 0], 80)),
+            BindTo {
+                ip: None,
+                port: 18080
+            }
+        );
+        ports.bound(Proto::Tcp, &v4([0, 0, 0, 0], 80), &v4([0, 0, 0, 0], 18080));
+        assert_eq!(ports.outbound(Proto::Tcp, &mut a), Ok(()));
         assert_eq!(u16::from_be_bytes([a[2], a[3]]), 18080);
-        let shared = Ports::new(&[], true);
-        assert_eq!(shared.outbound(&mut v4([127, 0, 0, 1], 5432)), Ok(()));
+        let mut name = v4([0, 0, 0, 0], 18080);
+        ports.shown(Proto::Tcp, &mut name, true);
+        assert_eq!(name, v4([0, 0, 0, 0], 80));
+        // Only for TCP: 80/udp is not published, so it goes on loopback.
+        let udp = ports.bind(Proto::Udp, &v4([0, 0, 0, 0], 80));
+        assert_eq!(udp.ip, Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        assert_eq!(udp.port, 0);
+        // The program's own loopback address stays; an IPv6 socket's unspecified address is
+        // v4-mapped loopback.
+        assert_eq!(ports.bind(Proto::Udp, &v4([127, 0, 0, 2], 81)).ip, None);
+        assert_eq!(
+            ports.bind(Proto::Tcp, &v6([0; 16], 81)).ip,
+            Some(IpAddr::V6(Ipv4Addr::LOCALHOST.to_ipv6_mapped()))
+        );
+        // An unpublished port: loopback, a port the host picks, reached by its own number.
+        ports.bound(
+            Proto::Udp,
+            &v6([0; 16], 5000),
+            &v6(Ipv4Addr::LOCALHOST.to_ipv6_mapped().octets(), 41000),
+        );
+        // Its name, as the program bound it.
+        let mut name = v6(Ipv4Addr::LOCALHOST.to_ipv6_mapped().octets(), 41000);
+        ports.shown(Proto::Udp, &mut name, true);
+        assert_eq!(name, v6([0; 16], 5000));
+        let mut a = v4([127, 0, 0, 1], 5000);
+        assert_eq!(ports.outbound(Proto::Udp, &mut a), Ok(()));
+        assert_eq!(u16::from_be_bytes([a[2], a[3]]), 41000);
+        // An IPv4 listener is not reached over IPv6, as natively.
+        assert_eq!(
+            ports.outbound(Proto::Tcp, &mut v6(one, 40000)),
+            Err(libc::ECONNREFUSED)
+        );
+        // ... from IPv6 too: ::1 is pointed at the v4-mapped loopback.
+        let mut a = v6(one, 5000);
+        assert_eq!(ports.outbound(Proto::Udp, &mut a), Ok(()));
+        assert_eq!(&a[8..24], &Ipv4Addr::LOCALHOST.to_ipv6_mapped().octets());
+        // A host peer that wrote to the run may be answered.
+        let peer = v4([127, 0, 0, 1], 50123);
+        let mut sunk = peer.clone();
+        assert_eq!(ports.outbound(Proto::Udp, &mut sunk), Ok(()));
+        assert_ne!(
+            sunk, peer,
+            "a datagram for the host's loopback goes to the sink"
+        );
+        ports.heard_from(Proto::Udp, &peer);
+        let mut answer = peer.clone();
+        assert_eq!(ports.outbound(Proto::Udp, &mut answer), Ok(()));
+        assert_eq!(answer, peer);
+        // The host's network: everything as it is; no network: loopback only.
+        let host = Ports::new(&[], Network::Host);
+        assert_eq!(
+            host.outbound(Proto::Tcp, &mut v4([127, 0, 0, 1], 5432)),
+            Ok(())
+        );
+        assert_eq!(host.bind(Proto::Tcp, &v4([0, 0, 0, 0], 80)).port, 80);
+        let none = Ports::new(&[], Network::None);
+        assert_eq!(
+            none.outbound(Proto::Tcp, &mut v4([192, 0, 2, 7], 80)),
+            Err(libc::ENETUNREACH)
+        );
+        assert_eq!(
+            none.outbound(Proto::Tcp, &mut v4([127, 0, 0, 53], 53)),
+            Err(libc::ECONNREFUSED)
+        );
     }
 
     #[test]
@@ -1225,21 +1489,15 @@ mod tests {
                 .port()
         };
         let (published, other) = (free(), free());
-        let ports = Ports::new(
-            &[Publish {
-                host: published,
-                guest: 80,
-            }],
-            false,
-        );
+        let ports = Ports::new(&[tcp(published, 80)], Network::Default);
         let base = std::env::temp_dir().join(format!("mvm-landlock-net-{}", std::process::id()));
         let (root, run) = (base.join("root"), base.join("run"));
         std::fs::create_dir_all(&root).unwrap();
         std::fs::create_dir_all(&run).unwrap();
-        let view = FsView::build(Some(&root), &[], &run, &[]).unwrap();
+        let view = FsView::build(Some(&root), &[], Vec::new(), &run, &[]).unwrap();
         let results = std::thread::spawn(move || {
             assert!(
-                view.confine_thread(&ports).unwrap(),
+                view.confine_thread(&ports, None).unwrap(),
                 "Landlock not fully enforced"
             );
             [published, other, 0].map(|p| {
@@ -1266,9 +1524,9 @@ mod tests {
         let (root, run) = (base.join("root"), base.join("run"));
         std::fs::create_dir_all(&root).unwrap();
         std::fs::create_dir_all(&run).unwrap();
-        let view = FsView::build(Some(&root), &[], &run, &[]).unwrap();
+        let view = FsView::build(Some(&root), &[], Vec::new(), &run, &[]).unwrap();
         let errnos = std::thread::spawn(move || {
-            view.confine_thread(&Ports::default()).unwrap();
+            view.confine_thread(&Ports::default(), None).unwrap();
             // SAFETY: plain syscalls, each expected to fail.
             let calls = unsafe {
                 [
@@ -1307,9 +1565,9 @@ mod tests {
         std::fs::create_dir_all(&root).unwrap();
         std::fs::create_dir_all(&run).unwrap();
         std::fs::write(root.join("inside"), b"yes").unwrap();
-        let view = FsView::build(Some(&root), &[], &run, &[]).unwrap();
+        let view = FsView::build(Some(&root), &[], Vec::new(), &run, &[]).unwrap();
         let (inside, outside) = std::thread::spawn(move || {
-            let enforced = view.confine_thread(&Ports::default()).unwrap();
+            let enforced = view.confine_thread(&Ports::default(), None).unwrap();
             let r = view.resolve("/", "/inside", true).unwrap();
             let inside = view.open(&r, libc::O_RDONLY, 0).is_ok();
             let outside = std::fs::read("/etc/hostname");
@@ -1334,14 +1592,5 @@ mod tests {
         assert!(!secret("/etc/passwd"));
         assert!(!secret("/etc/shadowx"));
         assert!(secret("/etc/ssl/private/a.pem"));
-    }
-
-    #[test]
-    fn volumes() {
-        assert!(Volume::parse("/nonexistent-xyz:/data").is_err());
-        assert!(Volume::parse("/tmp:data").is_err());
-        assert!(Volume::parse("/tmp:/data:rx").is_err());
-        let v = Volume::parse("/tmp:/data/:rw").unwrap();
-        assert_eq!((v.guest.as_str(), v.rw), ("/data", true));
     }
 }

@@ -18,8 +18,13 @@ use vmm_sys_util::timerfd::TimerFd;
 
 use crate::boot::{self, elf, BootError, Timings};
 use crate::policy::FsView;
-use crate::spec::RunSpec;
-use crate::task::{ExitReason, Kicker, Machine, ProcHandle, StopFlag, STOP_TIMEOUT};
+use crate::spec::{Proto, RunSpec, Tmpfs};
+use crate::sys::sigframe::{code, SigInfo};
+use crate::sys::tty::Ctty;
+use crate::task::{
+    ExitReason, JobIds, Kicker, Machine, ProcHandle, RunConf, StopFlag, STOP_TIMEOUT,
+};
+use crate::terminal::Pty;
 
 /// Why mvm could not run the program at all.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +61,8 @@ pub struct Report {
     pub faults: u64,
     /// Of `run_time`, the time inside `KVM_RUN`; the rest is mvm serving exits.
     pub guest_time: Duration,
+    /// What to tell the user if the program failed (a path it missed that the host has).
+    pub hint: Option<String>,
 }
 
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -78,7 +85,7 @@ fn host_executable(path: &Path) -> Result<std::fs::File, i32> {
 /// program's view. A name without `/` is looked up in the program's `PATH` inside the view; a
 /// path is the host's (made visible, read-only, at its own absolute path), except that an
 /// absolute path with `--rootfs` names a file inside the root.
-pub fn resolve(spec: &RunSpec, view: &mut FsView, run_dir: &Path) -> Result<PathBuf, RunError> {
+pub fn resolve(spec: &RunSpec, view: &mut FsView) -> Result<PathBuf, RunError> {
     let name = spec.program.to_string_lossy().into_owned();
     let bytes = spec.program.as_bytes();
     let host_path = bytes.contains(&b'/') && !(spec.rootfs.is_some() && bytes.starts_with(b"/"));
@@ -91,7 +98,7 @@ pub fn resolve(spec: &RunSpec, view: &mut FsView, run_dir: &Path) -> Result<Path
         match host_executable(&abs) {
             Ok(f) => {
                 check_image(&name, &f)?;
-                view.expose_file(&abs, run_dir).map_err(|e| {
+                view.expose_file(&abs).map_err(|e| {
                     RunError::Host("exposing the program", std::io::Error::other(e))
                 })?;
                 return Ok(abs);
@@ -207,8 +214,11 @@ impl Drop for RunDir {
 }
 
 /// Signals mvm passes on to the program (their default action on mvm would leave the VM
-/// behind): each is queued for the program, which handles, ignores or dies of it.
-const STOP_SIGNALS: [libc::c_int; 7] = [
+/// behind, or stop mvm without the program knowing): each is sent to the program, which
+/// handles, ignores or dies of it. Those a terminal makes (Ctrl-C, Ctrl-\, Ctrl-Z, a window
+/// change) go to the program's foreground process group, as a terminal sends them to a
+/// shell's job; the others to the first program, as `kill` sends them to one process.
+const FORWARDED: [libc::c_int; 9] = [
     libc::SIGINT,
     libc::SIGTERM,
     libc::SIGHUP,
@@ -216,6 +226,8 @@ const STOP_SIGNALS: [libc::c_int; 7] = [
     libc::SIGWINCH,
     libc::SIGUSR1,
     libc::SIGUSR2,
+    libc::SIGTSTP,
+    libc::SIGCONT,
 ];
 
 /// The control loop's one subscriber.
@@ -225,15 +237,67 @@ struct Controller {
     done: EventFd,
     stop: StopFlag,
     machine: Arc<Machine>,
+    pty: Option<Arc<Mutex<Pty>>>,
     finished: bool,
 }
 
 impl Controller {
-    /// Sets `why` (`STOP_TIMEOUT`, or `1 << sig` for a signal for the program) and kicks.
+    /// Sets `why` (`STOP_TIMEOUT`) and kicks.
     fn request_stop(&mut self, why: u32) {
         self.stop.fetch_or(why, Ordering::AcqRel);
         self.machine.stop_all(why, 1);
         self.kick();
+    }
+
+    /// Passes signal `sig`, sent to mvm, on to the program (see `FORWARDED`).
+    fn forward(&mut self, sig: i32) {
+        let pty = self.pty.as_ref().map(|p| p.lock().unwrap());
+        match sig {
+            libc::SIGWINCH => pty.as_ref().map_or((), |p| p.resize()),
+            libc::SIGCONT => pty.as_ref().map_or((), |p| p.resume()),
+            _ => {}
+        }
+        drop(pty);
+        let info = SigInfo {
+            signo: sig,
+            code: code::SI_USER,
+            from_host: true,
+            ..Default::default()
+        };
+        let targets = match sig {
+            libc::SIGINT | libc::SIGQUIT | libc::SIGTSTP | libc::SIGWINCH => {
+                self.machine.group(self.machine.foreground())
+            }
+            libc::SIGCONT => self
+                .machine
+                .find(1)
+                .map(|p| self.machine.group(p.job.pgid()))
+                .unwrap_or_default(),
+            _ => self.machine.find(1).into_iter().collect(),
+        };
+        for p in targets {
+            p.send(info);
+        }
+    }
+
+    /// The first program stopped (job control): mvm stops too, as a shell's child stops, with
+    /// its terminal restored meanwhile; a SIGCONT to mvm continues both.
+    fn first_stopped(&mut self) {
+        let _ = self.machine.first_stopped.read();
+        let Some(sig) = self
+            .machine
+            .find(1)
+            .and_then(|p| p.suspended.lock().unwrap().by)
+        else {
+            return;
+        };
+        if let Some(p) = &self.pty {
+            p.lock().unwrap().suspend();
+        }
+        stop_self(sig);
+        if let Some(p) = &self.pty {
+            p.lock().unwrap().resume();
+        }
     }
 
     /// Kicks the first program's threads (the others are kicked by `stop_all`).
@@ -249,6 +313,8 @@ impl MutEventSubscriber for Controller {
         let fd = events.fd();
         if fd == self.done.as_raw_fd() {
             self.finished = true;
+        } else if fd == self.machine.first_stopped.as_raw_fd() {
+            self.first_stopped();
         } else if fd == self.signals.as_raw_fd() {
             // SAFETY: a plain struct read from the signalfd.
             let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
@@ -256,7 +322,7 @@ impl MutEventSubscriber for Controller {
             // SAFETY: reading one record into `info`.
             if unsafe { libc::read(fd, &mut info as *mut _ as *mut libc::c_void, n) } == n as isize
             {
-                self.request_stop(1 << info.ssi_signo);
+                self.forward(info.ssi_signo as i32);
             }
         } else if let Some(t) = self.timer.as_mut().filter(|t| t.as_raw_fd() == fd) {
             // Consume the expiration: the timerfd stays readable (and epoll busy) until read.
@@ -270,6 +336,8 @@ impl MutEventSubscriber for Controller {
             .expect("register eventfd");
         ops.add(Events::new(&self.signals, EventSet::IN))
             .expect("register signalfd");
+        ops.add(Events::new(&self.machine.first_stopped, EventSet::IN))
+            .expect("register eventfd");
         if let Some(t) = &self.timer {
             ops.add(Events::new(t, EventSet::IN))
                 .expect("register timerfd");
@@ -277,12 +345,29 @@ impl MutEventSubscriber for Controller {
     }
 }
 
-fn block_stop_signals() -> Result<OwnedFd, RunError> {
+/// Stops mvm itself by `sig` (as the program stopped): unblocked for this thread just long
+/// enough to take its default action; returns once mvm is continued.
+fn stop_self(sig: i32) {
+    // SAFETY: sigset manipulation on a local set; raise(3) of a signal whose action is the
+    // default (mvm never handles the stop signals).
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, sig);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(sig);
+        if FORWARDED.contains(&sig) {
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        }
+    }
+}
+
+fn block_forwarded_signals() -> Result<OwnedFd, RunError> {
     // SAFETY: sigset manipulation on a local set, then a signalfd over it.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
-        for s in STOP_SIGNALS {
+        for s in FORWARDED {
             libc::sigaddset(&mut set, s);
         }
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
@@ -294,10 +379,131 @@ fn block_stop_signals() -> Result<OwnedFd, RunError> {
     }
 }
 
+/// Gives each publication without a host port (`-p 80`) a free one, as Docker does, and says
+/// which on stderr.
+fn pick_ports(spec: &mut RunSpec) -> Result<(), RunError> {
+    use std::net::{Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
+    for p in spec.publish.iter_mut().filter(|p| p.host == 0) {
+        let ip = p.ip.unwrap_or(Ipv6Addr::UNSPECIFIED.into());
+        let at = SocketAddr::new(ip, 0);
+        let port = match p.proto {
+            Proto::Tcp => TcpListener::bind(at).and_then(|l| l.local_addr()),
+            Proto::Udp => UdpSocket::bind(at).and_then(|l| l.local_addr()),
+        }
+        .map_err(|e| RunError::Host("picking a host port for -p", e))?
+        .port();
+        p.host = port;
+        let (shown, proto) = match (p.ip, p.proto) {
+            (Some(ip), Proto::Tcp) => (SocketAddr::new(ip, port).to_string(), "tcp"),
+            (Some(ip), Proto::Udp) => (SocketAddr::new(ip, port).to_string(), "udp"),
+            (None, Proto::Tcp) => (format!("0.0.0.0:{port}"), "tcp"),
+            (None, Proto::Udp) => (format!("0.0.0.0:{port}"), "udp"),
+        };
+        eprintln!(
+            "mvm: the program's port {}/{proto} is published on {shown}",
+            p.guest
+        );
+    }
+    Ok(())
+}
+
+/// The run's private directories (`tmpfs`): its `/tmp`, `/dev/shm` and `--tmpfs` places,
+/// and a scratch directory for what mvm would otherwise cache.
+struct Private {
+    mounts: Vec<(String, OwnedFd)>,
+    scratch: PathBuf,
+    /// The scratch tmpfs, whose path `scratch` is through this descriptor.
+    _scratch: Option<OwnedFd>,
+    /// Where they live when mvm may not mount: removed when the run ends.
+    _dir: Option<RunDir>,
+}
+
+/// Docker's /dev/shm size.
+const SHM_SIZE: u64 = 64 << 20;
+
+fn private_dirs(spec: &RunSpec) -> Result<Private, RunError> {
+    let mut list = spec.tmpfs.clone();
+    for (guest, size) in [("/tmp", None), ("/dev/shm", Some(SHM_SIZE))] {
+        if !list.iter().any(|t| t.guest == guest) {
+            list.push(Tmpfs {
+                guest: guest.into(),
+                size,
+                mode: 0o1777,
+                noexec: false,
+            });
+        }
+    }
+    // SAFETY: plain id queries.
+    let owner = unsafe { (libc::getuid(), libc::getgid()) };
+    let host = |e| RunError::Host("making the run's private /tmp", e);
+    if crate::tmpfs::available() {
+        let mut mounts = Vec::new();
+        for t in &list {
+            let root = crate::tmpfs::new(t.size.unwrap_or(spec.memory), t.mode, owner, t.noexec)
+                .map_err(host)?;
+            mounts.push((t.guest.clone(), root));
+        }
+        let scratch = crate::tmpfs::new(1 << 20, 0o700, owner, false).map_err(host)?;
+        return Ok(Private {
+            mounts,
+            scratch: PathBuf::from(format!("/proc/self/fd/{}", scratch.as_raw_fd())),
+            _scratch: Some(scratch),
+            _dir: None,
+        });
+    }
+    let dir = RunDir::create()?;
+    let mut mounts = Vec::new();
+    for (i, t) in list.iter().enumerate() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = dir.path().join(format!("tmpfs{i}"));
+        std::fs::create_dir(&d).map_err(host)?;
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(t.mode)).map_err(host)?;
+        mounts.push((
+            t.guest.clone(),
+            OwnedFd::from(std::fs::File::open(&d).map_err(host)?),
+        ));
+    }
+    Ok(Private {
+        mounts,
+        scratch: dir.path().to_path_buf(),
+        _scratch: None,
+        _dir: Some(dir),
+    })
+}
+
+/// With `-h` or `--add-host`, the program's `/etc/hostname` and `/etc/hosts` say what they
+/// give, as a container's do (written in the run's scratch directory, shown read-only).
+fn names_files(spec: &RunSpec, view: &mut FsView, scratch: &Path) -> Result<(), RunError> {
+    if spec.hostname.is_none() && spec.hosts.is_empty() {
+        return Ok(());
+    }
+    let host = |e| RunError::Host("writing the program's /etc/hosts", e);
+    let root = spec.rootfs.clone().unwrap_or_else(|| "/".into());
+    let mut hosts = std::fs::read_to_string(root.join("etc/hosts")).unwrap_or_default();
+    if !hosts.is_empty() && !hosts.ends_with('\n') {
+        hosts.push('\n');
+    }
+    if let Some(h) = &spec.hostname {
+        hosts.push_str(&format!("127.0.1.1\t{h}\n"));
+        let p = scratch.join("hostname");
+        std::fs::write(&p, format!("{h}\n")).map_err(host)?;
+        view.add_file("/etc/hostname", &p)
+            .map_err(|e| RunError::Host("showing /etc/hostname", std::io::Error::other(e)))?;
+    }
+    for (name, ip) in &spec.hosts {
+        hosts.push_str(&format!("{ip}\t{name}\n"));
+    }
+    let p = scratch.join("hosts");
+    std::fs::write(&p, hosts).map_err(host)?;
+    view.add_file("/etc/hosts", &p)
+        .map_err(|e| RunError::Host("showing /etc/hosts", std::io::Error::other(e)))
+}
+
 /// Runs `spec` to its end.
-pub fn run(spec: RunSpec) -> Result<Report, RunError> {
+pub fn run(mut spec: RunSpec) -> Result<Report, RunError> {
     let t0 = Instant::now();
-    let run_dir = RunDir::create()?;
+    pick_ports(&mut spec)?;
+    let mut private = private_dirs(&spec)?;
     let host_cwd = std::env::current_dir()
         .ok()
         .and_then(|p| p.to_str().map(str::to_owned))
@@ -315,11 +521,13 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
     let mut view = FsView::build(
         spec.rootfs.as_deref(),
         &spec.volumes,
-        run_dir.path(),
+        std::mem::take(&mut private.mounts),
+        &private.scratch,
         &shown,
     )
     .map_err(|e| RunError::Host("building the filesystem view", std::io::Error::other(e)))?;
-    let program = resolve(&spec, &mut view, run_dir.path())?;
+    let program = resolve(&spec, &mut view)?;
+    names_files(&spec, &mut view, &private.scratch)?;
     // mvm's own working directory may not be in the view (under /tmp, which is private): then
     // the program starts in `/`. (`resolve` accepts a missing last component, so open it.)
     let shown = view
@@ -331,22 +539,64 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
     } else {
         cwd
     };
+    if spec.workdir.is_none() && spec.rootfs.is_none() && cwd != "/" && view.in_root_mount(&cwd) {
+        view.empty_cwd = Some(cwd.clone());
+    }
     // The program's umask is applied by the view; the host's must not apply a second time.
     // SAFETY: plain call; mvm creates no other files after this point.
     unsafe { libc::umask(0) };
     let resolve_time = t0.elapsed();
 
-    let signals = block_stop_signals()?;
+    let signals = block_forwarded_signals()?;
     let host = |what| move |e| RunError::Host(what, e);
     crate::task::install_kick_handler()
         .map_err(|e| RunError::Host("sigaction", std::io::Error::from_raw_os_error(e)))?;
-    let machine = Machine::new();
+    // The run's terminal: -t's pseudo-terminal (the program's stdio), or mvm's own.
+    let mut pty = if spec.tty {
+        Some(Pty::open(spec.interactive).map_err(host("openpty"))?)
+    } else {
+        None
+    };
+    let (ctty, stdio) = match &pty {
+        Some(p) => {
+            let slave = p.slave().map_err(host("openpty"))?;
+            let ctty = Ctty::new(p.slave().map_err(host("openpty"))?, p.name().to_string());
+            (ctty, Some(slave))
+        }
+        None => (Ctty::of_host(), None),
+    };
+    let conf = RunConf {
+        hostname: spec
+            .hostname
+            .clone()
+            .unwrap_or_else(crate::sys::process::host_name),
+        cpus: spec.cpus.map_or(crate::sys::process::host_cpus(), |c| {
+            (c.ceil() as usize).clamp(1, crate::sys::process::host_cpus())
+        }),
+        pids_limit: spec.pids_limit.map(|n| n as usize),
+        cpu_quota: spec.cpus,
+    };
+    let machine = Machine::new(ctty, conf).map_err(host("eventfd"))?;
+    if let Some(t) = &machine.throttle {
+        t.start(Arc::downgrade(&machine))
+            .map_err(host("spawn the CPU throttle"))?;
+    }
     let done = EventFd::new(libc::EFD_NONBLOCK | libc::EFD_CLOEXEC).map_err(host("eventfd"))?;
     let stop: StopFlag = Arc::new(AtomicU32::new(0));
-    // The first program, as the control loop and the programs it forks see it.
-    let first = ProcHandle::new(1, 0, stop.clone(), Arc::new(Kicker::default()));
+    // The first program, as the control loop and the programs it forks see it: it leads the
+    // run's session and process group 1, which has the run's terminal.
+    let job = JobIds::default();
+    job.pgid.store(1, Ordering::Release);
+    job.sid.store(1, Ordering::Release);
+    job.ctty.store(machine.tty.is_some(), Ordering::Release);
+    let first = ProcHandle::new(1, 0, stop.clone(), Arc::new(Kicker::default()), job);
     machine.add(first.clone());
     let (tx, rx) = mpsc::channel();
+    if let Some(p) = pty.as_mut() {
+        p.start(spec.interactive, Arc::downgrade(&machine))
+            .map_err(host("spawn the terminal relay"))?;
+    }
+    let pty = pty.map(|p| Arc::new(Mutex::new(p)));
 
     let thread_done = done.try_clone().map_err(host("eventfd"))?;
     let thread_machine = machine.clone();
@@ -355,7 +605,7 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
         .name("vcpu0".into())
         .stack_size(256 << 10)
         .spawn(move || {
-            let result = run_vcpu(&spec, &program, &cwd, first, thread_machine, view);
+            let result = run_vcpu(&spec, &program, &cwd, first, thread_machine, view, stdio);
             let _ = tx.send(result);
             let _ = thread_done.write(1);
         })
@@ -376,6 +626,7 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
         done,
         stop: stop.clone(),
         machine,
+        pty: pty.clone(),
         finished: false,
     }));
     let mut em = EventManager::<Arc<Mutex<Controller>>>::new()
@@ -397,6 +648,21 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
         }
     }
     let _ = handle.join();
+    // The terminal's last holders go (the machine holds the run's terminal), then what the
+    // program left in it is written out and mvm's terminal restored.
+    let hint = controller
+        .lock()
+        .unwrap()
+        .machine
+        .hint
+        .lock()
+        .unwrap()
+        .take();
+    drop(em);
+    drop(controller);
+    if let Some(p) = pty.and_then(Arc::into_inner) {
+        p.into_inner().unwrap().finish();
+    }
     let (reason, mut timings, run_time, syscalls, faults, guest_time) =
         rx.recv().expect("vCPU thread reports")?;
     timings.0.insert(0, ("resolve program", resolve_time));
@@ -407,6 +673,7 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
         syscalls,
         faults,
         guest_time,
+        hint,
     })
 }
 
@@ -419,13 +686,15 @@ fn run_vcpu(
     first: Arc<ProcHandle>,
     machine: Arc<Machine>,
     view: FsView,
+    stdio: Option<OwnedFd>,
 ) -> VcpuResult {
-    let (mut task, timings) = boot::build(spec, program, cwd, first, machine.clone())?;
+    let (mut task, timings) = boot::build(spec, program, cwd, first, machine.clone(), stdio)?;
     task.fs = view;
     // From here on this thread (and the threads it starts for the program's threads) serves
     // the program: it may reach only what the view shows.
+    let tty = machine.tty.as_ref().map(|t| t.fd());
     task.fs
-        .confine_thread(&task.ports)
+        .confine_thread(&task.ports, tty)
         .map_err(|e| RunError::Host("landlock", std::io::Error::other(e)))?;
     let start = Instant::now();
     let reason = task.run_main();

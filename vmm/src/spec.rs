@@ -2,18 +2,17 @@
 //! other part of mvm reads a `RunSpec`.
 
 use std::ffi::OsString;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::policy::Volume;
-
 /// Default `--memory`: what the program may keep resident (it may reserve far more).
 pub const DEFAULT_MEMORY: u64 = 512 << 20;
 
 /// One run of one program.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSpec {
     /// The program as the user named it (a path, or a name looked up in `PATH`).
     pub program: OsString,
@@ -29,13 +28,15 @@ pub struct RunSpec {
     /// Host directories bound into the program's view.
     #[serde(default)]
     pub volumes: Vec<Volume>,
+    /// Private, size-bounded directories (`--tmpfs`, `--mount type=tmpfs`, and `/tmp`'s size).
+    #[serde(default)]
+    pub tmpfs: Vec<Tmpfs>,
     /// Ports published with `-p`.
     #[serde(default)]
-    pub publish: Vec<crate::policy::Publish>,
-    /// The host's loopback services are the program's too (`--network host`); otherwise its
-    /// loopback reaches only the run's own sockets.
+    pub publish: Vec<Publish>,
+    /// What the program's sockets reach (`--network`).
     #[serde(default)]
-    pub host_loopback: bool,
+    pub network: Network,
     /// Most memory the program may have resident, in bytes.
     pub memory: u64,
     /// End the program after this long.
@@ -44,6 +45,101 @@ pub struct RunSpec {
     pub trace: bool,
     /// Print how long each start-up phase took.
     pub timings: bool,
+    /// The program's stdio is a pseudo-terminal mvm makes (`-t`).
+    #[serde(default)]
+    pub tty: bool,
+    /// mvm's stdin is relayed to that terminal (`-i` with `-t`).
+    #[serde(default)]
+    pub interactive: bool,
+    /// What `uname` and `hostname` say (`-h`); `None`: the host's name.
+    #[serde(default)]
+    pub hostname: Option<String>,
+    /// The ids the program runs with (`-u`); `None`: mvm's own.
+    #[serde(default)]
+    pub user: Option<User>,
+    /// The CPU time the run may use, in CPUs (`--cpus`); the VM shows `ceil` of it.
+    #[serde(default)]
+    pub cpus: Option<f64>,
+    /// Most programs and threads the run may hold at once (`--pids-limit`).
+    #[serde(default)]
+    pub pids_limit: Option<u64>,
+    /// The run's name (`--name`): in mvm's messages and the host's `ps`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Extra lines of the program's `/etc/hosts` (`--add-host`).
+    #[serde(default)]
+    pub hosts: Vec<(String, IpAddr)>,
+}
+
+/// A host directory (or file) shown in the program's view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Volume {
+    /// Host path (absolute, canonical).
+    pub host: PathBuf,
+    /// Guest path (absolute, normalized).
+    pub guest: String,
+    /// Writable.
+    pub rw: bool,
+}
+
+/// A private directory that lives in memory, bounded in size, gone with the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tmpfs {
+    /// Guest path (absolute, normalized).
+    pub guest: String,
+    /// Most bytes it may hold; `None`: the run's `--memory`.
+    pub size: Option<u64>,
+    /// Its root directory's mode.
+    pub mode: u32,
+    /// Programs on it cannot be executed (`noexec`).
+    pub noexec: bool,
+}
+
+/// A transport protocol of a published port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Proto {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+/// A `-p [IP:][HOST:]GUEST[/PROTO]` publication: the program's GUEST port is reachable as the
+/// host's port HOST on address IP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Publish {
+    /// The host address it is bound on; `None`: every address.
+    pub ip: Option<IpAddr>,
+    /// The host's port (picked before the run starts when the user gave none).
+    pub host: u16,
+    /// The program's port.
+    pub guest: u16,
+    /// TCP or UDP.
+    pub proto: Proto,
+}
+
+/// What the program's sockets reach (`--network`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Network {
+    /// As on Docker's default network: out to anywhere, its loopback its own, its ports
+    /// reachable from the host only when published.
+    #[default]
+    Default,
+    /// Nothing outside the run's own loopback.
+    None,
+    /// The host's network: its ports are the host's, its loopback the host's.
+    Host,
+}
+
+/// The ids a program runs with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// User id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+    /// Supplementary groups.
+    pub groups: Vec<u32>,
 }
 
 /// Parses a size such as `64m`, `1g`, `512k`, `1048576`.

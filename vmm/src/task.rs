@@ -230,6 +230,16 @@ impl Kicker {
         }
     }
 
+    /// Signals the threads that are in the guest, so that they leave it (without a kick to
+    /// answer: `--cpus`' throttle).
+    pub fn interrupt_guests(&self) {
+        for t in self.threads.lock().unwrap().iter() {
+            if t.flags.in_guest.load(Ordering::Acquire) {
+                Self::signal(t.pthread);
+            }
+        }
+    }
+
     /// Takes every thread out of the guest and keeps it out until the guard drops. The caller
     /// holds the process lock, so no thread can enter meanwhile; the ones inside are signalled
     /// (not woken: a thread blocked in a host call is outside the guest and stays undisturbed).
@@ -275,6 +285,62 @@ pub struct ProcHandle {
     pub shown: std::sync::Mutex<Shown>,
     /// When it was created.
     pub born: Instant,
+    /// Its process group and session, and whether it has the run's controlling terminal
+    /// (`sys::tty`): job control as a shell drives it.
+    pub job: JobIds,
+    /// Stopped by a stop signal until SIGCONT or SIGKILL (its threads run no guest code), and
+    /// what its parent's `wait(WUNTRACED|WCONTINUED)` has not yet been told.
+    pub suspended: std::sync::Mutex<Suspension>,
+}
+
+/// A program's process group, session and controlling terminal.
+#[derive(Debug, Default)]
+pub struct JobIds {
+    /// Process group id.
+    pub pgid: AtomicI32,
+    /// Session id.
+    pub sid: AtomicI32,
+    /// Whether the program has a controlling terminal (the run's: `Machine::tty`).
+    pub ctty: AtomicBool,
+}
+
+impl JobIds {
+    /// The ids a forked program starts with: its parent's.
+    pub fn inherit(&self) -> JobIds {
+        JobIds {
+            pgid: AtomicI32::new(self.pgid()),
+            sid: AtomicI32::new(self.sid()),
+            ctty: AtomicBool::new(self.ctty.load(Ordering::Acquire)),
+        }
+    }
+
+    /// Its process group.
+    pub fn pgid(&self) -> i32 {
+        self.pgid.load(Ordering::Acquire)
+    }
+
+    /// Its session.
+    pub fn sid(&self) -> i32 {
+        self.sid.load(Ordering::Acquire)
+    }
+}
+
+/// Job-control state of one program (see `ProcHandle::suspended`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Suspension {
+    /// The stop signal it is stopped by, while stopped.
+    pub by: Option<i32>,
+    /// A stop or continue its parent's wait has not reported yet.
+    pub report: Option<JobReport>,
+}
+
+/// A change of a child's state that `wait` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobReport {
+    /// Stopped by this signal (WUNTRACED).
+    Stopped(i32),
+    /// Continued by SIGCONT (WCONTINUED).
+    Continued,
 }
 
 /// A program as `/proc` shows it to the other programs of its run.
@@ -287,8 +353,14 @@ pub struct Shown {
 }
 
 impl ProcHandle {
-    /// A handle for program `pid`, child of `ppid`.
-    pub fn new(pid: i32, ppid: i32, stop: StopFlag, kicker: Arc<Kicker>) -> Arc<ProcHandle> {
+    /// A handle for program `pid`, child of `ppid`, in the process group and session `job`.
+    pub fn new(
+        pid: i32,
+        ppid: i32,
+        stop: StopFlag,
+        kicker: Arc<Kicker>,
+        job: JobIds,
+    ) -> Arc<ProcHandle> {
         Arc::new(ProcHandle {
             pid,
             ppid: AtomicI32::new(ppid),
@@ -301,7 +373,14 @@ impl ProcHandle {
             execd: AtomicBool::new(false),
             shown: Default::default(),
             born: Instant::now(),
+            job,
+            suspended: Default::default(),
         })
+    }
+
+    /// Whether it is stopped (job control).
+    pub fn is_suspended(&self) -> bool {
+        self.suspended.lock().unwrap().by.is_some()
     }
 
     /// Queues `info` for the program and kicks its threads.
@@ -341,19 +420,102 @@ pub struct Machine {
     pub shared_futexes: std::sync::Mutex<Vec<SharedWaiter>>,
     /// Unix socket names bound in this run: the host's name (as mvm bound it) → the program's.
     pub unix_names: std::sync::Mutex<std::collections::HashMap<Vec<u8>, Vec<u8>>>,
+    /// The run's controlling terminal, if it has one (`-t`'s pseudo-terminal, or mvm's own).
+    pub tty: Option<crate::sys::tty::Ctty>,
+    /// What the run was configured with that its programs see.
+    pub conf: RunConf,
+    /// Written when the first program stops (job control), for the control loop, which then
+    /// stops mvm itself as a shell's child stops.
+    pub first_stopped: EventFd,
+    /// What mvm tells the user if the run fails: a path the program missed that the host has.
+    pub hint: std::sync::Mutex<Option<String>>,
+    /// The run's CPU budget (`--cpus`).
+    pub throttle: Option<Arc<crate::throttle::Throttle>>,
+}
+
+/// What a run's programs see of its configuration.
+#[derive(Debug, Clone)]
+pub struct RunConf {
+    /// What `uname` and `gethostname` say.
+    pub hostname: String,
+    /// How many CPUs the VM shows.
+    pub cpus: usize,
+    /// Most programs and threads the run may hold at once (`--pids-limit`).
+    pub pids_limit: Option<usize>,
+    /// The CPU time the run may use, in CPUs (`--cpus`).
+    pub cpu_quota: Option<f64>,
+}
+
+impl Default for RunConf {
+    fn default() -> Self {
+        RunConf {
+            hostname: crate::sys::process::host_name(),
+            cpus: crate::sys::process::host_cpus(),
+            pids_limit: None,
+            cpu_quota: None,
+        }
+    }
 }
 
 impl Machine {
     /// A run's machine: ids from 2 on (1 is the first program).
-    pub fn new() -> Arc<Machine> {
-        Arc::new(Machine {
+    pub fn new(tty: Option<crate::sys::tty::Ctty>, conf: RunConf) -> std::io::Result<Arc<Machine>> {
+        Ok(Arc::new(Machine {
             started: Instant::now(),
             next_id: AtomicI32::new(2),
             procs: Default::default(),
             handles: Default::default(),
             unix_names: Default::default(),
             shared_futexes: Default::default(),
+            tty,
+            first_stopped: EventFd::new(libc::EFD_NONBLOCK | libc::EFD_CLOEXEC)?,
+            hint: Default::default(),
+            throttle: conf.cpu_quota.map(crate::throttle::Throttle::new),
+            conf,
+        }))
+    }
+
+    /// The programs of process group `pgid`.
+    pub fn group(&self, pgid: i32) -> Vec<Arc<ProcHandle>> {
+        let procs = self.procs.lock().unwrap();
+        procs
+            .iter()
+            .filter(|p| p.job.pgid() == pgid && p.status.lock().unwrap().is_none())
+            .cloned()
+            .collect()
+    }
+
+    /// Whether process group `pgid` is orphaned: no member has a parent in another group of
+    /// the same session. The first program's parent is the host's (a shell), so its group
+    /// never is.
+    pub fn orphaned(&self, pgid: i32) -> bool {
+        let procs = self.procs.lock().unwrap();
+        let member =
+            |p: &&Arc<ProcHandle>| p.job.pgid() == pgid && p.status.lock().unwrap().is_none();
+        !procs.iter().filter(member).any(|p| {
+            p.pid == 1
+                || procs.iter().any(|q| {
+                    q.pid == p.ppid.load(Ordering::Acquire)
+                        && q.job.pgid() != pgid
+                        && q.job.sid() == p.job.sid()
+                })
         })
+    }
+
+    /// Sends `info` to every program of the run but `except` (the end of the run: SIGKILL).
+    pub fn send_all(&self, info: SigInfo, except: i32) {
+        for p in self.all().iter().filter(|p| p.pid != except) {
+            p.send(info);
+        }
+    }
+
+    /// The foreground process group of the run's terminal, or the first program's group when
+    /// it has none: where the signals a terminal makes (Ctrl-C, a window change) go.
+    pub fn foreground(&self) -> i32 {
+        match &self.tty {
+            Some(t) if t.session() != 0 => t.foreground(),
+            _ => self.find(1).map_or(1, |p| p.job.pgid()),
+        }
     }
 
     /// A fresh pid or tid.
@@ -386,12 +548,26 @@ impl Machine {
         self.procs.lock().unwrap().len()
     }
 
+    /// Whether one more program or thread would pass `--pids-limit`.
+    pub fn at_pids_limit(&self) -> bool {
+        let Some(limit) = self.conf.pids_limit else {
+            return false;
+        };
+        let procs = self.procs.lock().unwrap();
+        let tasks: usize = procs
+            .iter()
+            .filter(|p| p.status.lock().unwrap().is_none())
+            .map(|p| p.kicker.count().max(1))
+            .sum();
+        tasks >= limit
+    }
+
     /// Every program.
     pub fn all(&self) -> Vec<Arc<ProcHandle>> {
         self.procs.lock().unwrap().clone()
     }
 
-    /// Sets `why` in every program's stop word and kicks them all (mvm's signals, the timeout).
+    /// Sets `why` in every program's stop word and kicks them all (the timeout).
     pub fn stop_all(&self, why: u32, except: i32) {
         for p in self.all().iter().filter(|p| p.pid != except) {
             p.stop.fetch_or(why, Ordering::AcqRel);
@@ -422,7 +598,12 @@ impl Machine {
                     break;
                 }
                 if kill {
-                    self.stop_all(1 << libc::SIGKILL, 1);
+                    let info = SigInfo {
+                        signo: libc::SIGKILL,
+                        from_host: true,
+                        ..Default::default()
+                    };
+                    self.send_all(info, 1);
                 }
                 std::thread::sleep(std::time::Duration::from_millis(5));
             }
@@ -518,6 +699,10 @@ pub struct Process {
     pub clock: crate::vdso::Clock,
     /// Resource limits that `prlimit64` has set: (resource, soft, hard).
     pub rlimits: Vec<(u32, u64, u64)>,
+    /// Its supplementary groups (its user and group are `aux.uid`, `aux.gid`).
+    pub groups: Vec<u32>,
+    /// Bumped when its ids change: each serving thread takes them on (`sys::process::creds`).
+    pub creds_gen: u64,
     /// This program as the others see it.
     pub me: Arc<ProcHandle>,
     /// Every program of the run.
@@ -590,6 +775,8 @@ pub struct Task {
     pub wake: Arc<EventFd>,
     /// What it tells its kickers (see `Kicker::stop_guests`, `Kicker::kick_one`).
     pub flags: Arc<ThreadFlags>,
+    /// The `Process::creds_gen` whose ids this host thread has taken on, if any.
+    pub creds_applied: Option<u64>,
     shared: Arc<Mutex<Process>>,
     guard: Option<ArcMutexGuard<RawMutex, Process>>,
 }
@@ -651,6 +838,7 @@ impl Task {
             robust_list: 0,
             wake,
             flags: Arc::default(),
+            creds_applied: None,
             shared,
             guard,
         }
@@ -673,6 +861,7 @@ impl Task {
             robust_list: 0,
             wake: wake_fd()?,
             flags: Arc::default(),
+            creds_applied: None,
             shared: self.shared.clone(),
             guard: None,
         })
@@ -893,6 +1082,26 @@ impl Task {
         self.threads.zap.is_some_and(|t| t != self.tid)
     }
 
+    /// Waits while the program is stopped (job control): until SIGCONT (taken from the mail
+    /// by whichever thread looks first), SIGKILL, or the program's end.
+    fn wait_suspended(&mut self) -> Option<End> {
+        loop {
+            signal::take_host(self);
+            if !self.me.is_suspended() {
+                return None;
+            }
+            if signal::kill_pending(self) {
+                let r = signal::deliver_pending(self)
+                    .unwrap_or_else(|| signal::fatal(libc::SIGKILL, String::new()));
+                return Some(End::Process(r));
+            }
+            if self.stop_requested().is_some() || self.zapped() {
+                return None;
+            }
+            self.wait_wake(None);
+        }
+    }
+
     fn run_loop(&mut self) -> End {
         loop {
             if let Some(r) = self.stop_requested() {
@@ -900,6 +1109,16 @@ impl Task {
             }
             if self.zapped() {
                 return End::Thread(0);
+            }
+            if self.me.is_suspended() {
+                if let Some(end) = self.wait_suspended() {
+                    return end;
+                }
+                continue;
+            }
+            if let Some(t) = self.machine.throttle.clone().filter(|t| t.closed()) {
+                self.unlocked(|| t.wait_open());
+                continue;
             }
             self.mm.settle();
             if let Some(v) = self.vdso {

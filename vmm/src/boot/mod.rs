@@ -88,6 +88,7 @@ pub fn build(
     cwd: &str,
     me: Arc<ProcHandle>,
     machine: Arc<Machine>,
+    stdio: Option<std::os::fd::OwnedFd>,
 ) -> Result<(Task, Timings), BootError> {
     let mut t = Timings::default();
     let mut lap = Instant::now();
@@ -111,18 +112,21 @@ pub fn build(
         .iter()
         .find(|e| e.function == 1)
         .map_or(0, |e| e.edx as u64);
-    // SAFETY: plain id queries.
-    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let (uid, gid) = match &spec.user {
+        Some(u) => (u.uid, u.gid),
+        // SAFETY: plain id queries.
+        None => unsafe { (libc::getuid(), libc::getgid()) },
+    };
     let process = Process {
         spare: Vec::new(),
         vm,
         cpuid,
         vcpus: 1,
-        fds: FdTable::stdio(),
+        fds: FdTable::stdio(stdio),
         sigs: SigShared::default(),
         cwd: "/".into(),
         fs: crate::policy::FsView::host(),
-        ports: crate::policy::Ports::new(&spec.publish, spec.host_loopback),
+        ports: crate::policy::Ports::new(&spec.publish, spec.network),
         itimer: Default::default(),
         timers: Vec::new(),
         trace: spec.trace,
@@ -137,6 +141,12 @@ pub fn build(
         vdso: None,
         clock: crate::vdso::Clock::new(tsc_khz, tsc_offset),
         rlimits: Vec::new(),
+        groups: spec
+            .user
+            .as_ref()
+            .map(|u| u.groups.clone())
+            .unwrap_or_default(),
+        creds_gen: 0,
         me,
         machine,
         live: 1,

@@ -76,18 +76,22 @@ pub struct FdTable {
 }
 
 impl FdTable {
-    /// The standard streams, served by mvm's own.
-    pub fn stdio() -> Self {
+    /// The standard streams: mvm's own, or (`-t`) one open file of the run's terminal.
+    pub fn stdio(tty: Option<OwnedFd>) -> Self {
+        let tty = tty.map(|fd| OpenFile::owned(fd, None, true));
         FdTable {
             fds: (0..3)
                 .map(|fd| {
-                    Some(FdEntry {
-                        file: Arc::new(OpenFile {
+                    let file = tty.clone().unwrap_or_else(|| {
+                        Arc::new(OpenFile {
                             host: HostFd::Std(fd),
                             path: None,
                             writable: true,
                             listing: None,
-                        }),
+                        })
+                    });
+                    Some(FdEntry {
+                        file,
                         cloexec: false,
                     })
                 })
@@ -180,6 +184,11 @@ fn host_iov(
         return Ok(0);
     }
     let h = file.raw();
+    if write {
+        super::tty::on_write(task, h)?;
+    } else {
+        super::tty::on_read(task, h)?;
+    }
     let n = iov.len().min(1024) as i32;
     struct Iov<'a>(&'a [libc::iovec]);
     // SAFETY: the iovecs point into guest memory, which stays mapped while the process lives.
@@ -348,12 +357,14 @@ pub fn fstatfs(task: &mut Task, a: Args) -> SysResult {
     write_struct(task, a[1], &st)
 }
 
-/// ioctl(2): the terminal and descriptor requests programs make.
+/// ioctl(2): the descriptor requests programs make, and the terminal ones (`tty`).
 pub fn ioctl(task: &mut Task, a: Args) -> SysResult {
     let h = task.fds.get(a[0])?;
-    match a[1] {
+    // The request is 32 bits; the upper half of the register is ignored, as on Linux.
+    let request = a[1] & 0xffff_ffff;
+    match request {
         libc::FIOCLEX | libc::FIONCLEX => {
-            task.fds.entry_mut(a[0])?.cloexec = a[1] == libc::FIOCLEX;
+            task.fds.entry_mut(a[0])?.cloexec = request == libc::FIOCLEX;
             return Ok(0);
         }
         libc::FIOASYNC => {
@@ -374,27 +385,9 @@ pub fn ioctl(task: &mut Task, a: Args) -> SysResult {
             // SAFETY: as above.
             return host(unsafe { libc::fcntl(h, libc::F_SETFL, fl) } as isize).map(|_| 0);
         }
-        libc::TCSETS | libc::TCSETSW | libc::TCSETSF => {
-            let t: libc::termios = read_struct(task, a[2])?;
-            // SAFETY: the request reads one termios.
-            return host(unsafe { libc::ioctl(h, a[1], &t) } as isize).map(|_| 0);
-        }
         _ => {}
     }
-    let size = match a[1] {
-        libc::TCGETS => std::mem::size_of::<libc::termios>(),
-        libc::TIOCGWINSZ => std::mem::size_of::<libc::winsize>(),
-        libc::TIOCGPGRP | libc::FIONREAD => 4,
-        _ => return err(libc::ENOTTY),
-    };
-    let mut buf = vec![0u8; size];
-    // SAFETY: each request writes at most `size` bytes to `buf`.
-    host(unsafe { libc::ioctl(h, a[1], buf.as_mut_ptr()) } as isize)?;
-    if a[1] == libc::TIOCGPGRP {
-        buf.copy_from_slice(&1i32.to_le_bytes());
-    }
-    task.mm.write(a[2], &buf)?;
-    Ok(0)
+    super::tty::ioctl(task, h, request, a).unwrap_or(err(libc::ENOTTY))
 }
 
 fn dup_to(task: &mut Task, old: u64, new: usize, cloexec: bool) -> SysResult {

@@ -14,6 +14,7 @@ pub mod signal;
 pub mod table;
 pub mod time;
 pub mod trace;
+pub mod tty;
 
 use crate::mm::Fault;
 use crate::task::{ExitReason, Task};
@@ -69,6 +70,7 @@ pub fn host(r: isize) -> SysResult {
 
 /// Serves syscall `nr`. Unknown numbers return ENOSYS (and show in `--trace`).
 pub fn dispatch(task: &mut Task, nr: u64, args: Args) -> SysResult {
+    process::creds(task);
     let entry = table::lookup(nr);
     let Some(entry) = entry else {
         if task.trace {

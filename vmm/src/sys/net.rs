@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 use super::fs::OpenFile;
 use super::{err, host, Args, SysError, SysResult};
-use crate::policy::{family_of, port_of, set_port};
+use crate::policy::{family_of, is_loopback, set_ip, set_port};
+use crate::spec::Proto;
 use crate::task::Task;
 
 const MAX_ADDR: usize = 128;
@@ -137,9 +138,38 @@ fn read_addr(task: &mut Task, at: u64, len: u64) -> Result<Vec<u8>, SysError> {
     Ok(a)
 }
 
+/// The port policy's protocol of host socket `h`: UDP for a datagram socket, else TCP.
+fn proto_of(h: i32) -> Proto {
+    let mut ty: i32 = 0;
+    let mut len = std::mem::size_of::<i32>() as u32;
+    // SAFETY: SO_TYPE writes one int.
+    unsafe {
+        libc::getsockopt(
+            h,
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            (&mut ty as *mut i32).cast(),
+            &mut len,
+        )
+    };
+    if ty == libc::SOCK_DGRAM {
+        Proto::Udp
+    } else {
+        Proto::Tcp
+    }
+}
+
 /// Writes a host socket address back to the guest (`at`, with its length at `len_at`, in/out as
-/// the ABI says), its port shown as the program knows it.
-fn write_addr(task: &mut Task, addr: &[u8], at: u64, len_at: u64) -> Result<(), SysError> {
+/// the ABI says). The run's own ports are shown as the program knows them: a socket's own name
+/// (`own`), and a peer on loopback (one of the run's sockets).
+fn write_addr(
+    task: &mut Task,
+    addr: &[u8],
+    at: u64,
+    len_at: u64,
+    proto: Proto,
+    own: bool,
+) -> Result<(), SysError> {
     if at == 0 {
         return Ok(());
     }
@@ -149,9 +179,8 @@ fn write_addr(task: &mut Task, addr: &[u8], at: u64, len_at: u64) -> Result<(), 
     } else {
         addr.to_vec()
     };
-    if let Some(p) = port_of(&a) {
-        let shown = task.ports.guest_port(p);
-        set_port(&mut a, shown);
+    if own || is_loopback(addr) {
+        task.ports.shown(proto, &mut a, own);
     }
     let n = a.len().min(room as usize);
     task.mm.write(at, &a[..n])?;
@@ -220,8 +249,9 @@ pub fn socketpair(task: &mut Task, a: Args) -> SysResult {
     Ok(0)
 }
 
-/// bind(2): port 0, or a port published with `-p` (mvm binds the host port it maps to); a Unix
-/// socket's path in a writable mount, or an abstract name.
+/// bind(2): any port (`policy::Ports::bind` says where it goes on the host: a published one
+/// on its host port, another on loopback); a Unix socket's path in a writable mount, or an
+/// abstract name.
 pub fn bind(task: &mut Task, a: Args) -> SysResult {
     let s = sock(task, a[0])?;
     let mut addr = read_addr(task, a[1], a[2])?;
@@ -241,19 +271,31 @@ pub fn bind(task: &mut Task, a: Args) -> SysResult {
     if addr.len() < need {
         return err(libc::EINVAL);
     }
-    let port = port_of(&addr).ok_or(SysError::Errno(libc::EINVAL))?;
-    let host_port = task.ports.bind(port).map_err(SysError::Errno)?;
-    set_port(&mut addr, host_port);
+    let proto = proto_of(s.raw());
+    let to = task.ports.bind(proto, &addr);
+    let asked = addr.clone();
+    if let Some(ip) = to.ip {
+        set_ip(&mut addr, ip).map_err(SysError::Errno)?;
+    }
+    set_port(&mut addr, to.port);
     // SAFETY: `addr` holds `len` bytes of a socket address.
-    host(unsafe { libc::bind(s.raw(), addr.as_ptr().cast(), addr.len() as u32) } as isize)?;
+    let bind = |a: &[u8]| unsafe { libc::bind(s.raw(), a.as_ptr().cast(), a.len() as u32) };
+    if bind(&addr) != 0 {
+        let e = crate::policy::errno();
+        // An IPv6-only socket cannot take the v4-mapped loopback: its own loopback, then.
+        if family == libc::AF_INET6 && to.ip.is_some() && e == libc::EINVAL {
+            set_ip(&mut addr, std::net::Ipv6Addr::LOCALHOST.into()).map_err(SysError::Errno)?;
+            host(bind(&addr) as isize)?;
+        } else {
+            return err(e);
+        }
+    }
     // The run's own port now: its loopback may reach it (`Ports::outbound`).
     let mut st = [0u8; MAX_ADDR];
     let mut len = MAX_ADDR as u32;
     // SAFETY: `st` and `len` are valid for writing.
     if unsafe { libc::getsockname(s.raw(), st.as_mut_ptr().cast(), &mut len) } == 0 {
-        if let Some(p) = port_of(&st[..len as usize]) {
-            task.ports.bound(p);
-        }
+        task.ports.bound(proto, &asked, &st[..len as usize]);
     }
     Ok(0)
 }
@@ -272,9 +314,10 @@ pub fn connect(task: &mut Task, a: Args) -> SysResult {
     let family = family_of(&addr).unwrap_or(0);
     let mut through = None;
     match family {
-        libc::AF_INET | libc::AF_INET6 => {
-            task.ports.outbound(&mut addr).map_err(SysError::Errno)?
-        }
+        libc::AF_INET | libc::AF_INET6 => task
+            .ports
+            .outbound(proto_of(s.raw()), &mut addr)
+            .map_err(SysError::Errno)?,
         libc::AF_UNSPEC => {}
         libc::AF_UNIX => (addr, through) = host_unix_addr(task, &addr, false)?,
         _ => return err(libc::EAFNOSUPPORT),
@@ -314,7 +357,7 @@ pub fn accept4(task: &mut Task, a: Args) -> SysResult {
         .fds
         .install(OpenFile::owned(new, None, true), cloexec)?;
     if a[1] != 0 {
-        write_addr(task, &st[..len as usize], a[1], a[2])?;
+        write_addr(task, &st[..len as usize], a[1], a[2], Proto::Tcp, false)?;
     }
     Ok(gfd)
 }
@@ -337,7 +380,14 @@ fn name_of(task: &mut Task, a: Args, peer: bool) -> SysResult {
         }
     };
     host(r as isize)?;
-    write_addr(task, &st[..len as usize], a[1], a[2])?;
+    write_addr(
+        task,
+        &st[..len as usize],
+        a[1],
+        a[2],
+        proto_of(s.raw()),
+        !peer,
+    )?;
     Ok(0)
 }
 
@@ -521,20 +571,26 @@ fn guest_control(task: &mut Task, host: &[u8], room: usize, cloexec: bool) -> (V
     (out, cut)
 }
 
-/// A destination address for sendto/sendmsg as the host takes it.
-fn outgoing_name(task: &mut Task, name: Vec<u8>) -> Result<(Vec<u8>, Option<OwnedFd>), SysError> {
+/// A destination address for sendto/sendmsg on host socket `h` as the host takes it.
+fn outgoing_name(
+    task: &mut Task,
+    h: i32,
+    name: Vec<u8>,
+) -> Result<(Vec<u8>, Option<OwnedFd>), SysError> {
     match family_of(&name) {
         Some(libc::AF_UNIX) => host_unix_addr(task, &name, false),
         Some(libc::AF_INET | libc::AF_INET6) => {
             let mut name = name;
-            task.ports.outbound(&mut name).map_err(SysError::Errno)?;
+            task.ports
+                .outbound(proto_of(h), &mut name)
+                .map_err(SysError::Errno)?;
             Ok((name, None))
         }
         _ => Ok((name, None)),
     }
 }
 
-fn read_msghdr(task: &mut Task, at: u64, incoming: bool) -> Result<Msg, SysError> {
+fn read_msghdr(task: &mut Task, h: i32, at: u64, incoming: bool) -> Result<Msg, SysError> {
     let w: [u64; 7] = task.mm.read_obj(at)?;
     let (name_at, name_len, iov_at, iov_len) = (w[0], w[1] as u32, w[2], w[3]);
     let (control_at, control_len) = (w[4], w[5]);
@@ -560,7 +616,7 @@ fn read_msghdr(task: &mut Task, at: u64, incoming: bool) -> Result<Msg, SysError
     }
     let (name, through) = if name_at != 0 && !incoming && name_len > 0 {
         let name = read_addr(task, name_at, name_len as u64)?;
-        outgoing_name(task, name)?
+        outgoing_name(task, h, name)?
     } else {
         (Vec::new(), None)
     };
@@ -625,9 +681,14 @@ fn transfer(task: &mut Task, h: i32, m: &mut Msg, flags: i32, incoming: bool) ->
         m.control.truncate(msg.0.msg_controllen);
         m.flags = msg.0.msg_flags;
     }
-    if incoming && m.name_at != 0 {
+    if incoming {
         let len = (msg.0.msg_namelen as usize).min(MAX_ADDR);
-        write_addr(task, &st[..len], m.name_at, m.name_len_at)?;
+        let proto = proto_of(h);
+        // A loopback peer that wrote to the run may be answered (`Ports::outbound`).
+        task.ports.heard_from(proto, &st[..len]);
+        if m.name_at != 0 {
+            write_addr(task, &st[..len], m.name_at, m.name_len_at, proto, false)?;
+        }
     }
     Ok(n)
 }
@@ -635,7 +696,7 @@ fn transfer(task: &mut Task, h: i32, m: &mut Msg, flags: i32, incoming: bool) ->
 /// sendmsg(2), without ancillary data.
 pub fn sendmsg(task: &mut Task, a: Args) -> SysResult {
     let s = sock(task, a[0])?;
-    let mut m = read_msghdr(task, a[1], false)?;
+    let mut m = read_msghdr(task, s.raw(), a[1], false)?;
     transfer(task, s.raw(), &mut m, a[2] as i32, false)
 }
 
@@ -644,7 +705,7 @@ pub fn sendmsg(task: &mut Task, a: Args) -> SysResult {
 pub fn recvmsg(task: &mut Task, a: Args) -> SysResult {
     let s = sock(task, a[0])?;
     let [_, _, _, _, control_at, room, _]: [u64; 7] = task.mm.read_obj(a[1])?;
-    let mut m = read_msghdr(task, a[1], true)?;
+    let mut m = read_msghdr(task, s.raw(), a[1], true)?;
     let flags = a[2] as i32;
     let n = transfer(task, s.raw(), &mut m, flags & !libc::MSG_CMSG_CLOEXEC, true)?;
     let cloexec = flags & libc::MSG_CMSG_CLOEXEC != 0;
@@ -671,7 +732,7 @@ pub fn sendto(task: &mut Task, a: Args) -> SysResult {
         .iovecs(a[1], a[2].min(0x7fff_f000) as usize, false)?;
     let (name, through) = if a[4] != 0 {
         let name = read_addr(task, a[4], a[5])?;
-        outgoing_name(task, name)?
+        outgoing_name(task, s.raw(), name)?
     } else {
         (Vec::new(), None)
     };
@@ -749,36 +810,51 @@ pub fn epoll_wait(task: &mut Task, a: Args) -> SysResult {
     }
     let mut evs = vec![libc::epoll_event { events: 0, u64: 0 }; max as usize];
     let (h, p, timeout) = (ep.raw(), evs.as_mut_ptr() as usize, a[3] as i32);
-    if timeout != 0 {
-        // Wait for the instance to be ready or the thread to be woken (a signal sent just
-        // before the wait starts still ends it), then collect without waiting.
-        let wake = task.wake.clone();
-        let mut fds = [
-            libc::pollfd {
-                fd: h,
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: std::os::fd::AsRawFd::as_raw_fd(&*wake),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
-        let fp = fds.as_mut_ptr() as usize;
-        // SAFETY: two valid pollfds that outlive the call.
-        blocking(task, move || unsafe {
-            libc::poll(fp as *mut libc::pollfd, 2, timeout) as isize
-        })?;
-        if fds[1].revents != 0 {
-            let _ = wake.read();
-            if fds[0].revents == 0 {
-                return err(libc::EINTR);
+    let deadline = (timeout > 0)
+        .then(|| std::time::Instant::now() + std::time::Duration::from_millis(timeout as u64));
+    let n = loop {
+        if timeout != 0 {
+            // Wait for the instance to be ready or the thread to be woken (a signal sent just
+            // before the wait starts still ends it), then collect without waiting.
+            let left = match deadline {
+                Some(d) => d
+                    .saturating_duration_since(std::time::Instant::now())
+                    .as_millis() as i32,
+                None => -1,
+            };
+            let wake = task.wake.clone();
+            let mut fds = [
+                libc::pollfd {
+                    fd: h,
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: std::os::fd::AsRawFd::as_raw_fd(&*wake),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+            ];
+            let fp = fds.as_mut_ptr() as usize;
+            // SAFETY: two valid pollfds that outlive the call.
+            blocking(task, move || unsafe {
+                libc::poll(fp as *mut libc::pollfd, 2, left) as isize
+            })?;
+            if fds[1].revents != 0 {
+                let _ = wake.read();
+                if fds[0].revents == 0 {
+                    return err(libc::EINTR);
+                }
             }
         }
-    }
-    // SAFETY: `evs` has room for `max` events and outlives the call.
-    let n = host(unsafe { libc::epoll_wait(h, p as *mut libc::epoll_event, max, 0) } as isize)?;
+        // SAFETY: `evs` has room for `max` events and outlives the call.
+        let n = host(unsafe { libc::epoll_wait(h, p as *mut libc::epoll_event, max, 0) } as isize)?;
+        // The instance looked ready but its events were gone by now (another program took the
+        // connection that made a shared listener ready): wait again, as Linux's wait would.
+        if n > 0 || timeout == 0 || deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            break n;
+        }
+    };
     let mut out = Vec::with_capacity(12 * n as usize);
     for e in &evs[..n as usize] {
         let (events, data) = (e.events, e.u64);

@@ -86,7 +86,36 @@ fn resolve_path(
 
 // ---- open ----------------------------------------------------------------------------------
 
+/// A path the program did not find: if it lies under the working directory the view shows
+/// empty and the host has it, the run's end gives a hint (`Machine::hint`).
+fn missed(task: &mut Task, dirfd: u64, path: u64) {
+    let Some(cwd) = task.fs.empty_cwd.clone() else {
+        return;
+    };
+    if task.machine.hint.lock().unwrap().is_some() {
+        return;
+    }
+    let Ok(p) = path_arg(task, path) else { return };
+    let Ok(b) = base(task, dirfd, &p) else { return };
+    let guest = super::fs::normalize(&b, &p);
+    let under = guest == cwd || guest.starts_with(&format!("{}/", cwd.trim_end_matches('/')));
+    // (A stat of a host path: Landlock confines opening, not looking.)
+    if under && std::path::Path::new(&guest).exists() {
+        *task.machine.hint.lock().unwrap() = Some(format!(
+            "{guest} exists on the host but not in the program's view, where {cwd} is an empty directory; -v {cwd}:{cwd} would show it"
+        ));
+    }
+}
+
 fn do_open(task: &mut Task, dirfd: u64, path: u64, flags: i32, mode: u32) -> SysResult {
+    let r = open_at(task, dirfd, path, flags, mode);
+    if let Err(SysError::Errno(libc::ENOENT)) = r {
+        missed(task, dirfd, path);
+    }
+    r
+}
+
+fn open_at(task: &mut Task, dirfd: u64, path: u64, flags: i32, mode: u32) -> SysResult {
     let excl_create = flags & (libc::O_CREAT | libc::O_EXCL) == libc::O_CREAT | libc::O_EXCL;
     let follow = flags & libc::O_NOFOLLOW == 0 && !excl_create;
     let r = resolve_path(task, dirfd, path, follow)?;
@@ -171,10 +200,15 @@ fn stat_at(task: &mut Task, dirfd: u64, path: u64, flags: u64) -> Result<libc::s
     }
     let follow = flags & libc::AT_SYMLINK_NOFOLLOW as u64 == 0;
     let empty = flags & libc::AT_EMPTY_PATH as u64 != 0;
-    match resolve_at(task, dirfd, path, follow, empty)? {
-        At::Path(r) => stat_of(task, &r),
-        At::Fd(f) => fstat(f.raw()).map_err(errno),
+    let r = match resolve_at(task, dirfd, path, follow, empty) {
+        Ok(At::Path(r)) => stat_of(task, &r),
+        Ok(At::Fd(f)) => fstat(f.raw()).map_err(errno),
+        Err(e) => Err(e),
+    };
+    if let Err(SysError::Errno(libc::ENOENT)) = r {
+        missed(task, dirfd, path);
     }
+    r
 }
 
 /// newfstatat(2).

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use super::{err, host, Args, SysError, SysResult};
 use crate::layout::{MAX_VCPUS, USER_TOP};
 use crate::sys::fs::MAX_FDS;
-use crate::task::{ExitReason, FutexWaiter, SharedKey, SharedWaiter, Task};
+use crate::task::{ExitReason, FutexWaiter, JobReport, ProcHandle, SharedKey, SharedWaiter, Task};
 use crate::vstate::vcpu::{CpuArea, IretFrame, Vcpu};
+use std::sync::Arc;
 use vmm_sys_util::eventfd::EventFd;
 
 /// exit(2): the calling thread ends; the program ends with the last one.
@@ -37,43 +38,83 @@ pub fn getppid(task: &mut Task, _a: Args) -> SysResult {
     Ok(task.me.ppid.load(Ordering::Acquire) as u64)
 }
 
-/// getpgrp(2): every program of a run is in one process group and session, 1's.
-pub fn getpgrp(_task: &mut Task, _a: Args) -> SysResult {
-    Ok(1)
+/// getpgrp(2).
+pub fn getpgrp(task: &mut Task, _a: Args) -> SysResult {
+    Ok(task.me.job.pgid() as u64)
 }
 
-/// getpgid(2), getsid(2).
-pub fn getpgid(task: &mut Task, a: Args) -> SysResult {
-    let pid = a[0] as i32;
-    if pid == 0 || pid == task.pid() || task.machine.find(pid).is_some() {
-        Ok(1)
-    } else {
-        err(libc::ESRCH)
+/// The program `pid` names (0: the caller).
+fn program(task: &Task, pid: i32) -> Result<Arc<ProcHandle>, SysError> {
+    if pid == 0 || pid == task.pid() {
+        return Ok(task.me.clone());
     }
+    if pid < 0 {
+        return err(libc::ESRCH);
+    }
+    task.machine
+        .find(pid)
+        .filter(|p| p.status.lock().unwrap().is_none())
+        .ok_or(SysError::Errno(libc::ESRCH))
 }
 
-/// setsid(2): the first program leads the run's session and group (EPERM, as for any group
-/// leader); another program gets its pid back (its session is not tracked: getsid and getpgid
-/// still say 1).
+/// getpgid(2).
+pub fn getpgid(task: &mut Task, a: Args) -> SysResult {
+    Ok(program(task, a[0] as i32)?.job.pgid() as u64)
+}
+
+/// getsid(2).
+pub fn getsid(task: &mut Task, a: Args) -> SysResult {
+    Ok(program(task, a[0] as i32)?.job.sid() as u64)
+}
+
+/// setsid(2): a new session and process group led by the caller, without a controlling
+/// terminal; EPERM for a process group leader (the first program leads group 1).
 pub fn setsid(task: &mut Task, _a: Args) -> SysResult {
-    if task.pid() == 1 {
+    let pid = task.pid();
+    if task.me.job.pgid() == pid || !task.machine.group(pid).is_empty() {
         return err(libc::EPERM);
     }
-    Ok(task.pid() as u64)
+    task.me.job.sid.store(pid, Ordering::Release);
+    task.me.job.pgid.store(pid, Ordering::Release);
+    task.me.job.ctty.store(false, Ordering::Release);
+    Ok(pid as u64)
 }
 
-/// setpgid(2): accepted for the caller and its children (job control inside one run has no
-/// terminal to arbitrate: the group stays the run's).
+/// setpgid(2), as Linux checks it: the caller or a child of its that has not exec'd, in the
+/// caller's session, not a session leader, into a group of that session (or a new one).
 pub fn setpgid(task: &mut Task, a: Args) -> SysResult {
-    let pid = a[0] as i32;
-    if (a[1] as i32) < 0 {
+    let (pid, pgid) = (a[0] as i32, a[1] as i32);
+    if pgid < 0 {
         return err(libc::EINVAL);
     }
-    if pid == 0 || pid == task.pid() || task.machine.find(pid).is_some() {
-        Ok(0)
-    } else {
-        err(libc::ESRCH)
+    let target = program(task, pid)?;
+    let mine = target.pid == task.pid();
+    if !mine {
+        if target.ppid.load(Ordering::Acquire) != task.pid() {
+            return err(libc::ESRCH);
+        }
+        if target.job.sid() != task.me.job.sid() {
+            return err(libc::EPERM);
+        }
+        if target.execd.load(Ordering::Acquire) {
+            return err(libc::EACCES);
+        }
     }
+    if target.job.sid() == target.pid {
+        return err(libc::EPERM);
+    }
+    let pgid = if pgid == 0 { target.pid } else { pgid };
+    if pgid != target.pid
+        && !task
+            .machine
+            .group(pgid)
+            .iter()
+            .any(|p| p.job.sid() == task.me.job.sid())
+    {
+        return err(libc::EPERM);
+    }
+    target.job.pgid.store(pgid, Ordering::Release);
+    Ok(0)
 }
 
 /// getuid(2), geteuid(2).
@@ -103,19 +144,48 @@ pub fn getresgid(task: &mut Task, a: Args) -> SysResult {
     write_ids(task, a, task.aux.gid)
 }
 
-/// The ids the program sees are its own (they are not mvm's: what it may reach is decided by
-/// the view, not by them): root may take any id, anyone else only the one it has. Real,
-/// effective and saved ids are one.
-fn set_id(current: &mut u32, want: u64) -> SysResult {
+/// The ids the program sees are its own: root may take any id, anyone else only the one it
+/// has. Real, effective and saved ids are one. The host threads that serve the program make
+/// their file accesses with them (`creds`), so the host's permission checks are the program's.
+fn set_id(task: &mut Task, group: bool, want: u64) -> SysResult {
     let want = want as u32;
     if want == u32::MAX {
         return Ok(0); // -1: unchanged
     }
-    if *current != 0 && want != *current {
+    let uid = task.aux.uid;
+    let current = if group { task.aux.gid } else { uid };
+    if uid != 0 && want != current {
         return err(libc::EPERM);
     }
-    *current = want;
+    if group {
+        task.aux.gid = want;
+    } else {
+        task.aux.uid = want;
+    }
+    task.creds_gen += 1;
     Ok(0)
+}
+
+/// Makes the calling host thread's file accesses those of the program's ids (fsuid, fsgid and
+/// supplementary groups are per thread on Linux), when they changed since it last looked. Only
+/// a root mvm can take other ids; otherwise its own stay.
+pub fn creds(task: &mut Task) {
+    if task.creds_applied == Some(task.creds_gen) {
+        return;
+    }
+    task.creds_applied = Some(task.creds_gen);
+    // SAFETY: plain id query.
+    if unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    let (uid, gid, groups) = (task.aux.uid, task.aux.gid, task.groups.clone());
+    // SAFETY: raw per-thread calls (glibc's wrappers would change every thread of mvm); the
+    // group list is valid for its length.
+    unsafe {
+        libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr());
+        libc::syscall(libc::SYS_setfsgid, gid);
+        libc::syscall(libc::SYS_setfsuid, uid);
+    }
 }
 
 /// The id a set*id call asks for: the first of `ids` that is not -1 (unchanged).
@@ -131,7 +201,7 @@ pub fn setuid(task: &mut Task, a: Args) -> SysResult {
     if a[0] as u32 == u32::MAX {
         return err(libc::EINVAL);
     }
-    set_id(&mut task.aux.uid, a[0])
+    set_id(task, false, a[0])
 }
 
 /// setgid(2).
@@ -139,17 +209,17 @@ pub fn setgid(task: &mut Task, a: Args) -> SysResult {
     if a[0] as u32 == u32::MAX {
         return err(libc::EINVAL);
     }
-    set_id(&mut task.aux.gid, a[0])
+    set_id(task, true, a[0])
 }
 
 /// setreuid(2), setresuid(2) (`n` ids): the first id given.
 fn set_uids(task: &mut Task, a: Args, n: usize) -> SysResult {
-    set_id(&mut task.aux.uid, pick(&a[..n]))
+    set_id(task, false, pick(&a[..n]))
 }
 
 /// setregid(2), setresgid(2).
 fn set_gids(task: &mut Task, a: Args, n: usize) -> SysResult {
-    set_id(&mut task.aux.gid, pick(&a[..n]))
+    set_id(task, true, pick(&a[..n]))
 }
 
 /// setreuid(2).
@@ -172,7 +242,7 @@ pub fn setresgid(task: &mut Task, a: Args) -> SysResult {
     set_gids(task, a, 3)
 }
 
-/// setgroups(2): root may set them (they are not kept: getgroups reports none).
+/// setgroups(2): root may set them.
 pub fn setgroups(task: &mut Task, a: Args) -> SysResult {
     if task.aux.uid != 0 {
         return err(libc::EPERM);
@@ -180,15 +250,32 @@ pub fn setgroups(task: &mut Task, a: Args) -> SysResult {
     if a[0] > 65536 {
         return err(libc::EINVAL);
     }
+    let mut groups = Vec::with_capacity(a[0] as usize);
+    for i in 0..a[0] {
+        groups.push(task.mm.read_obj::<u32>(a[1] + 4 * i)?);
+    }
+    task.groups = groups;
+    task.creds_gen += 1;
     Ok(0)
 }
 
-/// getgroups(2): no supplementary groups.
-pub fn getgroups(_task: &mut Task, a: Args) -> SysResult {
+/// getgroups(2).
+pub fn getgroups(task: &mut Task, a: Args) -> SysResult {
+    let n = task.groups.len() as u64;
     if (a[0] as i32) < 0 {
         return err(libc::EINVAL);
     }
-    Ok(0)
+    if a[0] == 0 {
+        return Ok(n);
+    }
+    if a[0] < n {
+        return err(libc::EINVAL);
+    }
+    let groups = task.groups.clone();
+    for (i, g) in groups.iter().enumerate() {
+        task.mm.write_obj(a[1] + 4 * i as u64, g)?;
+    }
+    Ok(n)
 }
 
 /// capget(2): the program holds no capabilities (as an unprivileged program, whatever its
@@ -265,12 +352,17 @@ pub fn prctl(task: &mut Task, a: Args) -> SysResult {
     }
 }
 
-/// uname(2): the host's, as for the program run natively.
+/// uname(2): the host's, with the run's host name (`-h`; the host's own by default).
 pub fn uname(task: &mut Task, a: Args) -> SysResult {
     // SAFETY: plain struct filled by the host.
     let mut u: libc::utsname = unsafe { std::mem::zeroed() };
     // SAFETY: `u` is valid for writing.
     host(unsafe { libc::uname(&mut u) } as isize)?;
+    let name = task.machine.conf.hostname.as_bytes();
+    u.nodename.fill(0);
+    for (d, s) in u.nodename.iter_mut().zip(name.iter().take(64)) {
+        *d = *s as libc::c_char;
+    }
     // SAFETY: `utsname` is six arrays of bytes.
     let bytes = unsafe {
         std::slice::from_raw_parts(
@@ -280,6 +372,23 @@ pub fn uname(task: &mut Task, a: Args) -> SysResult {
     };
     task.mm.write(a[0], bytes)?;
     Ok(0)
+}
+
+/// The host's name, what a run's programs are told unless `-h` names another.
+pub fn host_name() -> String {
+    // SAFETY: plain struct filled by the host.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: `u` is valid for writing.
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return "localhost".into();
+    }
+    let bytes: Vec<u8> = u
+        .nodename
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 const ARCH_SET_GS: u64 = 0x1001;
@@ -366,9 +475,9 @@ fn is_thread(task: &Task, tid: i32) -> bool {
     tid == 0 || tid == task.tid || tid == task.pid() || task.me.kicker.has(tid)
 }
 
-/// How many CPUs the VM shows: as many as mvm itself may run on (its threads run the
-/// program's threads, in parallel), as a container sees its host's.
-pub fn vm_cpus() -> usize {
+/// How many CPUs mvm itself may run on: what a run's VM shows unless `--cpus` says fewer (its
+/// threads run the program's threads, in parallel), as a container sees its host's.
+pub fn host_cpus() -> usize {
     static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *N.get_or_init(|| {
         // SAFETY: a zeroed cpu_set_t filled by the host.
@@ -385,7 +494,12 @@ pub fn vm_cpus() -> usize {
     })
 }
 
-/// sched_getaffinity(2): CPUs 0..vm_cpus().
+/// How many CPUs the program's VM shows.
+pub fn vm_cpus(task: &Task) -> usize {
+    task.machine.conf.cpus
+}
+
+/// sched_getaffinity(2): CPUs 0..vm_cpus(task).
 pub fn sched_getaffinity(task: &mut Task, a: Args) -> SysResult {
     if !is_thread(task, a[0] as i32) {
         return err(libc::ESRCH);
@@ -393,7 +507,7 @@ pub fn sched_getaffinity(task: &mut Task, a: Args) -> SysResult {
     if a[1] < 8 || !a[1].is_multiple_of(8) {
         return err(libc::EINVAL);
     }
-    let n = vm_cpus();
+    let n = vm_cpus(task);
     let mask = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
     task.mm.write_obj(a[2], &mask)?;
     Ok(8)
@@ -983,7 +1097,7 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
         // Shared memory between two programs: not served.
         return err(libc::ENOSYS);
     }
-    if task.machine.count() >= MAX_PROGRAMS {
+    if task.machine.count() >= MAX_PROGRAMS || task.machine.at_pids_limit() {
         return err(libc::EAGAIN);
     }
     let pid = task.machine.next_id();
@@ -1016,7 +1130,13 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
     let (khz, offset) = (vcpu.tsc_khz(), vcpu.tsc_offset());
     start_like_caller(task, &mut vcpu, &mm.ram, &cpu, flags, sp, tls).map_err(eagain)?;
 
-    let me = crate::task::ProcHandle::new(pid, task.pid(), Default::default(), Default::default());
+    let me = ProcHandle::new(
+        pid,
+        task.pid(),
+        Default::default(),
+        Default::default(),
+        task.me.job.inherit(),
+    );
     *me.shown.lock().unwrap() = task.me.shown.lock().unwrap().clone();
     let mut sigs = task.sigs.clone();
     sigs.pending = 0;
@@ -1046,6 +1166,8 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
         vdso: task.vdso,
         clock: crate::vdso::Clock::new(khz, offset),
         rlimits: task.rlimits.clone(),
+        groups: task.groups.clone(),
+        creds_gen: 0,
         me: me.clone(),
         machine: task.machine.clone(),
         live: 1,
@@ -1092,29 +1214,58 @@ const WALL: i32 = 0x4000_0000;
 const WCLONE: i32 = 0x8000_0000u32 as i32;
 const WNOTHREAD: i32 = 0x2000_0000;
 
-/// Waits for a child `sel` picks (-1 or a group: any; else that pid) to have ended: its pid and
-/// wait status, reaped unless WNOWAIT; `None` if none has and WNOHANG. Every program of a run is
-/// in one process group, so a group selector means any child.
+/// Waits for a child `sel` picks (-1: any; 0: of the caller's group; -N: of group N; else that
+/// pid) to have ended, or with WUNTRACED / WCONTINUED to have stopped or continued: its pid and
+/// wait status, reaped (or the report taken) unless WNOWAIT; `None` if none has and WNOHANG.
 fn reap(task: &mut Task, sel: i32, options: i32) -> Result<Option<(i32, i32)>, SysError> {
+    let group = match sel {
+        0 => Some(task.me.job.pgid()),
+        s if s < -1 => Some(s.wrapping_neg()),
+        _ => None,
+    };
+    reap_from(task, sel.max(0), group, options)
+}
+
+/// `reap` of the children that are `pid` (0: any) and in `group` (if given).
+fn reap_from(
+    task: &mut Task,
+    pid: i32,
+    group: Option<i32>,
+    options: i32,
+) -> Result<Option<(i32, i32)>, SysError> {
     loop {
         let me = task.pid();
         let kids: Vec<_> = task
             .machine
             .all()
             .into_iter()
-            .filter(|p| p.ppid.load(Ordering::Acquire) == me && (sel <= 0 || p.pid == sel))
+            .filter(|p| {
+                p.ppid.load(Ordering::Acquire) == me
+                    && (pid == 0 || p.pid == pid)
+                    && group.is_none_or(|g| p.job.pgid() == g)
+            })
             .collect();
         if kids.is_empty() {
             return err(libc::ECHILD);
         }
         for k in &kids {
             let status = *k.status.lock().unwrap();
-            if let Some(st) = status {
+            if let Some(st) = status.filter(|_| options & WEXITED != 0) {
                 if options & WNOWAIT == 0 {
                     task.machine.remove(k.pid);
                 }
                 return Ok(Some((k.pid, st)));
             }
+            let mut s = k.suspended.lock().unwrap();
+            let st = match s.report {
+                Some(JobReport::Stopped(sig)) if options & WUNTRACED != 0 => (sig << 8) | 0x7f,
+                Some(JobReport::Continued) if options & WCONTINUED != 0 => 0xffff,
+                _ => continue,
+            };
+            if options & WNOWAIT == 0 {
+                s.report = None;
+            }
+            return Ok(Some((k.pid, st)));
         }
         if options & WNOHANG != 0 {
             return Ok(None);
@@ -1136,7 +1287,7 @@ pub fn wait4(task: &mut Task, a: Args) -> SysResult {
     if sel == i32::MIN {
         return err(libc::ESRCH);
     }
-    let Some((pid, st)) = reap(task, sel, options)? else {
+    let Some((pid, st)) = reap(task, sel, options | WEXITED)? else {
         return Ok(0);
     };
     if wstatus != 0 {
@@ -1158,21 +1309,14 @@ pub fn waitid(task: &mut Task, a: Args) -> SysResult {
     if options & !known != 0 || options & (WEXITED | WSTOPPED | WCONTINUED) == 0 {
         return err(libc::EINVAL);
     }
-    let sel = match idtype {
-        0 | 2 => -1,
-        1 if id > 0 => id,
-        1 => return err(libc::EINVAL),
+    let (pid, group) = match idtype {
+        0 => (0, None),
+        1 if id > 0 => (id, None),
+        2 if id == 0 => (0, Some(task.me.job.pgid())),
+        2 if id > 0 => (0, Some(id)),
         _ => return err(libc::EINVAL),
     };
-    if options & WEXITED == 0 {
-        // Only stopped or continued children asked for: there are none to report.
-        return if options & WNOHANG != 0 {
-            Ok(0)
-        } else {
-            err(libc::ECHILD)
-        };
-    }
-    let found = reap(task, sel, options)?;
+    let found = reap_from(task, pid, group, options)?;
     if infop != 0 {
         // Nothing ended yet (WNOHANG): all zeros, si_pid 0.
         let info = found.map_or([0u8; 128], |(pid, st)| {
@@ -1223,7 +1367,7 @@ fn new_thread(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: u
     if flags & CLONE_SETTLS != 0 && tls >= USER_TOP {
         return err(libc::EPERM);
     }
-    if task.live as u64 >= MAX_VCPUS {
+    if task.live as u64 >= MAX_VCPUS || task.machine.at_pids_limit() {
         return err(libc::EAGAIN);
     }
     let tid = task.machine.next_id();

@@ -8,9 +8,10 @@
 //! `/proc/cpuinfo` (the host's first CPU, once per CPU the VM shows), `/proc/meminfo`
 //! (`--memory`), `/proc/stat` (its `cpu` lines), `/proc/uptime` (since the run began),
 //! `/proc/mounts`, `/proc/sys/kernel/pid_max`;
-//! `/dev/null`, `zero`, `full`, `random`, `urandom` (the host's devices), `tty` when mvm has a
-//! controlling terminal, `stdin`/`stdout`/`stderr`/`fd`, and `shm/` (the run's own directory,
-//! a mount of its own). Files are served from sealed memfds;
+//! `/dev/null`, `zero`, `full`, `random`, `urandom` (the host's devices), `tty` (the caller's
+//! controlling terminal: the run's, see `tty`), `pts/N` (the run's terminal, at its host name,
+//! so `ttyname(3)` finds it), `stdin`/`stdout`/`stderr`/`fd`, and `shm/` (the run's own
+//! directory, a mount of its own). Files are served from sealed memfds;
 //! directories list their entries from memory. Everything else under them is ENOENT.
 
 use std::ffi::CString;
@@ -38,24 +39,19 @@ enum Node {
     Dev(&'static str),
     /// `/proc/self/fd/N`: guest descriptor N.
     Fd(u64),
+    /// `/dev/tty`: the caller's controlling terminal.
+    Tty,
+    /// `/dev/pts/N`: the run's terminal, at its host name.
+    Pts,
 }
 
 fn errno(e: i32) -> SysError {
     SysError::Errno(e)
 }
 
-fn has_tty() -> bool {
-    // SAFETY: plain open/close of the controlling terminal.
-    unsafe {
-        let fd = libc::open(
-            c"/dev/tty".as_ptr(),
-            libc::O_RDONLY | libc::O_NOCTTY | libc::O_CLOEXEC,
-        );
-        if fd >= 0 {
-            libc::close(fd);
-        }
-        fd >= 0
-    }
+/// The run's terminal's name under `/dev/pts`, if it is a pseudo-terminal.
+fn pts(task: &Task) -> Option<&str> {
+    task.machine.tty.as_ref()?.path().strip_prefix("/dev/pts/")
 }
 
 fn dir(names: &[(&str, u8)]) -> Node {
@@ -100,7 +96,7 @@ fn node(task: &mut Task, guest: &str) -> Result<Node, SysError> {
             }
             Node::Dir(v)
         }
-        ["proc", "cpuinfo"] => Node::File(cpuinfo()),
+        ["proc", "cpuinfo"] => Node::File(cpuinfo(super::process::vm_cpus(task))),
         ["proc", "stat"] => Node::File(proc_stat(task)),
         ["proc", "meminfo"] => Node::File(meminfo(task)),
         ["proc", "uptime"] => {
@@ -175,20 +171,30 @@ fn node(task: &mut Task, guest: &str) -> Result<Node, SysError> {
                 ("stderr", DT_LNK),
                 ("stdin", DT_LNK),
                 ("stdout", DT_LNK),
+                ("tty", DT_CHR),
                 ("urandom", DT_CHR),
                 ("zero", DT_CHR),
             ];
-            if has_tty() {
-                v.push(("tty", DT_CHR));
+            if pts(task).is_some() {
+                v.push(("pts", DT_DIR));
             }
             dir(&v)
         }
+        ["dev", "pts"] if pts(task).is_some() => {
+            let n = pts(task).unwrap_or_default().as_bytes().to_vec();
+            Node::Dir(vec![
+                (b".".to_vec(), DT_DIR),
+                (b"..".to_vec(), DT_DIR),
+                (n, DT_CHR),
+            ])
+        }
+        ["dev", "pts", n] if pts(task) == Some(n) => Node::Pts,
         ["dev", "null"] => Node::Dev("/dev/null"),
         ["dev", "zero"] => Node::Dev("/dev/zero"),
         ["dev", "full"] => Node::Dev("/dev/full"),
         ["dev", "random"] => Node::Dev("/dev/random"),
         ["dev", "urandom"] => Node::Dev("/dev/urandom"),
-        ["dev", "tty"] if has_tty() => Node::Dev("/dev/tty"),
+        ["dev", "tty"] => Node::Tty,
         ["dev", "fd"] => Node::Link("/proc/self/fd".into()),
         ["dev", "stdin"] => Node::Link("/proc/self/fd/0".into()),
         ["dev", "stdout"] => Node::Link("/proc/self/fd/1".into()),
@@ -206,10 +212,9 @@ fn fd_node(task: &Task, n: &str) -> Result<Node, SysError> {
     Ok(Node::Fd(fd))
 }
 
-fn cpuinfo() -> Vec<u8> {
+fn cpuinfo(n: usize) -> Vec<u8> {
     let host = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let first = host.split("\n\n").next().unwrap_or_default();
-    let n = super::process::vm_cpus();
     let mut out = String::new();
     for cpu in 0..n {
         for line in first.lines() {
@@ -232,7 +237,7 @@ fn cpuinfo() -> Vec<u8> {
 /// with times unknown: zeros; `btime`, when the run began (ps adds start times to it); the
 /// run's programs.
 fn proc_stat(task: &Task) -> Vec<u8> {
-    let n = super::process::vm_cpus();
+    let n = super::process::vm_cpus(task);
     let mut out = String::from("cpu  0 0 0 0 0 0 0 0 0 0\n");
     for cpu in 0..n {
         out.push_str(&format!("cpu{cpu} 0 0 0 0 0 0 0 0 0 0\n"));
@@ -317,6 +322,8 @@ fn comm(p: &ProcHandle) -> Vec<u8> {
 fn state(p: &ProcHandle) -> char {
     if p.status.lock().unwrap().is_some() {
         'Z'
+    } else if p.is_suspended() {
+        'T'
     } else {
         'S'
     }
@@ -332,10 +339,18 @@ struct StatCounts {
     rss: u64,
 }
 
-/// A `/proc/PID/stat` line: what mvm knows, zeros for what it does not keep. Every program of a
-/// run is in group and session 1, without a terminal.
-fn stat_line(p: &ProcHandle, state: char, started: std::time::Instant, c: StatCounts) -> Vec<u8> {
+/// A `/proc/PID/stat` line: what mvm knows, zeros for what it does not keep.
+fn stat_line(task: &Task, p: &ProcHandle, state: char, c: StatCounts) -> Vec<u8> {
+    let started = task.machine.started;
     let ppid = p.ppid.load(std::sync::atomic::Ordering::Acquire);
+    let (pgrp, sid) = (p.job.pgid(), p.job.sid());
+    // The controlling terminal's device number and foreground group (ps's TTY and `+`).
+    let (tty_nr, tpgid) = match &task.machine.tty {
+        Some(t) if p.job.ctty.load(std::sync::atomic::Ordering::Acquire) && t.session() == sid => {
+            (t.dev() as i64, t.foreground())
+        }
+        _ => (0, -1),
+    };
     let start = ticks(p.born.saturating_duration_since(started));
     let StatCounts {
         minflt,
@@ -345,7 +360,7 @@ fn stat_line(p: &ProcHandle, state: char, started: std::time::Instant, c: StatCo
         rss,
     } = c;
     let mut f = format!(
-        "{} ({}) {state} {ppid} 1 1 0 -1 4194304 {minflt} 0 0 0 {utime} 0 0 0 20 0 {threads} 0 \
+        "{} ({}) {state} {ppid} {pgrp} {sid} {tty_nr} {tpgid} 4194304 {minflt} 0 0 0 {utime} 0 0 0 20 0 {threads} 0 \
          {start} {vsize} {rss} 18446744073709551615",
         p.pid,
         comm_name(p)
@@ -366,7 +381,7 @@ fn own_stat(task: &Task) -> Vec<u8> {
         vsize: task.mm.vmas().map(|(start, v)| v.end - start).sum(),
         rss: task.mm.ram.user_frames(),
     };
-    stat_line(&task.me, 'R', task.machine.started, counts)
+    stat_line(task, &task.me, 'R', counts)
 }
 
 fn other_stat(task: &Task, o: &ProcHandle) -> Vec<u8> {
@@ -374,7 +389,7 @@ fn other_stat(task: &Task, o: &ProcHandle) -> Vec<u8> {
         threads: o.kicker.count().max(1),
         ..Default::default()
     };
-    stat_line(o, state(o), task.machine.started, counts)
+    stat_line(task, o, state(o), counts)
 }
 
 fn other_status(task: &Task, o: &ProcHandle) -> Vec<u8> {
@@ -382,6 +397,7 @@ fn other_status(task: &Task, o: &ProcHandle) -> Vec<u8> {
     let ppid = o.ppid.load(std::sync::atomic::Ordering::Acquire);
     let st = match state(o) {
         'Z' => "Z (zombie)",
+        'T' => "T (stopped)",
         _ => "S (sleeping)",
     };
     format!(
@@ -446,7 +462,7 @@ fn status(task: &Task) -> Vec<u8> {
     let (u, g) = (task.aux.uid, task.aux.gid);
     let (pid, tid, threads) = (task.pid(), task.tid, task.live);
     let ppid = task.me.ppid.load(std::sync::atomic::Ordering::Acquire);
-    let cpus = super::process::vm_cpus();
+    let cpus = super::process::vm_cpus(task);
     let mask = if cpus >= 64 {
         u64::MAX
     } else {
@@ -491,6 +507,16 @@ fn follow(task: &mut Task, target: &str, depth: u32) -> Result<Resolved, SysErro
     task.fs.resolve("/", target, true).map_err(errno)
 }
 
+/// stat of a host device node.
+fn host_stat(p: &str) -> Result<libc::stat, SysError> {
+    let c = CString::new(p).expect("no NUL");
+    // SAFETY: plain struct filled by the host.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: valid path and output.
+    super::host(unsafe { libc::stat(c.as_ptr(), &mut st) } as isize)?;
+    Ok(st)
+}
+
 /// stat of a synthesized path (following its last symlink when `r.follow`).
 pub fn stat(task: &mut Task, r: &Resolved) -> Result<libc::stat, SysError> {
     stat_depth(task, r, 0)
@@ -500,13 +526,11 @@ fn stat_depth(task: &mut Task, r: &Resolved, depth: u32) -> Result<libc::stat, S
     match node(task, &r.guest)? {
         Node::Dir(_) => super::path::stat_empty_dir(task),
         Node::File(c) => fstat(memfd(&c)?.as_raw_fd()).map_err(errno),
-        Node::Dev(p) => {
-            let c = CString::new(p).expect("no NUL");
-            // SAFETY: plain struct filled by the host.
-            let mut st: libc::stat = unsafe { std::mem::zeroed() };
-            // SAFETY: valid path and output.
-            super::host(unsafe { libc::stat(c.as_ptr(), &mut st) } as isize)?;
-            Ok(st)
+        Node::Dev(p) => host_stat(p),
+        Node::Tty => host_stat("/dev/tty"),
+        Node::Pts => {
+            let t = task.machine.tty.as_ref().ok_or(errno(libc::ENOENT))?;
+            host_stat(t.path())
         }
         _ if !r.follow => lnk_stat(task),
         Node::Fd(fd) => fstat(task.fds.get(fd)?).map_err(errno),
@@ -581,6 +605,20 @@ fn open_depth(
             super::host(fd as isize)?;
             // SAFETY: a fresh descriptor.
             let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+            Ok(OpenFile::owned(fd, Some(r.guest.clone()), true))
+        }
+        Node::Tty | Node::Pts => {
+            let tty = task.machine.tty.as_ref();
+            let t = match n {
+                // /dev/tty is the caller's controlling terminal: ENXIO without one.
+                Node::Tty => tty.filter(|t| {
+                    task.me.job.ctty.load(std::sync::atomic::Ordering::Acquire)
+                        && t.session() == task.me.job.sid()
+                }),
+                _ => tty,
+            }
+            .ok_or(errno(libc::ENXIO))?;
+            let fd = t.reopen(flags).map_err(errno)?;
             Ok(OpenFile::owned(fd, Some(r.guest.clone()), true))
         }
         _ if flags & libc::O_NOFOLLOW != 0 && flags & libc::O_PATH == 0 => err(libc::ELOOP),

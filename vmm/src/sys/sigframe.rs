@@ -173,6 +173,10 @@ pub mod code {
     pub const CLD_EXITED: i32 = 1;
     /// SIGCHLD: the child was killed by a signal.
     pub const CLD_KILLED: i32 = 2;
+    /// SIGCHLD: the child stopped.
+    pub const CLD_STOPPED: i32 = 5;
+    /// SIGCHLD: the child continued.
+    pub const CLD_CONTINUED: i32 = 6;
 }
 
 impl SigInfo {
@@ -187,9 +191,14 @@ impl SigInfo {
     }
 
     /// What SIGCHLD (and waitid) report of a child `pid` of user `uid` that ended with wait
-    /// status `wait_status`: CLD_EXITED and its status, or CLD_KILLED and the signal.
+    /// status `wait_status`: CLD_EXITED and its status, CLD_KILLED and the signal, CLD_STOPPED
+    /// and the stop signal, or CLD_CONTINUED.
     pub fn child(pid: i32, uid: u32, wait_status: i32) -> SigInfo {
-        let (code, status) = if wait_status & 0x7f == 0 {
+        let (code, status) = if wait_status == 0xffff {
+            (code::CLD_CONTINUED, libc::SIGCONT)
+        } else if wait_status & 0xff == 0x7f {
+            (code::CLD_STOPPED, (wait_status >> 8) & 0xff)
+        } else if wait_status & 0x7f == 0 {
             (code::CLD_EXITED, (wait_status >> 8) & 0xff)
         } else {
             (code::CLD_KILLED, wait_status & 0x7f)

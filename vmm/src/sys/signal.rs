@@ -3,17 +3,21 @@
 //! `rt_sigframe` (see `sigframe`), ignoring, or ending the program — at every return to ring 3.
 //!
 //! Signals come from the program itself (kill, tgkill, tkill, SIGPIPE), from its faults
-//! (`force`), and from the host: the control loop sets bit N of the task's stop word for a
-//! signal N sent to mvm and kicks the vCPU thread, which takes the bits at its next exit
-//! (`take_host`). A blocking host call interrupted by the kick ends in EINTR; `on_eintr` decides,
-//! as Linux does, whether the program sees EINTR or the call is restarted.
+//! (`force`), from the run's other programs and its terminal, and from the host: each is
+//! mailed to the program (`ProcHandle::send`), whose threads are kicked and take their mail at
+//! their next exit (`take_host`). A blocking host call interrupted by the kick ends in EINTR;
+//! `on_eintr` decides, as Linux does, whether the program sees EINTR or the call is restarted.
+//!
+//! Job control: a stop signal's default action stops the program (its threads run no guest
+//! code, its parent's `wait` hears of it) until SIGCONT or SIGKILL, as `prepare_signal` and
+//! `do_signal_stop` do on Linux.
 
 use std::sync::atomic::Ordering;
 
 use super::sigframe::{self, code, SigContext, SigInfo};
 use super::{err, Args, SysError, SysResult};
 use crate::layout::{IRETQ, USER_CS, USER_DS};
-use crate::task::{ExitReason, Task, STOP_TIMEOUT};
+use crate::task::{ExitReason, JobReport, Task};
 use crate::vstate::vcpu::IretFrame;
 
 const SIG_DFL: u64 = 0;
@@ -26,6 +30,7 @@ const SA_RESTART: u64 = 0x1000_0000;
 const SA_NODEFER: u64 = 0x4000_0000;
 const SA_RESETHAND: u64 = 0x8000_0000;
 const SA_RESTORER: u64 = 0x0400_0000;
+const SA_NOCLDSTOP: u64 = 1;
 
 const SS_ONSTACK: i32 = 1;
 const SS_DISABLE: i32 = 2;
@@ -86,7 +91,7 @@ impl SigShared {
         }
         match self.action(sig).handler {
             SIG_IGN => true,
-            SIG_DFL => default_action(sig) != Default_::Terminate,
+            SIG_DFL => default_action(sig) == Default_::Ignore,
             _ => false,
         }
     }
@@ -139,7 +144,7 @@ pub enum Default_ {
     Ignore,
     /// The program ends.
     Terminate,
-    /// Stop/continue: no job control in a micro-VM, so nothing.
+    /// The program stops until SIGCONT (job control).
     Stop,
 }
 
@@ -191,10 +196,116 @@ fn first(pending: u64, mask: u64) -> Option<i32> {
     }
 }
 
+/// The signals that stop a program by default.
+const STOP_SET: u64 = (1 << (libc::SIGSTOP - 1))
+    | (1 << (libc::SIGTSTP - 1))
+    | (1 << (libc::SIGTTIN - 1))
+    | (1 << (libc::SIGTTOU - 1));
+
+/// What generating a signal does at once, before it is queued (Linux's `prepare_signal`):
+/// SIGCONT continues a stopped program and discards its pending stop signals; a stop signal
+/// discards a pending SIGCONT. A child's stop or continue reported to a parent that asked not
+/// to hear of them (`SA_NOCLDSTOP`) is dropped. Returns whether the signal is to be queued.
+fn prepare(task: &mut Task, info: &SigInfo) -> bool {
+    let sig = info.signo;
+    if sig == libc::SIGCONT {
+        task.sigs.pending &= !STOP_SET;
+        task.sig.pending &= !STOP_SET;
+        continue_program(task);
+    } else if STOP_SET & bit(sig) != 0 {
+        task.sigs.pending &= !bit(libc::SIGCONT);
+        task.sig.pending &= !bit(libc::SIGCONT);
+    } else if sig == libc::SIGCHLD
+        && matches!(info.code, code::CLD_STOPPED | code::CLD_CONTINUED)
+        && task.sigs.action(sig).flags & SA_NOCLDSTOP != 0
+    {
+        return false;
+    }
+    true
+}
+
+/// Tells the parent of the program that it stopped or continued: SIGCHLD with `code`, and a
+/// wake-up for its `wait`. The first program's parent is mvm's control loop.
+fn notify_parent(task: &Task, code: i32, status: i32) {
+    let ppid = task.me.ppid.load(Ordering::Acquire);
+    if let Some(parent) = task.machine.find(ppid).filter(|_| ppid != 0) {
+        parent.send(SigInfo {
+            signo: libc::SIGCHLD,
+            code,
+            pid: task.pid(),
+            uid: task.aux.uid,
+            status,
+            ..Default::default()
+        });
+    }
+    if task.pid() == 1 {
+        let _ = task.machine.first_stopped.write(1);
+    }
+}
+
+/// Stops the program by `sig` (a stop signal's default action): its threads run no guest code
+/// until it is continued or killed (`Task::wait_suspended`).
+fn stop_program(task: &mut Task, sig: i32) {
+    {
+        let mut s = task.me.suspended.lock().unwrap();
+        s.by = Some(sig);
+        s.report = Some(JobReport::Stopped(sig));
+    }
+    notify_parent(task, code::CLD_STOPPED, sig);
+    let me = task.tid;
+    task.me.kicker.kick_all(me);
+}
+
+/// Continues the program if it is stopped (SIGCONT).
+fn continue_program(task: &mut Task) {
+    let was = {
+        let mut s = task.me.suspended.lock().unwrap();
+        let was = s.by.take().is_some();
+        if was {
+            s.report = Some(JobReport::Continued);
+        }
+        was
+    };
+    if was {
+        notify_parent(task, code::CLD_CONTINUED, libc::SIGCONT);
+        let me = task.tid;
+        task.me.kicker.kick_all(me);
+    }
+}
+
+/// Whether `sig` is ignored or blocked by the calling thread (job control then does not stop
+/// it: Linux's `is_ignored`).
+pub fn ignored_or_blocked(task: &Task, sig: i32) -> bool {
+    task.sig.mask & bit(sig) != 0 || task.sigs.action(sig).handler == SIG_IGN
+}
+
+/// Whether SIGKILL is pending for the program or this thread.
+pub fn kill_pending(task: &Task) -> bool {
+    (task.sig.pending | task.sigs.pending) & bit(libc::SIGKILL) != 0
+}
+
+/// Sends `info` to every program of process group `pgid`, the caller's own included; false if
+/// the group has none.
+pub fn signal_group(task: &mut Task, pgid: i32, info: SigInfo) -> bool {
+    let mut any = false;
+    for p in task.machine.group(pgid) {
+        any = true;
+        if p.pid == task.pid() {
+            queue_process(task, info);
+        } else {
+            p.send(info);
+        }
+    }
+    any
+}
+
 /// Generates a signal for one thread: an ignored, unblocked one is discarded now (as Linux
 /// does); others become pending with their siginfo (standard signals do not queue).
 pub fn queue_thread(task: &mut Task, info: SigInfo) {
     let sig = info.signo;
+    if !prepare(task, &info) {
+        return;
+    }
     if task.sig.mask & bit(sig) == 0 && task.sigs.ignored(sig) {
         return;
     }
@@ -209,6 +320,9 @@ pub fn queue_thread(task: &mut Task, info: SigInfo) {
 /// the others are kicked to look.
 pub fn queue_process(task: &mut Task, info: SigInfo) {
     let sig = info.signo;
+    if !prepare(task, &info) {
+        return;
+    }
     let blocked_here = task.sig.mask & bit(sig) != 0;
     if !blocked_here && task.sigs.ignored(sig) {
         return;
@@ -353,7 +467,8 @@ pub fn raise(task: &mut Task, sig: i32) -> Result<(), SysError> {
     Ok(())
 }
 
-/// Takes the signals the host sent to mvm into the program's pending set.
+/// Takes the signals mailed to the program (by the host, its terminal, the run's other
+/// programs) into its pending sets.
 pub fn take_host(task: &mut Task) {
     task.answer_kicks();
     for (tid, info) in task.me.take_mail() {
@@ -361,25 +476,6 @@ pub fn take_host(task: &mut Task) {
             None => queue_process(task, info),
             Some(t) if t == task.tid => queue_thread(task, info),
             Some(t) => task.threads.inbox.push((t, info)),
-        }
-    }
-    let word = task.me.stop.load(Ordering::Acquire);
-    let sigs = word & !STOP_TIMEOUT;
-    if sigs == 0 {
-        return;
-    }
-    task.me.stop.fetch_and(!sigs, Ordering::AcqRel);
-    for sig in 1..32 {
-        if sigs & (1 << sig) != 0 {
-            // The sender is outside the program's pid namespace: si_pid 0, as Linux reports it.
-            let info = SigInfo {
-                signo: sig,
-                code: code::SI_USER,
-                uid: task.aux.uid,
-                from_host: true,
-                ..Default::default()
-            };
-            queue_process(task, info);
         }
     }
 }
@@ -416,6 +512,10 @@ pub fn on_eintr(task: &mut Task, nr: u64, a: &Args) -> bool {
         return false; // stopping
     };
     let act = task.sigs.action(sig);
+    if act.handler == SIG_DFL && default_action(sig) == Default_::Stop {
+        // The program stops; the call starts again once it is continued (no handler runs).
+        return true;
+    }
     act.handler > SIG_IGN && act.flags & SA_RESTART != 0 && restarts_with_sa_restart(nr, a)
 }
 
@@ -469,9 +569,7 @@ pub struct Trap {
 /// is ignored, or ends the program (returned). Called after every exit; cheap when nothing is
 /// pending.
 pub fn deliver_pending(task: &mut Task) -> Option<ExitReason> {
-    let host = task.me.stop.load(Ordering::Relaxed) & !STOP_TIMEOUT;
-    if host == 0
-        && (task.sig.pending | task.sigs.pending) & !task.sig.mask == 0
+    if (task.sig.pending | task.sigs.pending) & !task.sig.mask == 0
         && task.sig.saved_mask.is_none()
         && task.threads.inbox.is_empty()
         && !task.me.has_mail.load(Ordering::Relaxed)
@@ -487,7 +585,16 @@ pub fn deliver_pending(task: &mut Task) -> Option<ExitReason> {
         match act.handler {
             SIG_IGN => continue,
             SIG_DFL => match default_action(sig) {
-                Default_::Ignore | Default_::Stop if sig != libc::SIGKILL => continue,
+                Default_::Ignore => continue,
+                Default_::Stop => {
+                    // A terminal's stop signals do not stop an orphaned process group.
+                    if sig != libc::SIGSTOP && task.machine.orphaned(task.me.job.pgid()) {
+                        continue;
+                    }
+                    stop_program(task, sig);
+                    // What else is pending waits until the program is continued.
+                    break;
+                }
                 _ => {
                     if task.trace {
                         eprintln!("--- {} {} ---", name(sig), info.describe());
@@ -946,8 +1053,8 @@ fn to_thread(task: &mut Task, tid: i32, sig: u64) -> SysResult {
     }
 }
 
-/// kill(2): to the caller, another program of the run, all of them (one process group: 0 or
-/// -pgid), or all but the first program and the caller (-1).
+/// kill(2): to the caller, another program of the run, a process group (0: the caller's,
+/// -N: group N), or all but the first program and the caller (-1).
 pub fn kill(task: &mut Task, a: Args) -> SysResult {
     let pid = a[0] as i32;
     let sig = if a[1] == 0 { 0 } else { valid(a[1])? };
@@ -955,11 +1062,19 @@ pub fn kill(task: &mut Task, a: Args) -> SysResult {
         return err(libc::ESRCH);
     }
     let me = task.pid();
-    let targets: Vec<i32> = if pid > 0 {
-        vec![pid]
-    } else {
-        let all = task.machine.all().into_iter().map(|p| p.pid);
-        all.filter(|&p| pid != -1 || (p != 1 && p != me)).collect()
+    let targets: Vec<i32> = match pid {
+        p if p > 0 => vec![p],
+        -1 => task
+            .machine
+            .all()
+            .into_iter()
+            .map(|p| p.pid)
+            .filter(|&p| p != 1 && p != me)
+            .collect(),
+        p => {
+            let g = if p == 0 { task.me.job.pgid() } else { -p };
+            task.machine.group(g).into_iter().map(|p| p.pid).collect()
+        }
     };
     let mut any = false;
     for t in targets {
