@@ -67,5 +67,36 @@ fn bench_busybox_true_three_runs() {
 fn bench_reports_a_program_that_is_missing() {
     let out = Run::mvm(["bench", "-n", "1", "--", "/nonexistent/program"]).run();
     out.assert_code(125);
-    out.assert_mvm_error_line("cannot start the native run");
+    out.assert_mvm_error_line("/nonexistent/program: not found");
+    let out = Run::mvm(["bench", "-n", "1", "--", "no-such-program-anywhere"]).run();
+    out.assert_code(125);
+    out.assert_mvm_error_line("no-such-program-anywhere: not found");
+}
+
+#[test]
+fn bench_runs_the_same_file_on_both_sides() {
+    // A name found on mvm's PATH, in a directory the program's view does not have: both kinds
+    // run that file (it exits 3), with the same environment (it checks a variable).
+    let dir = common::scratch("bench_path");
+    let script = dir.join("mvm-bench-probe");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\ntest \"$MVM_T_BENCH\" = yes || exit 9\nexit 3\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Run::mvm(["bench", "-n", "2", "--", "mvm-bench-probe"])
+        .env("PATH", &path)
+        .env("MVM_T_BENCH", "yes")
+        .run();
+    out.assert_code(0);
+    let text = out.stdout_str();
+    assert_eq!(numbers(&text, "exit status"), vec![3.0, 3.0], "{text}");
+    assert!(!text.contains("warning:"), "{text}");
 }

@@ -1,6 +1,9 @@
 //! `mvm bench -- PROGRAM [ARGS]`: the user's own program started N times natively and under mvm,
 //! interleaved, with start→exit latency (median, p90, p99) and peak RSS of each.
 //!
+//! PROGRAM is found once, as `execvp` finds it, and both kinds run that file with this
+//! process's environment (`--env-host` for mvm).
+//!
 //! Each mvm run is this binary itself (`/proc/self/exe run --memory SIZE -- PROGRAM ARGS`), not
 //! `runner::run` in this process: that is exactly what a user pays for `mvm run` (the exec of
 //! mvm, its dynamic loading, the VM), it gives every run its own peak RSS from `wait4`, and
@@ -13,9 +16,10 @@
 //! small process still shows in `ru_maxrss`; it is measured (a child that exits without
 //! `exec`) and printed as the floor.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -133,18 +137,49 @@ fn fork_floor_kib() -> u64 {
     ru.ru_maxrss as u64
 }
 
+/// The file `name` names, found once for both kinds of run as `execvp` finds it: a path (made
+/// absolute), or the first executable file of that name in `PATH`.
+pub fn resolve(name: &OsStr) -> Result<PathBuf, String> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    let not_found = || format!("{}: not found", name.to_string_lossy());
+    if name.as_bytes().contains(&b'/') {
+        let p =
+            std::path::absolute(name).map_err(|e| format!("{}: {e}", name.to_string_lossy()))?;
+        return if executable(&p) {
+            Ok(p)
+        } else {
+            Err(not_found())
+        };
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| crate::cli::DEFAULT_PATH.into());
+    std::env::split_paths(&path)
+        .filter(|d| d.is_absolute())
+        .map(|d| d.join(name))
+        .find(|p| executable(p))
+        .ok_or_else(not_found)
+}
+
 /// Runs the benchmark. `progress` is told about each phase (stderr in the binary).
 pub fn run(args: &BenchArgs, mut progress: impl FnMut(&str)) -> Result<BenchReport, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find mvm's binary: {e}"))?;
-    let native_argv = args.command.clone();
+    // Both kinds run the same file, with the same environment.
+    let program = resolve(&args.command[0])?;
+    let mut native_argv = args.command.clone();
+    native_argv[0] = program.clone().into();
     let mut mvm_argv: Vec<OsString> = vec![
         exe.into(),
         "run".into(),
+        "--env-host".into(),
         "--memory".into(),
         args.memory.to_string().into(),
         "--".into(),
+        program.into(),
     ];
-    mvm_argv.extend(args.command.iter().cloned());
+    mvm_argv.extend(args.command[1..].iter().cloned());
 
     let mut kinds = [
         ("native", command(&native_argv), Samples::default()),
