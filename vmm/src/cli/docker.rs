@@ -7,8 +7,8 @@ use std::net::IpAddr;
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 
-use crate::spec::{Proto, Publish, Tmpfs, User, Volume};
 use crate::policy::io_text;
+use crate::spec::{Proto, Publish, Tmpfs, User, Volume};
 use crate::sys::fs::normalize;
 
 /// `-p [IP:][HOSTPORT:]GUESTPORT[/tcp|/udp]`, ports or equal-length ranges (`8000-8001:80-81`).
@@ -291,8 +291,8 @@ fn entries(root: &Path, file: &str) -> Vec<Vec<String>> {
 
 /// `-u USER[:GROUP]`, each a name or a number, resolved in the program's `/etc/passwd` and
 /// `/etc/group` (under `root`), as Docker resolves them in the image: a user's own group is its
-/// passwd entry's, its supplementary groups those `/etc/group` lists it in; a number that has
-/// no entry is taken as it is (group 0).
+/// passwd entry's, its supplementary groups those `/etc/group` lists it in and its own; a
+/// number that has no entry is taken as it is (group 0).
 pub fn user(s: &str, root: &Path) -> Result<(User, Option<String>), String> {
     let (u, g) = match s.split_once(':') {
         Some((u, g)) => (u, Some(g)),
@@ -334,7 +334,8 @@ pub fn user(s: &str, root: &Path) -> Result<(User, Option<String>), String> {
             .collect(),
         _ => Vec::new(),
     };
-    extra.retain(|&x| x != gid);
+    // The user's own group is among its groups, as runc and crun set them up.
+    extra.push(gid);
     extra.sort_unstable();
     extra.dedup();
     let home = entry.map(|e| e[5].clone()).filter(|h| h.starts_with('/'));
@@ -522,7 +523,10 @@ mod tests {
         )
         .unwrap();
         let (u, home) = user("alice", &root).unwrap();
-        assert_eq!((u.uid, u.gid, u.groups.clone()), (1000, 1000, vec![10, 50]));
+        assert_eq!(
+            (u.uid, u.gid, u.groups.clone()),
+            (1000, 1000, vec![10, 50, 1000])
+        );
         assert_eq!(home.as_deref(), Some("/home/alice"));
         let (u, _) = user("1000:wheel", &root).unwrap();
         assert_eq!((u.uid, u.gid), (1000, 10));
