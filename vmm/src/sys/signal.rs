@@ -692,6 +692,12 @@ fn setup_frame(task: &mut Task, in_ring3: bool, info: SigInfo, trap: Trap) -> Re
     let xs = task.vcpu.xsave().map_err(|e| frame_err(&e.to_string()))?;
     let mut fpbuf = sigframe::xsave_bytes(&xs);
     fpbuf.truncate(xsize);
+    // The header says which components the frame holds: only the guest-enabled ones. KVM's
+    // XSTATE_BV may carry others the host saves for the guest (PKRU on a CPU with protection
+    // keys), which the frame has no room for and rt_sigreturn (as Linux's) would refuse.
+    let bv = u64::from_le_bytes(fpbuf[512..520].try_into().expect("8 bytes")) & xcr0;
+    fpbuf[512..520].copy_from_slice(&bv.to_le_bytes());
+    fpbuf[520..576].fill(0);
     let sw = sigframe::SW_BYTES;
     fpbuf[sw..sw + 48].fill(0);
     fpbuf[sw..sw + 4].copy_from_slice(&sigframe::FP_XSTATE_MAGIC1.to_le_bytes());

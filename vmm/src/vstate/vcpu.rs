@@ -36,7 +36,16 @@ const EFER_LME: u64 = 1 << 8;
 const EFER_LMA: u64 = 1 << 10;
 const EFER_NXE: u64 = 1 << 11;
 
-/// XSAVE state components a Linux program may use without asking: x87, SSE, AVX, AVX-512.
+/// The XSAVE state components the guest's XCR0 enables, of those the host offers (CPUID leaf
+/// 0xD): the ones a Linux program may use without asking — x87, SSE, AVX, and AVX-512's three
+/// (opmask, ZMM_Hi256, Hi16_ZMM), which the CPU takes only all together. Not PKRU (bit 9): the
+/// guest's CR4.PKE stays clear, so protection keys are off (CPUID's OSPKE, which KVM derives
+/// from CR4, says so; glibc then uses none) and PKRU, which KVM_GET_XSAVE may still report in
+/// XSTATE_BV, belongs in no signal frame (`sys::signal::setup_frame` masks the frame's header
+/// to XCR0). Not AMX's tiles (bits 17-18): Linux gives them only after
+/// `arch_prctl(ARCH_REQ_XCOMP_PERM)`, which mvm refuses (EINVAL), so no program uses them.
+/// Nor the supervisor components (PT, CET, ...), which XCR0 cannot hold. The guest's CPUID is
+/// the host's supported one, so leaf 0xD's sizes are computed by KVM for this XCR0.
 const XCR0_USER: u64 = 0b1110_0111;
 
 /// Flags cleared on `syscall` entry, as Linux: TF, DF, IF, IOPL, NT, AC.
