@@ -19,6 +19,7 @@ use vmm_sys_util::timerfd::TimerFd;
 use crate::boot::{self, elf, BootError, Timings};
 use crate::policy::FsView;
 use crate::spec::RunSpec;
+use crate::sys::trace::Tracer;
 use crate::task::{ExitReason, Kicker, Machine, ProcHandle, StopFlag, STOP_TIMEOUT};
 
 /// Why mvm could not run the program at all.
@@ -294,9 +295,20 @@ fn block_stop_signals() -> Result<OwnedFd, RunError> {
     }
 }
 
+/// Where `--trace` goes: mvm's stderr.
+fn open_trace(spec: &RunSpec) -> Result<Option<Arc<Tracer>>, RunError> {
+    if !spec.trace {
+        return Ok(None);
+    }
+    Tracer::new(None)
+        .map(Some)
+        .map_err(|e| RunError::Host("the trace", e))
+}
+
 /// Runs `spec` to its end.
 pub fn run(spec: RunSpec) -> Result<Report, RunError> {
     let t0 = Instant::now();
+    let trace = open_trace(&spec)?;
     let run_dir = RunDir::create()?;
     let host_cwd = std::env::current_dir()
         .ok()
@@ -355,7 +367,7 @@ pub fn run(spec: RunSpec) -> Result<Report, RunError> {
         .name("vcpu0".into())
         .stack_size(256 << 10)
         .spawn(move || {
-            let result = run_vcpu(&spec, &program, &cwd, first, thread_machine, view);
+            let result = run_vcpu(&spec, &program, &cwd, first, thread_machine, view, trace);
             let _ = tx.send(result);
             let _ = thread_done.write(1);
         })
@@ -419,8 +431,9 @@ fn run_vcpu(
     first: Arc<ProcHandle>,
     machine: Arc<Machine>,
     view: FsView,
+    trace: Option<Arc<Tracer>>,
 ) -> VcpuResult {
-    let (mut task, timings) = boot::build(spec, program, cwd, first, machine.clone())?;
+    let (mut task, timings) = boot::build(spec, program, cwd, first, machine.clone(), trace)?;
     task.fs = view;
     // From here on this thread (and the threads it starts for the program's threads) serves
     // the program: it may reach only what the view shows.
