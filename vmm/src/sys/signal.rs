@@ -182,6 +182,7 @@ fn first(pending: u64, mask: u64) -> Option<i32> {
 pub fn queue_thread(task: &mut Task, info: SigInfo) {
     let sig = info.signo;
     if task.sig.mask & bit(sig) == 0 && task.sigs.ignored(sig) {
+        super::trace::signal(task, &info);
         return;
     }
     if task.sig.pending & bit(sig) == 0 {
@@ -197,6 +198,7 @@ pub fn queue_process(task: &mut Task, info: SigInfo) {
     let sig = info.signo;
     let blocked_here = task.sig.mask & bit(sig) != 0;
     if !blocked_here && task.sigs.ignored(sig) {
+        super::trace::signal(task, &info);
         return;
     }
     if task.sigs.pending & bit(sig) == 0 {
@@ -496,12 +498,12 @@ pub fn deliver_pending(task: &mut Task) -> Option<ExitReason> {
     while let Some(sig) = next(task) {
         let info = dequeue(task, sig);
         let act = task.sigs.action(sig);
+        super::trace::signal(task, &info);
         match act.handler {
             SIG_IGN => continue,
             SIG_DFL => match default_action(sig) {
                 Default_::Ignore | Default_::Stop if sig != libc::SIGKILL => continue,
                 _ => {
-                    super::trace::signal(task, &info);
                     return Some(if info.from_host {
                         ExitReason::Stopped(sig)
                     } else {
@@ -533,8 +535,8 @@ pub fn force(
 ) -> Option<ExitReason> {
     let sig = info.signo;
     let act = task.sigs.action(sig);
+    super::trace::signal(task, &info);
     if act.handler <= SIG_IGN || task.sig.mask & bit(sig) != 0 {
-        super::trace::signal(task, &info);
         return Some(fatal(sig, detail));
     }
     task.resume_user(frame);
@@ -553,7 +555,6 @@ fn frame_err(what: &str) -> String {
 fn setup_frame(task: &mut Task, in_ring3: bool, info: SigInfo, trap: Trap) -> Result<(), String> {
     let sig = info.signo;
     let act = task.sigs.action(sig);
-    super::trace::signal(task, &info);
     if act.flags & SA_RESTORER == 0 {
         return Err(frame_err("the handler has no SA_RESTORER"));
     }

@@ -98,7 +98,7 @@ fn futex_op(op: u64) -> String {
     let cmd = op & !(128 | 256);
     let mut s = match lookup(cmd, names::FUTEX) {
         Some(n) => n.to_string(),
-        None => return hex(op),
+        None => return named(op, &[], "FUTEX_???"),
     };
     if op & 128 != 0 {
         s.push_str("_PRIVATE");
@@ -107,6 +107,32 @@ fn futex_op(op: u64) -> String {
         s.push_str("|FUTEX_CLOCK_REALTIME");
     }
     s
+}
+
+/// FUTEX_WAKE_OP's operation word, field by field as the kernel's `FUTEX_OP()` builds it:
+/// `FUTEX_OP_ADD<<28|0x5<<12|FUTEX_OP_CMP_GT<<24|0x7`.
+pub fn futex_wake_op(v: u32) -> String {
+    let part = |v: u64, table, unknown: &str, shift: u32| match lookup(v, table) {
+        Some(n) => format!("{n}<<{shift}"),
+        None => format!("{v:#x}<<{shift} /* {unknown} */"),
+    };
+    let shift = if v & (8 << 28) != 0 {
+        "FUTEX_OP_OPARG_SHIFT<<28|"
+    } else {
+        ""
+    };
+    format!(
+        "{shift}{}|{}<<12|{}|{}",
+        part(((v >> 28) & 7).into(), names::FUTEX_OP, "FUTEX_OP_???", 28),
+        hex(((v >> 12) & 0xfff).into()),
+        part(
+            ((v >> 24) & 0xf).into(),
+            names::FUTEX_OP_CMP,
+            "FUTEX_OP_CMP_???",
+            24
+        ),
+        hex((v & 0xfff).into())
+    )
 }
 
 /// `[N]`: an int (or, `wide`, a 64-bit value) stored at `at`.
@@ -430,15 +456,18 @@ impl Ctx<'_> {
             FutexTimeout => match fcmd {
                 0 | 6 | 9 | 11 | 13 => show(task, a, 16, |b| structs::timespec(b, false)),
                 3 | 4 | 5 | 12 => (a as u32).to_string(),
+                // An unknown operation's arguments are shown raw.
+                14.. => ptr(a),
                 _ => return None,
             },
             FutexAddr2 => match fcmd {
-                3 | 4 | 5 | 11 | 12 => ptr(a),
+                3 | 4 | 5 | 11 | 12 | 14.. => ptr(a),
                 _ => return None,
             },
             FutexVal3 => match fcmd {
                 9 | 10 if a as u32 == u32::MAX => "FUTEX_BITSET_MATCH_ANY".into(),
-                9 | 10 | 5 => hex(a as u32 as u64),
+                9 | 10 | 14.. => hex(a as u32 as u64),
+                5 => futex_wake_op(a as u32),
                 4 | 12 => (a as u32).to_string(),
                 _ => return None,
             },
@@ -622,6 +651,7 @@ impl Ctx<'_> {
                 s
             }
             Rem => ptr(a),
+            Socklen if a == 0 => "NULL".into(),
             Socklen => {
                 let now = show(task, a, 4, |b| u32_at(b, 0).to_string());
                 match saved {
@@ -688,7 +718,7 @@ impl Ctx<'_> {
         let mut s = format!(
             "child_stack={}, flags={}",
             ptr(stack),
-            structs::clone_flags(fl)
+            structs::clone_flags(fl, false)
         );
         if fl & libc::CLONE_PARENT_SETTID as u64 != 0 {
             let tid = match self.ok {

@@ -16,6 +16,7 @@ mod names;
 mod structs;
 mod text;
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::Path;
@@ -110,6 +111,13 @@ impl Tracer {
     }
 }
 
+thread_local! {
+    /// While this thread is in a traced call: the signal lines that come up meanwhile (a signal
+    /// the call generates and that is discarded at once), printed after the call's line, where
+    /// strace sees them.
+    static HELD: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
 /// Pads `line` to strace's result column (40) and adds ` = result`.
 fn finish_line(mut line: String, result: &str) -> String {
     while line.len() < 39 {
@@ -127,13 +135,27 @@ pub struct Call {
     args: Args,
     /// Per argument: what was printed before the call (`None`: omitted, or printed after).
     before: Vec<Option<String>>,
-    /// For the calls that make a thread or a program: the line's start, as it was before the
-    /// new one counted.
+    /// Whether the call makes a thread or a program (counted from its start).
+    spawns: bool,
+    /// For the calls that make one and return at once: the line's start, as it was before the
+    /// new one counted (strace prints such a call before it sees the child).
     lead: Option<String>,
 }
 
-fn is_spawn(name: &str) -> bool {
-    matches!(name, "clone" | "clone3" | "fork" | "vfork")
+/// Whether a call makes a thread or a program, and whether it then waits for the child's exec
+/// or exit (vfork, CLONE_VFORK: the line's start is then as it is when the call returns, as
+/// strace's `<... vfork resumed>` line has it).
+fn spawn(task: &mut Task, name: &str, args: &Args) -> Option<bool> {
+    let vfork = libc::CLONE_VFORK as u64;
+    match name {
+        "fork" => Some(false),
+        "vfork" => Some(true),
+        "clone" => Some(args[0] & vfork != 0),
+        "clone3" => Some(
+            structs::read(task, args[0], 8).is_some_and(|b| structs::u64_at(&b, 0) & vfork != 0),
+        ),
+        _ => None,
+    }
 }
 
 /// Before a call: reads what it is passed. `None` when the call is not shown (guest-init's).
@@ -158,26 +180,40 @@ pub fn enter(task: &mut Task, entry: &'static Entry, args: &Args) -> Option<Call
             _ => c.input(i),
         })
         .collect();
-    let lead = is_spawn(entry.name).then(|| {
-        let lead = t.lead(c.task.tid);
+    let waits = spawn(c.task, entry.name, args);
+    let lead = match waits {
+        Some(false) => Some(t.lead(c.task.tid)),
+        _ => None,
+    };
+    if waits.is_some() {
         t.live.fetch_add(1, Ordering::AcqRel);
-        lead
-    });
+    }
+    HELD.set(Some(Vec::new()));
     Some(Call {
         entry,
         args: *args,
         before,
+        spawns: waits.is_some(),
         lead,
     })
 }
 
 /// After a call: prints its line.
 pub fn exit(task: &mut Task, call: Call, r: &SysResult) {
+    let held = HELD.take().unwrap_or_default();
     let Some(t) = task.trace.clone() else {
         return;
     };
+    line(task, &t, call, r);
+    for l in held {
+        t.emit(&l);
+    }
+}
+
+/// Prints a finished call's line (nothing for a call that just goes on after EINTR).
+fn line(task: &mut Task, t: &Tracer, call: Call, r: &SysResult) {
     let e = call.entry;
-    if call.lead.is_some() && r.is_err() {
+    if call.spawns && matches!(r, Err(SysError::Errno(_))) {
         t.live.fetch_sub(1, Ordering::AcqRel);
     }
     let (ok, errno) = match r {
@@ -269,7 +305,8 @@ pub fn unknown(task: &Task, nr: u64, a: &Args) {
     t.emit(&finish_line(line, &text::errno_result(libc::ENOSYS)));
 }
 
-/// A signal delivered to the thread: `--- SIGCHLD {si_signo=SIGCHLD, ...} ---` (SIGKILL is
+/// A signal the thread takes, delivered or discarded as ignored (strace sees both):
+/// `--- SIGCHLD {si_signo=SIGCHLD, ...} ---` (SIGKILL is
 /// never seen, as under ptrace).
 pub fn signal(task: &Task, info: &SigInfo) {
     let Some(t) = task.trace.clone() else {
@@ -278,12 +315,22 @@ pub fn signal(task: &Task, info: &SigInfo) {
     if info.signo == libc::SIGKILL || !t.started.load(Ordering::Acquire) {
         return;
     }
-    t.emit(&format!(
+    let line = format!(
         "{}--- {} {} ---\n",
         t.lead(task.tid),
         text::signal(info.signo as i64),
         siginfo(info)
-    ));
+    );
+    let line = HELD.with_borrow_mut(|held| match held {
+        Some(held) => {
+            held.push(line);
+            None
+        }
+        None => Some(line),
+    });
+    if let Some(line) = line {
+        t.emit(&line);
+    }
 }
 
 /// A delivered signal's siginfo, as the trace shows it.

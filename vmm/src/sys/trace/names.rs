@@ -450,6 +450,7 @@ pub static SA: Table = &[
     (0x0400_0000, "SA_RESTORER"),
     (libc::SA_ONSTACK as u64, "SA_ONSTACK"),
     (libc::SA_RESTART as u64, "SA_RESTART"),
+    (0x2000_0000, "SA_INTERRUPT"),
     (libc::SA_NODEFER as u64, "SA_NODEFER"),
     (libc::SA_RESETHAND as u64, "SA_RESETHAND"),
     (libc::SA_SIGINFO as u64, "SA_SIGINFO"),
@@ -601,6 +602,25 @@ pub static FUTEX: Table = &[
     (13, "FUTEX_LOCK_PI2"),
 ];
 
+/// FUTEX_WAKE_OP's operations (bits 28-30 of its operation word).
+pub static FUTEX_OP: Table = &[
+    (0, "FUTEX_OP_SET"),
+    (1, "FUTEX_OP_ADD"),
+    (2, "FUTEX_OP_OR"),
+    (3, "FUTEX_OP_ANDN"),
+    (4, "FUTEX_OP_XOR"),
+];
+
+/// FUTEX_WAKE_OP's comparisons (bits 24-27 of its operation word).
+pub static FUTEX_OP_CMP: Table = &[
+    (0, "FUTEX_OP_CMP_EQ"),
+    (1, "FUTEX_OP_CMP_NE"),
+    (2, "FUTEX_OP_CMP_LT"),
+    (3, "FUTEX_OP_CMP_LE"),
+    (4, "FUTEX_OP_CMP_GT"),
+    (5, "FUTEX_OP_CMP_GE"),
+];
+
 /// Clocks.
 pub static CLOCK: Table = libc_names![
     CLOCK_REALTIME,
@@ -636,6 +656,7 @@ pub static POLL: Table = &[
     (libc::POLLWRBAND as u64, "POLLWRBAND"),
     (0x400, "POLLMSG"),
     (libc::POLLRDHUP as u64, "POLLRDHUP"),
+    (0x8000, "POLL_BUSY_LOOP"),
 ];
 
 /// epoll events.

@@ -378,12 +378,14 @@ pub fn sigevent(b: &[u8]) -> String {
     s
 }
 
-/// Clone flags with the exit signal: `CLONE_VM|CLONE_FS|...|SIGCHLD`.
-pub fn clone_flags(fl: u64) -> String {
+/// Clone flags with the exit signal: `CLONE_VM|CLONE_FS|...|SIGCHLD`. clone(2) takes only
+/// the low 32 bits (`wide` false: the others are shown in hex); clone3 all 64.
+pub fn clone_flags(fl: u64, wide: bool) -> String {
     let sig = fl & 0xff;
-    let (mut parts, rest) = super::text::flag_names(fl & !0xff, names::CLONE);
-    if rest != 0 {
-        parts.push(format!("{rest:#x}"));
+    let high = if wide { 0 } else { fl & !0xffff_ffff };
+    let (mut parts, rest) = super::text::flag_names(fl & !0xff & !high, names::CLONE);
+    if rest | high != 0 {
+        parts.push(format!("{:#x}", rest | high));
     }
     if sig != 0 {
         parts.push(signal(sig as i64));
@@ -398,7 +400,7 @@ pub fn clone_flags(fl: u64) -> String {
 /// `struct clone_args` (clone3).
 pub fn clone_args(b: &[u8]) -> String {
     let fl = u64_at(b, 0);
-    let mut s = format!("{{flags={}", clone_flags(fl));
+    let mut s = format!("{{flags={}", clone_flags(fl, true));
     if fl & libc::CLONE_PIDFD as u64 != 0 {
         s.push_str(&format!(", pidfd={}", ptr(u64_at(b, 8))));
     }
