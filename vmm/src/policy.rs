@@ -232,7 +232,8 @@ impl Volume {
     }
 }
 
-fn io_text(e: &std::io::Error) -> String {
+/// An I/O error's message as mvm words its own: lower case, without `(os error N)`.
+pub(crate) fn io_text(e: &std::io::Error) -> String {
     e.to_string()
         .split(" (os error")
         .next()

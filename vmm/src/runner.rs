@@ -40,6 +40,9 @@ pub enum RunError {
     /// The VM failed while running (125).
     #[error(transparent)]
     Vm(#[from] crate::vstate::vm::VmError),
+    /// `--trace-file` cannot be opened (125).
+    #[error("cannot open the trace file {0}: {1}")]
+    TraceFile(String, String),
 }
 
 /// How the run ended, with what was measured on the way.
@@ -295,14 +298,17 @@ fn block_stop_signals() -> Result<OwnedFd, RunError> {
     }
 }
 
-/// Where `--trace` goes: mvm's stderr.
+/// Opens where `--trace` goes: mvm's stderr, or the trace file (on the host, as the user named
+/// it, before anything of the program exists; cloexec, and never in the program's descriptors).
 fn open_trace(spec: &RunSpec) -> Result<Option<Arc<Tracer>>, RunError> {
-    if !spec.trace {
+    if !spec.trace && spec.trace_file.is_none() {
         return Ok(None);
     }
-    Tracer::new(None)
-        .map(Some)
-        .map_err(|e| RunError::Host("the trace", e))
+    let file = spec.trace_file.as_deref();
+    Tracer::new(file).map(Some).map_err(|e| {
+        let path = file.map_or_else(String::new, |p| p.display().to_string());
+        RunError::TraceFile(path, crate::policy::io_text(&e))
+    })
 }
 
 /// Runs `spec` to its end.
