@@ -813,3 +813,77 @@ impl Ctx<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The expected strings are what strace 6.1 prints for the same values.
+    use super::*;
+
+    #[test]
+    fn open_flags_with_their_access_mode() {
+        let o = |v: i32| open_flags(v as u32 as u64);
+        assert_eq!(
+            o(libc::O_RDWR | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC),
+            "O_RDWR|O_CREAT|O_TRUNC|O_CLOEXEC"
+        );
+        assert_eq!(
+            o(libc::O_WRONLY
+                | libc::O_APPEND
+                | libc::O_NONBLOCK
+                | libc::O_NOFOLLOW
+                | libc::O_DIRECTORY),
+            "O_WRONLY|O_APPEND|O_NONBLOCK|O_NOFOLLOW|O_DIRECTORY"
+        );
+        assert_eq!(o(3 | libc::O_TMPFILE), "O_ACCMODE|O_TMPFILE");
+        assert_eq!(o(0x4000_0000), "O_RDONLY|0x40000000");
+    }
+
+    #[test]
+    fn mmap_flags_with_type_and_huge_page_size() {
+        assert_eq!(
+            map_flags((libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE) as u64),
+            "MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE"
+        );
+        let v = libc::MAP_SHARED | libc::MAP_FIXED_NOREPLACE | libc::MAP_POPULATE | 21 << 26;
+        assert_eq!(
+            map_flags(v as u64),
+            "MAP_SHARED|MAP_POPULATE|MAP_FIXED_NOREPLACE|21<<MAP_HUGE_SHIFT"
+        );
+        assert_eq!(map_flags(0xf), "0xf /* MAP_??? */");
+    }
+
+    #[test]
+    fn ioctl_requests_by_name_or_by_their_fields() {
+        assert_eq!(ioctl_name(0x5401), "TCGETS");
+        assert_eq!(
+            ioctl_name(0xdead_beef),
+            "_IOC(_IOC_READ|_IOC_WRITE, 0xbe, 0xef, 0x1ead)"
+        );
+        assert_eq!(ioctl_name(0x8004_7803), "_IOC(_IOC_READ, 0x78, 0x3, 0x4)");
+    }
+
+    #[test]
+    fn futex_operations_and_wake_op_words() {
+        assert_eq!(futex_op(5 | 128), "FUTEX_WAKE_OP_PRIVATE");
+        assert_eq!(futex_op(256), "FUTEX_WAIT|FUTEX_CLOCK_REALTIME");
+        assert_eq!(futex_op(77), "0x4d /* FUTEX_??? */");
+        assert_eq!(futex_op(77 | 128), "0xcd /* FUTEX_??? */");
+        assert_eq!(
+            futex_wake_op(0),
+            "FUTEX_OP_SET<<28|0<<12|FUTEX_OP_CMP_EQ<<24|0"
+        );
+        // FUTEX_OP(FUTEX_OP_ADD, 5, FUTEX_OP_CMP_GT, 7)
+        assert_eq!(
+            futex_wake_op(0x1400_5007),
+            "FUTEX_OP_ADD<<28|0x5<<12|FUTEX_OP_CMP_GT<<24|0x7"
+        );
+        assert_eq!(
+            futex_wake_op(0xa300_3fff),
+            "FUTEX_OP_OPARG_SHIFT<<28|FUTEX_OP_OR<<28|0x3<<12|FUTEX_OP_CMP_LE<<24|0xfff"
+        );
+        assert_eq!(
+            futex_wake_op(0x9900_1002),
+            "FUTEX_OP_OPARG_SHIFT<<28|FUTEX_OP_ADD<<28|0x1<<12|0x9<<24 /* FUTEX_OP_CMP_??? */|0x2"
+        );
+    }
+}

@@ -644,3 +644,216 @@ fn cmsgs(task: &mut Task, at: u64, len: u64) -> String {
     }
     format!("[{}]", items.join(", "))
 }
+
+#[cfg(test)]
+mod tests {
+    //! The expected strings are what strace 6.1 prints for the same bytes.
+    use super::*;
+
+    /// `size` zero bytes with each `(offset, bytes)` written in.
+    fn bytes(size: usize, fields: &[(usize, &[u8])]) -> Vec<u8> {
+        let mut b = vec![0u8; size];
+        for (o, v) in fields {
+            b[*o..*o + v.len()].copy_from_slice(v);
+        }
+        b
+    }
+
+    fn bit(sig: i32) -> u64 {
+        1 << (sig - 1)
+    }
+
+    #[test]
+    fn stat_shows_mode_and_size_or_device() {
+        let file = bytes(
+            144,
+            &[(24, &0o100640u32.to_le_bytes()), (48, &51u64.to_le_bytes())],
+        );
+        assert_eq!(stat(&file), "{st_mode=S_IFREG|0640, st_size=51, ...}");
+        let null = bytes(
+            144,
+            &[
+                (24, &0o20666u32.to_le_bytes()),
+                (40, &0x103u64.to_le_bytes()),
+            ],
+        );
+        assert_eq!(
+            stat(&null),
+            "{st_mode=S_IFCHR|0666, st_rdev=makedev(0x1, 0x3), ...}"
+        );
+    }
+
+    #[test]
+    fn socket_addresses_of_each_family() {
+        let inet = bytes(
+            16,
+            &[(0, &[2, 0]), (2, &1u16.to_be_bytes()), (4, &[127, 0, 0, 1])],
+        );
+        assert_eq!(
+            sockaddr(&inet),
+            r#"{sa_family=AF_INET, sin_port=htons(1), sin_addr=inet_addr("127.0.0.1")}"#
+        );
+        let addr: std::net::Ipv6Addr = "fe80::1:2".parse().unwrap();
+        let inet6 = bytes(
+            28,
+            &[
+                (0, &[10, 0]),
+                (2, &8080u16.to_be_bytes()),
+                (4, &7u32.to_be_bytes()),
+                (8, &addr.octets()),
+                (24, &3u32.to_le_bytes()),
+            ],
+        );
+        assert_eq!(
+            sockaddr(&inet6),
+            "{sa_family=AF_INET6, sin6_port=htons(8080), sin6_flowinfo=htonl(7), \
+             inet_pton(AF_INET6, \"fe80::1:2\", &sin6_addr), sin6_scope_id=3}"
+        );
+        let path = bytes(110, &[(0, &[1, 0]), (2, b"/nonexistent/socket")]);
+        assert_eq!(
+            sockaddr(&path),
+            r#"{sa_family=AF_UNIX, sun_path="/nonexistent/socket"}"#
+        );
+        let abstract_ = bytes(11, &[(0, &[1, 0]), (3, b"abs\x01name")]);
+        assert_eq!(
+            sockaddr(&abstract_),
+            r#"{sa_family=AF_UNIX, sun_path=@"abs\1name"}"#
+        );
+    }
+
+    #[test]
+    fn sigaction_with_and_without_a_restorer() {
+        let handled = bytes(
+            32,
+            &[
+                (0, &0x401615u64.to_le_bytes()),
+                (8, &(0x0400_0000u64 | libc::SA_RESTART as u64).to_le_bytes()),
+                (16, &0x409070u64.to_le_bytes()),
+                (24, &(bit(libc::SIGINT) | bit(libc::SIGTERM)).to_le_bytes()),
+            ],
+        );
+        assert_eq!(
+            sigaction(&handled),
+            "{sa_handler=0x401615, sa_mask=[INT TERM], sa_flags=SA_RESTORER|SA_RESTART, \
+             sa_restorer=0x409070}"
+        );
+        assert_eq!(
+            sigaction(&[0; 32]),
+            "{sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}"
+        );
+        let ignored = bytes(32, &[(0, &1u64.to_le_bytes())]);
+        assert_eq!(
+            sigaction(&ignored),
+            "{sa_handler=SIG_IGN, sa_mask=[], sa_flags=0}"
+        );
+    }
+
+    #[test]
+    fn siginfo_as_its_signal_and_code_have_it() {
+        let child = |code: i32, status: i32| {
+            bytes(
+                128,
+                &[
+                    (0, &libc::SIGCHLD.to_le_bytes()),
+                    (8, &code.to_le_bytes()),
+                    (16, &3i32.to_le_bytes()),
+                    (24, &status.to_le_bytes()),
+                ],
+            )
+        };
+        assert_eq!(
+            siginfo(&child(libc::CLD_EXITED, 3)),
+            "{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=3, si_uid=0, si_status=3, \
+             si_utime=0, si_stime=0}"
+        );
+        assert_eq!(
+            siginfo(&child(libc::CLD_KILLED, libc::SIGSEGV)),
+            "{si_signo=SIGCHLD, si_code=CLD_KILLED, si_pid=3, si_uid=0, si_status=SIGSEGV, \
+             si_utime=0, si_stime=0}"
+        );
+        let fault = bytes(
+            128,
+            &[
+                (0, &libc::SIGSEGV.to_le_bytes()),
+                (8, &1i32.to_le_bytes()),
+                (16, &8u64.to_le_bytes()),
+            ],
+        );
+        assert_eq!(
+            siginfo(&fault),
+            "{si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x8}"
+        );
+        let user = bytes(
+            128,
+            &[(0, &libc::SIGUSR1.to_le_bytes()), (16, &1i32.to_le_bytes())],
+        );
+        assert_eq!(
+            siginfo(&user),
+            "{si_signo=SIGUSR1, si_code=SI_USER, si_pid=1, si_uid=0}"
+        );
+    }
+
+    #[test]
+    fn wait_statuses_limits_and_times() {
+        assert_eq!(wait_status(0), "[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]");
+        assert_eq!(
+            wait_status(3 << 8),
+            "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]"
+        );
+        assert_eq!(
+            wait_status(libc::SIGSEGV as i64),
+            "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGSEGV}]"
+        );
+        let limits =
+            |cur: u64, max: u64| bytes(16, &[(0, &cur.to_le_bytes()), (8, &max.to_le_bytes())]);
+        assert_eq!(
+            rlimit(&limits(1 << 20, u64::MAX)),
+            "{rlim_cur=1024*1024, rlim_max=RLIM64_INFINITY}"
+        );
+        assert_eq!(
+            rlimit(&limits(1000, 4096)),
+            "{rlim_cur=1000, rlim_max=4*1024}"
+        );
+        let five = bytes(32, &[(16, &5u64.to_le_bytes())]);
+        assert_eq!(
+            itimer(&five, true),
+            "{it_interval={tv_sec=0, tv_usec=0}, it_value={tv_sec=5, tv_usec=0}}"
+        );
+        let ms = bytes(16, &[(8, &1_000_000u64.to_le_bytes())]);
+        assert_eq!(timespec(&ms, false), "{tv_sec=0, tv_nsec=1000000}");
+    }
+
+    #[test]
+    fn clone_flags_epoll_events_and_small_structs() {
+        let weird = (libc::CLONE_SIGHAND | libc::CLONE_VFORK | libc::CLONE_NEWNS) as u64
+            | 1 << 32
+            | libc::SIGUSR1 as u64;
+        assert_eq!(
+            clone_flags(weird, false),
+            "CLONE_SIGHAND|CLONE_VFORK|CLONE_NEWNS|0x100000000|SIGUSR1"
+        );
+        let fork = (libc::CLONE_CHILD_CLEARTID | libc::CLONE_CHILD_SETTID | libc::SIGCHLD) as u64;
+        assert_eq!(
+            clone_flags(fork, false),
+            "CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD"
+        );
+        let ev = bytes(
+            12,
+            &[
+                (0, &(libc::EPOLLIN | libc::EPOLLET).to_le_bytes()),
+                (4, &0x1_0000_0007u64.to_le_bytes()),
+            ],
+        );
+        assert_eq!(
+            epoll_event(&ev),
+            "{events=EPOLLIN|EPOLLET, data={u32=7, u64=4294967303}}"
+        );
+        let disabled = bytes(24, &[(8, &libc::SS_DISABLE.to_le_bytes())]);
+        assert_eq!(
+            sigaltstack(&disabled),
+            "{ss_sp=NULL, ss_flags=SS_DISABLE, ss_size=0}"
+        );
+        let uts = bytes(390, &[(0, b"Linux"), (65, b"vm")]);
+        assert_eq!(utsname(&uts), r#"{sysname="Linux", nodename="vm", ...}"#);
+    }
+}
