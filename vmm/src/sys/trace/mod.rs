@@ -13,6 +13,7 @@
 mod args;
 mod decode;
 mod names;
+mod notes;
 mod structs;
 mod text;
 
