@@ -20,6 +20,7 @@ use crate::boot::{self, elf, BootError, Timings};
 use crate::policy::FsView;
 use crate::spec::{Proto, RunSpec, Tmpfs};
 use crate::sys::sigframe::{code, SigInfo};
+use crate::sys::trace::Tracer;
 use crate::sys::tty::Ctty;
 use crate::task::{
     ExitReason, JobIds, Kicker, Machine, ProcHandle, RunConf, StopFlag, STOP_TIMEOUT,
@@ -44,6 +45,9 @@ pub enum RunError {
     /// The VM failed while running (125).
     #[error(transparent)]
     Vm(#[from] crate::vstate::vm::VmError),
+    /// `--trace-file` cannot be opened (125).
+    #[error("cannot open the trace file {0}: {1}")]
+    TraceFile(String, String),
 }
 
 /// How the run ended, with what was measured on the way.
@@ -499,9 +503,23 @@ fn names_files(spec: &RunSpec, view: &mut FsView, scratch: &Path) -> Result<(), 
         .map_err(|e| RunError::Host("showing /etc/hosts", std::io::Error::other(e)))
 }
 
+/// Opens where `--trace` goes: mvm's stderr, or the trace file (on the host, as the user named
+/// it, before anything of the program exists; cloexec, and never in the program's descriptors).
+fn open_trace(spec: &RunSpec) -> Result<Option<Arc<Tracer>>, RunError> {
+    if !spec.trace && spec.trace_file.is_none() {
+        return Ok(None);
+    }
+    let file = spec.trace_file.as_deref();
+    Tracer::new(file).map(Some).map_err(|e| {
+        let path = file.map_or_else(String::new, |p| p.display().to_string());
+        RunError::TraceFile(path, crate::policy::io_text(&e))
+    })
+}
+
 /// Runs `spec` to its end.
 pub fn run(mut spec: RunSpec) -> Result<Report, RunError> {
     let t0 = Instant::now();
+    let trace = open_trace(&spec)?;
     pick_ports(&mut spec)?;
     let mut private = private_dirs(&spec)?;
     let host_cwd = std::env::current_dir()
@@ -605,7 +623,16 @@ pub fn run(mut spec: RunSpec) -> Result<Report, RunError> {
         .name("vcpu0".into())
         .stack_size(256 << 10)
         .spawn(move || {
-            let result = run_vcpu(&spec, &program, &cwd, first, thread_machine, view, stdio);
+            let result = run_vcpu(
+                &spec,
+                &program,
+                &cwd,
+                first,
+                thread_machine,
+                view,
+                stdio,
+                trace,
+            );
             let _ = tx.send(result);
             let _ = thread_done.write(1);
         })
@@ -687,8 +714,10 @@ fn run_vcpu(
     machine: Arc<Machine>,
     view: FsView,
     stdio: Option<OwnedFd>,
+    trace: Option<Arc<Tracer>>,
 ) -> VcpuResult {
-    let (mut task, timings) = boot::build(spec, program, cwd, first, machine.clone(), stdio)?;
+    let (mut task, timings) =
+        boot::build(spec, program, cwd, first, machine.clone(), stdio, trace)?;
     task.fs = view;
     // From here on this thread (and the threads it starts for the program's threads) serves
     // the program: it may reach only what the view shows.

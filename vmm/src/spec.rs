@@ -43,6 +43,9 @@ pub struct RunSpec {
     pub timeout: Option<Duration>,
     /// Print every syscall.
     pub trace: bool,
+    /// Where the trace goes instead of mvm's stderr (`--trace-file`; implies `trace`).
+    #[serde(default)]
+    pub trace_file: Option<PathBuf>,
     /// Print how long each start-up phase took.
     pub timings: bool,
     /// The program's stdio is a pseudo-terminal mvm makes (`-t`).

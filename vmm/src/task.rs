@@ -685,8 +685,8 @@ pub struct Process {
     pub itimer: crate::sys::time::Timer,
     /// POSIX timers (`timer_create`), by id.
     pub timers: Vec<Option<crate::sys::time::Timer>>,
-    /// `--trace`.
-    pub trace: bool,
+    /// `--trace`: where the trace goes (shared by every program of the run).
+    pub trace: Option<Arc<crate::sys::trace::Tracer>>,
     /// The path of the running executable (`/proc/self/exe`), for messages.
     pub exe: String,
     /// What the auxiliary vector reports.
@@ -1067,11 +1067,15 @@ impl Task {
         arm_kick(None);
         match end {
             End::Thread(code) => {
+                crate::sys::trace::end(self, &ExitReason::Exited(code));
                 crate::sys::process::thread_exit_cleanup(self);
                 self.leave(code);
             }
             End::Process(r) => {
                 self.end_process(r);
+                if let Some(r) = self.threads.end.clone() {
+                    crate::sys::trace::end(self, &r);
+                }
                 self.leave(0);
             }
         }

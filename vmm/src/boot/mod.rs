@@ -35,6 +35,7 @@ use crate::mm::AddressSpace;
 use crate::spec::RunSpec;
 use crate::sys::fs::FdTable;
 use crate::sys::signal::SigShared;
+use crate::sys::trace::Tracer;
 use crate::task::{Machine, ProcHandle, Process, Task};
 use crate::vstate::memory::{GuestRam, MemoryError};
 use crate::vstate::vcpu::CpuArea;
@@ -81,7 +82,8 @@ fn guest_size(memory: u64) -> u64 {
 }
 
 /// Builds the micro-VM for `spec` with `program` (a checked host path) and starts guest-init,
-/// which will enter the working directory and exec the program.
+/// which will enter the working directory and exec the program. `stdio` is `-t`'s terminal;
+/// `trace` is where `--trace` goes (both opened by the runner).
 pub fn build(
     spec: &RunSpec,
     program: &Path,
@@ -89,6 +91,7 @@ pub fn build(
     me: Arc<ProcHandle>,
     machine: Arc<Machine>,
     stdio: Option<std::os::fd::OwnedFd>,
+    trace: Option<Arc<Tracer>>,
 ) -> Result<(Task, Timings), BootError> {
     let mut t = Timings::default();
     let mut lap = Instant::now();
@@ -129,7 +132,7 @@ pub fn build(
         ports: crate::policy::Ports::new(&spec.publish, spec.network),
         itimer: Default::default(),
         timers: Vec::new(),
-        trace: spec.trace,
+        trace,
         exe: String::new(),
         aux: stack::AuxInfo {
             hwcap,

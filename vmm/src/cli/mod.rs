@@ -136,9 +136,12 @@ pub struct RunArgs {
     /// End the program after DURATION (e.g. 500ms, 10s, 2m); mvm then exits with 124.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<std::time::Duration>,
-    /// Print every syscall the program makes, with its result, to stderr.
+    /// Print every syscall the program makes, with its result, to stderr (as strace -f does).
     #[arg(long)]
     pub trace: bool,
+    /// Write the trace to FILE (created or truncated) instead of stderr; implies --trace.
+    #[arg(short = 'o', long = "trace-file", value_name = "FILE")]
+    pub trace_file: Option<PathBuf>,
     /// Print how long each start-up phase took, to stderr.
     #[arg(long)]
     pub timings: bool,
@@ -407,7 +410,8 @@ impl RunArgs {
                 self.memory
             },
             timeout: self.timeout,
-            trace: self.trace,
+            trace: self.trace || self.trace_file.is_some(),
+            trace_file: self.trace_file,
             timings: self.timings,
             tty: self.tty,
             interactive: self.interactive,

@@ -73,16 +73,18 @@ pub fn dispatch(task: &mut Task, nr: u64, args: Args) -> SysResult {
     process::creds(task);
     let entry = table::lookup(nr);
     let Some(entry) = entry else {
-        if task.trace {
-            trace::unknown(nr, &args);
+        if task.trace.is_some() {
+            trace::unknown(task, nr, &args);
         }
         return err(libc::ENOSYS);
     };
-    if !task.trace {
+    if task.trace.is_none() {
         return (entry.handler)(task, args);
     }
-    let before = trace::args_before(task, entry, &args);
+    let call = trace::enter(task, entry, &args);
     let r = (entry.handler)(task, args);
-    trace::finish(task, entry, &args, before, &r);
+    if let Some(call) = call {
+        trace::exit(task, call, &r);
+    }
     r
 }

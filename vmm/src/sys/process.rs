@@ -1159,7 +1159,7 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
         ports: task.ports.clone(),
         itimer: Default::default(),
         timers: Vec::new(),
-        trace: task.trace,
+        trace: task.trace.clone(),
         exe: task.exe.clone(),
         aux: task.aux,
         vdso_file: task.vdso_file.clone(),

@@ -234,40 +234,6 @@ impl SigInfo {
         }
         b
     }
-
-    /// strace's `{si_signo=SIGINT, si_code=SI_USER, ...}`.
-    pub fn describe(&self) -> String {
-        let name = super::signal::name(self.signo);
-        let code = match (self.signo, self.code) {
-            (_, code::SI_USER) => "SI_USER".to_string(),
-            (_, code::SI_KERNEL) => "SI_KERNEL".to_string(),
-            (_, code::SI_TKILL) => "SI_TKILL".to_string(),
-            (_, super::time::SI_TIMER) => "SI_TIMER".to_string(),
-            (libc::SIGSEGV, code::SEGV_MAPERR) => "SEGV_MAPERR".to_string(),
-            (libc::SIGSEGV, code::SEGV_ACCERR) => "SEGV_ACCERR".to_string(),
-            (libc::SIGFPE, code::FPE_INTDIV) => "FPE_INTDIV".to_string(),
-            (libc::SIGFPE, code::FPE_FLTINV) => "FPE_FLTINV".to_string(),
-            (libc::SIGILL, code::ILL_ILLOPN) => "ILL_ILLOPN".to_string(),
-            (libc::SIGBUS, code::BUS_ADRALN) => "BUS_ADRALN".to_string(),
-            (libc::SIGTRAP, code::TRAP_BRKPT) => "TRAP_BRKPT".to_string(),
-            (_, c) => c.to_string(),
-        };
-        if self.is_fault() {
-            let addr = if self.addr == 0 {
-                "NULL".to_string()
-            } else {
-                format!("{:#x}", self.addr)
-            };
-            format!("{{si_signo={name}, si_code={code}, si_addr={addr}}}")
-        } else if self.code <= 0 {
-            format!(
-                "{{si_signo={name}, si_code={code}, si_pid={}, si_uid={}}}",
-                self.pid, self.uid
-            )
-        } else {
-            format!("{{si_signo={name}, si_code={code}}}")
-        }
-    }
 }
 
 /// The size of the XSAVE area (standard layout) for the components in `xcr0`.
@@ -351,7 +317,7 @@ mod tests {
         assert_eq!(i32::from_le_bytes(b[16..20].try_into().unwrap()), 1);
         assert_eq!(u32::from_le_bytes(b[20..24].try_into().unwrap()), 1000);
         assert_eq!(
-            k.describe(),
+            crate::sys::trace::siginfo(&k),
             "{si_signo=SIGUSR1, si_code=SI_TKILL, si_pid=1, si_uid=1000}"
         );
     }

@@ -162,20 +162,6 @@ pub fn fatal(sig: i32, detail: String) -> ExitReason {
     ExitReason::Signaled { sig, detail }
 }
 
-/// `SIGINT`, `SIGRTMIN+3`…, as strace names signals.
-pub fn name(sig: i32) -> String {
-    const NAMES: [&str; 31] = [
-        "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
-        "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
-        "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
-    ];
-    match sig {
-        1..=31 => format!("SIG{}", NAMES[sig as usize - 1]),
-        32..=64 => format!("SIGRT_{}", sig - 32),
-        _ => sig.to_string(),
-    }
-}
-
 /// The pending signal to deliver first among `pending`, if any is unblocked by `mask`.
 fn first(pending: u64, mask: u64) -> Option<i32> {
     {
@@ -307,6 +293,7 @@ pub fn queue_thread(task: &mut Task, info: SigInfo) {
         return;
     }
     if task.sig.mask & bit(sig) == 0 && task.sigs.ignored(sig) {
+        super::trace::signal(task, &info);
         return;
     }
     if task.sig.pending & bit(sig) == 0 {
@@ -325,6 +312,7 @@ pub fn queue_process(task: &mut Task, info: SigInfo) {
     }
     let blocked_here = task.sig.mask & bit(sig) != 0;
     if !blocked_here && task.sigs.ignored(sig) {
+        super::trace::signal(task, &info);
         return;
     }
     if task.sigs.pending & bit(sig) == 0 {
@@ -519,6 +507,32 @@ pub fn on_eintr(task: &mut Task, nr: u64, a: &Args) -> bool {
     act.handler > SIG_IGN && act.flags & SA_RESTART != 0 && restarts_with_sa_restart(nr, a)
 }
 
+/// How a call that ended with EINTR goes on, for `--trace` (which shows it as strace sees the
+/// kernel end it).
+pub enum Fate {
+    /// Restarted with nothing to deliver: the same call goes on.
+    Resumes,
+    /// The program ends without a signal delivery (mvm stops it, another thread ended it, or
+    /// SIGKILL).
+    Ends,
+    /// A signal is delivered next (its handler runs, or it kills the program).
+    Signal,
+}
+
+/// The fate of a syscall that ended with EINTR (asked before `on_eintr`, which agrees).
+pub fn eintr_fate(task: &mut Task) -> Fate {
+    if !interrupted(task) {
+        return Fate::Resumes;
+    }
+    if task.stop_requested().is_some() || task.zapped() {
+        return Fate::Ends;
+    }
+    match next(task) {
+        Some(sig) if sig != libc::SIGKILL => Fate::Signal,
+        _ => Fate::Ends,
+    }
+}
+
 /// Where the program's user-mode state is right now: in the vCPU's registers (it was stopped
 /// in ring 3), or in the iret frame mvm wrote (stopped at the kernel's `iretq`). `None` while the
 /// vCPU is anywhere else in ring 0 (inside an exception entry): deliver at the next exit.
@@ -582,6 +596,7 @@ pub fn deliver_pending(task: &mut Task) -> Option<ExitReason> {
     while let Some(sig) = next(task) {
         let info = dequeue(task, sig);
         let act = task.sigs.action(sig);
+        super::trace::signal(task, &info);
         match act.handler {
             SIG_IGN => continue,
             SIG_DFL => match default_action(sig) {
@@ -596,10 +611,6 @@ pub fn deliver_pending(task: &mut Task) -> Option<ExitReason> {
                     break;
                 }
                 _ => {
-                    if task.trace {
-                        eprintln!("--- {} {} ---", name(sig), info.describe());
-                        eprintln!("+++ killed by {} +++", name(sig));
-                    }
                     return Some(if info.from_host {
                         ExitReason::Stopped(sig)
                     } else {
@@ -631,22 +642,14 @@ pub fn force(
 ) -> Option<ExitReason> {
     let sig = info.signo;
     let act = task.sigs.action(sig);
+    super::trace::signal(task, &info);
     if act.handler <= SIG_IGN || task.sig.mask & bit(sig) != 0 {
-        if task.trace {
-            eprintln!("--- {} {} ---", name(sig), info.describe());
-            eprintln!("+++ killed by {} +++", name(sig));
-        }
         return Some(fatal(sig, detail));
     }
     task.resume_user(frame);
     match setup_frame(task, false, info, trap) {
         Ok(()) => None,
-        Err(why) => {
-            if task.trace {
-                eprintln!("+++ killed by SIGSEGV +++");
-            }
-            Some(fatal(libc::SIGSEGV, format!("{detail}; {why}")))
-        }
+        Err(why) => Some(fatal(libc::SIGSEGV, format!("{detail}; {why}"))),
     }
 }
 
@@ -659,9 +662,6 @@ fn frame_err(what: &str) -> String {
 fn setup_frame(task: &mut Task, in_ring3: bool, info: SigInfo, trap: Trap) -> Result<(), String> {
     let sig = info.signo;
     let act = task.sigs.action(sig);
-    if task.trace {
-        eprintln!("--- {} {} ---", name(sig), info.describe());
-    }
     if act.flags & SA_RESTORER == 0 {
         return Err(frame_err("the handler has no SA_RESTORER"));
     }
