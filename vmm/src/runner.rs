@@ -623,16 +623,8 @@ pub fn run(mut spec: RunSpec) -> Result<Report, RunError> {
         .name("vcpu0".into())
         .stack_size(256 << 10)
         .spawn(move || {
-            let result = run_vcpu(
-                &spec,
-                &program,
-                &cwd,
-                first,
-                thread_machine,
-                view,
-                stdio,
-                trace,
-            );
+            let opened = boot::Opened { stdio, trace };
+            let result = run_vcpu(&spec, &program, &cwd, first, thread_machine, view, opened);
             let _ = tx.send(result);
             let _ = thread_done.write(1);
         })
@@ -713,11 +705,9 @@ fn run_vcpu(
     first: Arc<ProcHandle>,
     machine: Arc<Machine>,
     view: FsView,
-    stdio: Option<OwnedFd>,
-    trace: Option<Arc<Tracer>>,
+    opened: boot::Opened,
 ) -> VcpuResult {
-    let (mut task, timings) =
-        boot::build(spec, program, cwd, first, machine.clone(), stdio, trace)?;
+    let (mut task, timings) = boot::build(spec, program, cwd, first, machine.clone(), opened)?;
     task.fs = view;
     // From here on this thread (and the threads it starts for the program's threads) serves
     // the program: it may reach only what the view shows.

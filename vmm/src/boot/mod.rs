@@ -81,18 +81,26 @@ fn guest_size(memory: u64) -> u64 {
     memory + memory / 128 + (16 << 20)
 }
 
+/// What the runner opened on the host for the program before its VM exists.
+#[derive(Default)]
+pub struct Opened {
+    /// `-t`'s terminal: the program's stdin, stdout and stderr.
+    pub stdio: Option<std::os::fd::OwnedFd>,
+    /// Where `--trace` goes.
+    pub trace: Option<Arc<Tracer>>,
+}
+
 /// Builds the micro-VM for `spec` with `program` (a checked host path) and starts guest-init,
-/// which will enter the working directory and exec the program. `stdio` is `-t`'s terminal;
-/// `trace` is where `--trace` goes (both opened by the runner).
+/// which will enter the working directory and exec the program.
 pub fn build(
     spec: &RunSpec,
     program: &Path,
     cwd: &str,
     me: Arc<ProcHandle>,
     machine: Arc<Machine>,
-    stdio: Option<std::os::fd::OwnedFd>,
-    trace: Option<Arc<Tracer>>,
+    opened: Opened,
 ) -> Result<(Task, Timings), BootError> {
+    let Opened { stdio, trace } = opened;
     let mut t = Timings::default();
     let mut lap = Instant::now();
 
