@@ -2,14 +2,39 @@
 //! mappings (VMAs) Linux would have, demand paging, and the one checked way to reach guest
 //! memory from a virtual address (`uaccess`).
 //!
-//! How page-table changes reach the guest (this host's KVM uses shadow paging, see HOST.md):
-//! - not present → present, or more permissions: written directly; the guest's next access faults
-//!   into KVM, which walks the tables again.
-//! - anything that takes away a present mapping (unmap, fewer permissions, another frame): written
-//!   directly, then the old frame is invalidated (`GuestRam::invalidate`/`release`), which makes
-//!   KVM drop every shadow entry that maps it. That is the one place the rule is kept: `set_pte`.
-//! - Page-table frames are never freed or reused while the VM lives, and non-leaf entries never
-//!   change once present, so no stale shadow page table can be reached again.
+//! How page-table changes reach the guest, on every kind of KVM mvm runs on. mvm writes the
+//! tables from the host, so nothing KVM write-protects sees the writes; what may still hold an
+//! old entry is, under KVM's shadow MMU (PVM, and SVM/VMX with `npt=0`/`ept=0`), KVM's shadow
+//! page tables, and with nested paging (SVM NPT, VMX EPT) the guest CPU's own TLB and
+//! paging-structure caches, which it fills by walking these tables itself.
+//! - Not present → present, or more permissions: written directly. No cache holds a not-present
+//!   entry: a shadow entry for it is not present either, so the guest's next access faults into
+//!   KVM, which walks the tables again; x86 CPUs cache no translation with a not-present entry
+//!   on its path, and a page fault drops the faulting address's translation, so a narrower one
+//!   that was cached is gone once the fault it caused is served (`fault` answers such a
+//!   spurious fault by retrying it).
+//! - Anything that takes away a present mapping (unmap, fewer permissions, another frame): written
+//!   directly, then the old frame is queued (`set_pte`, `free_pte`: the one place the rule is
+//!   kept) and `settle`, before this thread's vCPU runs again, unmaps it from mvm's own mapping
+//!   (`GuestRam::invalidate`, which keeps its contents, or `release`). That calls KVM's MMU
+//!   notifier for the frame whether mvm's mapping had it or not; KVM drops every mapping it has
+//!   of that frame (the shadow entries that map it; the nested entry of its guest-physical page)
+//!   and, having dropped a present one, flushes every vCPU's TLB and waits for them
+//!   (on SVM a flush of the VM's ASID, on VMX an INVEPT, both of which drop the guest's linear
+//!   translations with the nested ones). A vCPU can hold a translation to the frame only if the
+//!   nested entry was there since the last such flush, so none is left when `settle` returns:
+//!   the syscall that changed the mapping returns after every thread lost the old one, as
+//!   Linux's TLB shootdown does. Other threads may use the old mapping until then, as on Linux.
+//! - A 2 MiB page split into a table, or a page-directory slot reused after holding one: all of
+//!   KVM's mappings are dropped by re-registering the memory slots, with every vCPU stopped
+//!   (`take_flush`, `Vm::flush`; see `LARGE`). The shadow MMU needs that; with nested paging a
+//!   TLB flush would do (the frames stay), and the re-registration gives one.
+//! - Every entry mvm writes has Accessed and Dirty set, so the CPU never writes a page-table
+//!   entry itself: no hardware A/D update races a host rewrite of the same entry.
+//! - Page-table frames are never freed or reused while the VM lives, upper entries never change
+//!   once present, CR3 is set once at boot (`execve` empties the same tables) and no entry is
+//!   global, so no stale upper-level entry can be reached again.
+//! - A forked program runs in a new VM on a copy of the memory: nothing is cached there yet.
 
 pub mod uaccess;
 

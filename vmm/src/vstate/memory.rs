@@ -506,7 +506,9 @@ impl GuestRam {
     }
 
     /// Makes KVM forget every guest mapping of `frames` while keeping their contents, so that a
-    /// changed page-table entry that was present is seen (shadow paging caches present entries).
+    /// changed page-table entry that was present is seen: `MADV_DONTNEED` on the shared memfd
+    /// mapping runs KVM's MMU notifier, which drops the shadow entries (shadow paging) or the
+    /// nested entries (NPT/EPT) of these frames and flushes every vCPU's TLB (see `mm`).
     pub fn invalidate(&self, frames: &mut Vec<u64>) {
         self.madvise_runs(frames, libc::MADV_DONTNEED);
         frames.clear();

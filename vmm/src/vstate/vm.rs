@@ -64,7 +64,8 @@ impl Slots {
 
     /// Makes KVM drop every shadow page table, by deleting and re-adding every memory slot: the
     /// one host-side way to make it forget a guest page-directory entry that changed (see
-    /// `mm::LARGE`). Costly (each page is shadowed again when next touched), so rare. No vCPU
+    /// `mm::LARGE`). With nested paging (NPT/EPT) deleting a slot zaps its nested entries and
+    /// flushes every vCPU's TLB, which drops the guest's cached translations the same way. Costly (each page is shadowed again when next touched), so rare. No vCPU
     /// may run meanwhile: for a moment the VM has no memory (`Kicker::stop_guests`).
     pub fn flush(&self) -> Result<(), VmError> {
         for r in &self.regions {
