@@ -14,7 +14,9 @@
 //! - `touch_unpopulated`: the same with the host page not yet there, as for guest memory mvm
 //!   has not written and for file pages: each touch also takes a host page fault.
 //!
-//! Output: one line per event, `name median_us min_us`, the median and minimum over rounds.
+//! Output: first `kvm KIND`, which KVM this is (`kvm_kind`: PVM, SVM or VMX, and whether it
+//! pages with NPT/EPT or shadow page tables), so numbers from other hosts can be set beside
+//! these; then one line per event, `name median_us min_us`, the median and minimum over rounds.
 
 use std::time::Instant;
 
@@ -292,8 +294,46 @@ fn touch_pages(kvm: &Kvm, populate: bool, rounds: usize, exit: f64) -> Result<(f
     Ok(median(v))
 }
 
+/// Which KVM is behind /dev/kvm, from the module loaded (KVM's modules are `kvm_pvm`,
+/// `kvm_amd`, `kvm_intel`) and its nested-paging parameter: "PVM shadow-paging",
+/// "SVM NPT", "SVM shadow-paging", "VMX EPT", "VMX shadow-paging"; with " nested" when this
+/// host is itself a guest (CPUID's hypervisor bit, as /proc/cpuinfo shows it).
+fn kvm_kind() -> String {
+    let module = |m: &str| std::path::Path::new("/sys/module").join(m).exists();
+    let on = |m: &str, p: &str| {
+        std::fs::read_to_string(format!("/sys/module/{m}/parameters/{p}"))
+            .is_ok_and(|v| matches!(v.trim(), "Y" | "y" | "1"))
+    };
+    let paging = |m: &str, p: &str, name: &str| {
+        if on(m, p) {
+            name.to_string()
+        } else {
+            "shadow-paging".to_string()
+        }
+    };
+    let mut kind = if module("kvm_pvm") {
+        "PVM shadow-paging".to_string()
+    } else if module("kvm_amd") {
+        format!("SVM {}", paging("kvm_amd", "npt", "NPT"))
+    } else if module("kvm_intel") {
+        format!("VMX {}", paging("kvm_intel", "ept", "EPT"))
+    } else {
+        "unknown".to_string()
+    };
+    let guest = std::fs::read_to_string("/proc/cpuinfo").is_ok_and(|c| {
+        c.lines()
+            .find(|l| l.starts_with("flags"))
+            .is_some_and(|l| l.split_whitespace().any(|f| f == "hypervisor"))
+    });
+    if guest {
+        kind.push_str(" nested");
+    }
+    kind
+}
+
 fn run() -> Result<(), String> {
     let kvm = Kvm::new().map_err(|e| format!("cannot open /dev/kvm: {e}"))?;
+    println!("kvm {}", kvm_kind());
     let rounds = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
