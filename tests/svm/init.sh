@@ -15,13 +15,14 @@ echo "SVM-MACHINE cpu=@CPU@ npt=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/
 MVM=@MVM@
 
 # CASE name: PROGRAM ARGS natively and under mvm give the same stdout, stderr (but mvm's own
-# `mvm: ` line) and status.
+# `mvm: ` line) and status. Every mvm run here is killed after 120 s (status 137): a hung
+# mvm is a failed case.
 same() {
     name=$1
     shift
     "$@" > /tmp/n.out 2> /tmp/n.err < /dev/null
     ns=$?
-    $MVM run "$@" > /tmp/v.out 2> /tmp/v.all < /dev/null
+    timeout -s KILL 120 $MVM run "$@" > /tmp/v.out 2> /tmp/v.all < /dev/null
     vs=$?
     grep -v '^mvm: ' /tmp/v.all > /tmp/v.err
     # (The shell that ran the native one says how it died, as bash does; mvm says it itself.)
@@ -42,7 +43,7 @@ same() {
 status() {
     name=$1 want=$2 words=$3
     shift 3
-    $MVM run "$@" > /tmp/v.out 2>&1 < /dev/null
+    timeout -s KILL 120 $MVM run "$@" > /tmp/v.out 2>&1 < /dev/null
     vs=$?
     if [ $vs = $want ] && grep -q -e "$words" /tmp/v.out; then
         echo "CASE $name PASS $(cut -d' ' -f1 /proc/uptime)"
