@@ -313,3 +313,28 @@ fn fpu_sse_and_avx_state_survive_syscalls_and_handlers() {
         out.describe()
     );
 }
+
+/// `nohup`, a shell's background job, a service manager: signals mvm's caller left ignored stay
+/// ignored for the program, as `execve` leaves them for the program run directly.
+#[test]
+fn signals_ignored_by_the_caller_stay_ignored() {
+    let probe = "import signal; print([str(signal.getsignal(s)) for s in \
+                 (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)])";
+    let run = |prefix: &str| {
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(format!(
+                "trap '' HUP INT; exec {prefix} /usr/bin/python3 -c \"$0\""
+            ))
+            .arg(probe)
+            .env_clear()
+            .output()
+            .expect("run sh");
+        assert!(out.status.success(), "{prefix}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let native = run("");
+    let vm = run(&format!("{} run", common::mvm_bin().display()));
+    assert!(native.starts_with("['1', '1', '"), "{native}");
+    assert_eq!(vm, native);
+}

@@ -91,6 +91,7 @@ fn main() -> ExitCode {
     // ~20 KiB of PSS (bench/instance-cost -k 300).
     // SAFETY: called before any other thread exists.
     unsafe { libc::mallopt(libc::M_ARENA_MAX, 1) };
+    vmm::sys::signal::record_inherited();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

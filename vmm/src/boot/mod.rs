@@ -134,7 +134,7 @@ pub fn build(
         cpuid,
         vcpus: 1,
         fds: FdTable::stdio(stdio),
-        sigs: SigShared::default(),
+        sigs: SigShared::inherited(),
         cwd: "/".into(),
         fs: crate::policy::FsView::host(),
         ports: crate::policy::Ports::new(&spec.publish, spec.network),

@@ -70,7 +70,46 @@ impl Default for SigShared {
     }
 }
 
+/// The signals mvm's own caller left ignored (`nohup`, a shell's background job, a service
+/// manager), as `record_inherited` found them; SIGPIPE is not among them (Rust's runtime ignores
+/// it before `main`, so its inherited state is lost) and SIGKILL/SIGSTOP cannot be ignored.
+static INHERITED_IGNORED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+/// Notes which signals mvm was started with ignored; call first thing in `main`, before mvm
+/// changes any disposition. The first program starts with them ignored, as `execve` would
+/// leave them for the program run without mvm.
+pub fn record_inherited() {
+    let mut ignored = 0u64;
+    for sig in 1..=31 {
+        if matches!(sig, libc::SIGKILL | libc::SIGSTOP | libc::SIGPIPE) {
+            continue;
+        }
+        // SAFETY: all-zero bytes are a valid `struct sigaction`.
+        let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: with a null new action, sigaction only reads the current one into `old`.
+        if unsafe { libc::sigaction(sig, std::ptr::null(), &mut old) } == 0
+            && old.sa_sigaction == libc::SIG_IGN
+        {
+            ignored |= bit(sig);
+        }
+    }
+    let _ = INHERITED_IGNORED.set(ignored);
+}
+
 impl SigShared {
+    /// The first program's: what `record_inherited` found ignored stays ignored, the rest is
+    /// default.
+    pub fn inherited() -> Self {
+        let mut sh = SigShared::default();
+        let ignored = INHERITED_IGNORED.get().copied().unwrap_or(0);
+        for sig in 1..=31 {
+            if ignored & bit(sig) != 0 {
+                sh.actions[sig as usize - 1].handler = SIG_IGN;
+            }
+        }
+        sh
+    }
+
     /// On execve: handled signals revert to their default; ignored ones stay ignored.
     pub fn on_exec(&mut self) {
         for a in self.actions.iter_mut() {
