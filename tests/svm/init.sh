@@ -8,7 +8,9 @@ export PATH=/bb:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-mount -t tmpfs tmp /tmp
+# /tmp is the initramfs's own (writable): a tmpfs there would hide the files it holds when the
+# checkout lives under /tmp.
+mkdir -p /tmp
 for m in irqbypass kvm ccp; do insmod /modules/$m.ko; done
 insmod /modules/kvm-amd.ko npt=@NPT@
 echo "SVM-MACHINE cpu=@CPU@ npt=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null) kvm=$(test -c /dev/kvm && echo yes || echo no) pku=$(grep -c -w pku /proc/cpuinfo) avx=$(grep -c -w avx /proc/cpuinfo)"
