@@ -300,16 +300,19 @@ fn check(cpu: &str, npt: u8) {
 }
 
 #[test]
+#[ignore = "the emulated SVM machine (QEMU 7.2 TCG) hangs its own kernel too often for CI; run with --ignored (issue 8)"]
 fn svm_epyc_nested_paging() {
     check("EPYC", 1);
 }
 
 #[test]
+#[ignore = "the emulated SVM machine (QEMU 7.2 TCG) hangs its own kernel too often for CI; run with --ignored (issue 8)"]
 fn svm_epyc_milan_with_protection_keys() {
     check("EPYC-Milan", 1);
 }
 
 #[test]
+#[ignore = "the emulated SVM machine (QEMU 7.2 TCG) hangs its own kernel too often for CI; run with --ignored (issue 8)"]
 fn svm_epyc_shadow_paging() {
     check("EPYC", 0);
 }
