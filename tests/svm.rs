@@ -134,7 +134,8 @@ fn cases() -> (Vec<String>, Vec<String>) {
     (c, files)
 }
 
-/// bench/floor's binary beside mvm's, built if it is not there (it is another package).
+/// bench/floor's binary beside mvm's, built by cargo (another package; a no-op when it is
+/// up to date).
 fn floor_bin() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT

@@ -561,6 +561,7 @@ fn spawned() -> &'static Mutex<HashSet<i32>> {
 
 /// Spawns `cmd` and records its pid, under the lock, so that [`stray_children`] never mistakes
 /// a child being started for a leftover.
+///
 /// Every child starts with SIGINT and SIGQUIT at their default, whatever this test process was
 /// started with (a shell's background job, `nohup` and some CI runners ignore them), so the tests
 /// that send them see what a terminal user's program would.

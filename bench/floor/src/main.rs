@@ -299,23 +299,19 @@ fn touch_pages(kvm: &Kvm, populate: bool, rounds: usize, exit: f64) -> Result<(f
 /// "SVM NPT", "SVM shadow-paging", "VMX EPT", "VMX shadow-paging"; with " nested" when this
 /// host is itself a guest (CPUID's hypervisor bit, as /proc/cpuinfo shows it).
 fn kvm_kind() -> String {
-    let module = |m: &str| std::path::Path::new("/sys/module").join(m).exists();
-    let on = |m: &str, p: &str| {
-        std::fs::read_to_string(format!("/sys/module/{m}/parameters/{p}"))
-            .is_ok_and(|v| matches!(v.trim(), "Y" | "y" | "1"))
+    let loaded = |m: &str| std::path::Path::new("/sys/module").join(m).exists();
+    // The vendor module's nested-paging switch, as sysfs shows it ("Y" or "1" when on).
+    let paging = |m: &str, param: &str, on: &'static str| match std::fs::read_to_string(format!(
+        "/sys/module/{m}/parameters/{param}"
+    )) {
+        Ok(v) if matches!(v.trim(), "Y" | "y" | "1") => on,
+        _ => "shadow-paging",
     };
-    let paging = |m: &str, p: &str, name: &str| {
-        if on(m, p) {
-            name.to_string()
-        } else {
-            "shadow-paging".to_string()
-        }
-    };
-    let mut kind = if module("kvm_pvm") {
+    let mut kind = if loaded("kvm_pvm") {
         "PVM shadow-paging".to_string()
-    } else if module("kvm_amd") {
+    } else if loaded("kvm_amd") {
         format!("SVM {}", paging("kvm_amd", "npt", "NPT"))
-    } else if module("kvm_intel") {
+    } else if loaded("kvm_intel") {
         format!("VMX {}", paging("kvm_intel", "ept", "EPT"))
     } else {
         "unknown".to_string()
