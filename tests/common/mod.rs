@@ -562,16 +562,19 @@ fn spawned() -> &'static Mutex<HashSet<i32>> {
 /// Spawns `cmd` and records its pid, under the lock, so that [`stray_children`] never mistakes
 /// a child being started for a leftover.
 ///
-/// Every child starts with SIGINT and SIGQUIT at their default, whatever this test process was
-/// started with (a shell's background job, `nohup` and some CI runners ignore them), so the tests
-/// that send them see what a terminal user's program would.
+/// Every child starts with every signal at its default, whatever this test process was started
+/// with (`nohup` ignores SIGHUP, a shell's background job SIGINT and SIGQUIT), so the tests that
+/// send them see what a terminal user's program would.
 fn spawn_registered(cmd: &mut Command) -> std::io::Result<Child> {
     use std::os::unix::process::CommandExt;
     // SAFETY: signal(2) is async-signal-safe; the closure touches nothing else.
     unsafe {
         cmd.pre_exec(|| {
-            libc::signal(libc::SIGINT, libc::SIG_DFL);
-            libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+            for sig in 1..=31 {
+                if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+            }
             Ok(())
         });
     }
