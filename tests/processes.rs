@@ -136,6 +136,27 @@ fn shared_memory_between_programs_matches_native() {
 }
 
 #[test]
+fn shared_memory_used_as_a_fuzzer_uses_it_matches_native() {
+    // What made trinity abort mvm in every run: syscalls writing into MAP_SHARED pages from a
+    // forked child, shared regions first touched by different programs after fork (each VM
+    // places its windows on its own), a shared page far into a mapping, and a file truncated
+    // under its mapping (EFAULT for syscalls, SIGBUS BUS_ADRERR for touches, as Linux).
+    let (a, b) = (
+        common::scratch("shm_hostile_native"),
+        common::scratch("shm_hostile_mvm"),
+    );
+    let prog = program("shared_hostile");
+    let native = Run::native(&prog, &[a.to_str().unwrap()]).run();
+    native.assert_code(0);
+    assert!(native.stdout_str().ends_with("done\n"), "{}", native.describe());
+    let vol = format!("{}:/data:rw", b.display());
+    let vm = Run::mvm_run(&["-v", &vol], &prog, &["/data"]).run();
+    assert_agree(&vm, &native, "shared_hostile in a :rw mount");
+    let vm = Run::mvm_run(&[], &prog, &["/tmp"]).run();
+    assert_agree(&vm, &native, "shared_hostile in /tmp");
+}
+
+#[test]
 fn python_multiprocessing_pool_queue_locks_and_shared_values() {
     // multiprocessing's Pool, Queue and Process (fork), its locks (POSIX semaphores in
     // /dev/shm) and a shared Value (an mmap'd arena) incremented under its lock by 3 programs.

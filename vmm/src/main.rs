@@ -92,6 +92,7 @@ fn main() -> ExitCode {
     // SAFETY: called before any other thread exists.
     unsafe { libc::mallopt(libc::M_ARENA_MAX, 1) };
     vmm::sys::signal::record_inherited();
+    vmm::vstate::memory::catch_window_sigbus();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -813,7 +813,7 @@ pub fn write_iret(
     let at = cpu.stack_top - 40;
     let words = [frame.rip, frame.cs, frame.rflags, frame.rsp, frame.ss];
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    ram.write(cpu.phys(at), &bytes);
+    ram.write_pool(cpu.phys(at), &bytes);
     let r = vcpu.regs_mut();
     r.rsp = at;
     r.rip = IRETQ;
@@ -1172,6 +1172,18 @@ impl Task {
                     self.vcpu.clear_immediate_exit();
                     None
                 }
+                GuestExit::NoMemory => {
+                    // A file truncated under its mapping: the pages past its end go, and the
+                    // access is made again, now faulting into SIGBUS. If no window shrank,
+                    // nothing explains the failure.
+                    if self.mm.ram.shrink_windows() {
+                        None
+                    } else {
+                        Some(End::Process(ExitReason::Broken(
+                            "KVM RUN failed: no host memory behind a guest page".into(),
+                        )))
+                    }
+                }
                 GuestExit::Broken(why) => Some(End::Process(ExitReason::Broken(why.to_string()))),
             };
             if let Some(r) = end.or_else(|| signal::deliver_pending(self).map(End::Process)) {
@@ -1284,7 +1296,7 @@ impl Task {
         }
         let mut raw = [0u8; 48];
         let phys = self.cpu.phys(regs.rsp);
-        self.mm.ram.read(phys, &mut raw[..(ec_len + 40) as usize]);
+        self.mm.ram.read_pool(phys, &mut raw[..(ec_len + 40) as usize]);
         let word = |i: usize| u64::from_le_bytes(raw[8 * i..8 * i + 8].try_into().unwrap());
         let (code, f0) = if ec_len == 8 { (word(0), 1) } else { (0, 0) };
         let frame = IretFrame {
@@ -1330,6 +1342,24 @@ impl Task {
                             (self.mm.ram.user_limit() * 4096) >> 20
                         ),
                     }))
+                }
+                Err(Fault::Bus) => {
+                    let info = SigInfo {
+                        signo: libc::SIGBUS,
+                        code: code::BUS_ADRERR,
+                        addr,
+                        ..Default::default()
+                    };
+                    let trap = signal::Trap {
+                        trapno: 14,
+                        err: code,
+                        cr2: addr,
+                    };
+                    let detail = format!(
+                        "access past the end of a mapped file at {addr:#x}, rip {:#x}",
+                        frame.rip
+                    );
+                    return signal::force(self, frame, info, trap, detail).map(End::Process);
                 }
                 Err(f) => {
                     let si_code = if f == Fault::Access {

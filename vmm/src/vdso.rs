@@ -94,9 +94,9 @@ impl Clock {
         }
         // Odd sequence first, then the data, then the even sequence: a reader on another vCPU
         // that sees a torn update retries.
-        space.ram.write(at.data_frame, &page[..8]);
-        space.ram.write(at.data_frame + 8, &page[8..]);
-        space.ram.write(at.data_frame, &self.seq.to_le_bytes());
+        space.ram.write_pool(at.data_frame, &page[..8]);
+        space.ram.write_pool(at.data_frame + 8, &page[8..]);
+        space.ram.write_pool(at.data_frame, &self.seq.to_le_bytes());
         self.last = Some(fields);
     }
 }

@@ -42,12 +42,12 @@ pub fn load(ram: &GuestRam) -> Result<(), KernelError> {
 
 fn check(ram: &GuestRam) -> Result<(), KernelError> {
     let mut b = [0u8; 4];
-    ram.read(KERNEL_TEXT_PHYS, &mut b);
+    ram.read_pool(KERNEL_TEXT_PHYS, &mut b);
     if b != ENTRY {
         return Err(KernelError::Layout("syscall entry"));
     }
     for v in 0..EXC_VECTORS {
-        ram.read(EXC_ENTRY_BASE - KERNEL_VBASE + v * EXC_ENTRY_STRIDE, &mut b);
+        ram.read_pool(EXC_ENTRY_BASE - KERNEL_VBASE + v * EXC_ENTRY_STRIDE, &mut b);
         if b != ENTRY {
             return Err(KernelError::Layout("exception entry"));
         }

@@ -91,16 +91,17 @@ pub struct FileMap {
     pub offset: u64,
     /// File offset from which the mapping reads zeros (an ELF segment's `p_offset + p_filesz`).
     pub limit: u64,
-    /// The file's window (guest-physical start, length), found once per open file and shared
-    /// by every mapping made from it: looking it up costs an `fstat`.
+    /// The file's window, found once per open file and VM and shared by every mapping made
+    /// from it: looking it up costs an `fstat`.
     pub window: WindowCache,
     /// `MAP_SHARED` of a file opened for writing (or shared anonymous memory): writes reach the
     /// file, and every program mapping it sees them.
     pub shared: bool,
 }
 
-/// See `FileMap::window`.
-pub type WindowCache = Arc<std::sync::OnceLock<Option<(u64, u64)>>>;
+/// See `FileMap::window`: the `GuestRam::id` of the memory where the window was found, and its
+/// guest-physical start there.
+pub type WindowCache = Arc<std::sync::Mutex<Option<(u64, u64)>>>;
 
 /// What a mapping holds.
 #[derive(Debug, Clone)]
@@ -182,6 +183,8 @@ pub struct AddressSpace {
     flush: bool,
     /// How many times that was asked for.
     flushes: u32,
+    /// `window_shrinks()` when this address space last forgot dead window pages.
+    shrinks_seen: u64,
 }
 
 /// A 2 MiB page. mvm maps anonymous read-write memory with them where a whole aligned block lies
@@ -264,6 +267,7 @@ impl AddressSpace {
             tainted: Default::default(),
             flush: false,
             flushes: 0,
+            shrinks_seen: crate::vstate::memory::window_shrinks(),
         })
     }
 
@@ -284,6 +288,7 @@ impl AddressSpace {
             tainted: self.tainted.clone(),
             flush: false,
             flushes: self.flushes,
+            shrinks_seen: self.shrinks_seen,
         })
     }
 
@@ -476,19 +481,69 @@ impl AddressSpace {
 
     /// The window page showing the file's page at `off`, if the whole page is the file's (a page
     /// that holds the end of an ELF segment's file data must be a copy, zeroed past it).
-    fn window_page(&mut self, f: &FileMap, off: u64) -> Option<u64> {
-        if off.checked_add(PAGE_SIZE)? > f.limit {
-            return None;
+    /// `Fault::Bus` for a page of an `mmap`ed file past the file's end, as Linux.
+    fn window_page(&mut self, f: &FileMap, off: u64) -> Result<Option<u64>, Fault> {
+        if off.checked_add(PAGE_SIZE).is_none_or(|end| end > f.limit) {
+            return Ok(None);
         }
-        let (gpa, len) = (*f.window.get_or_init(|| {
-            let w = if f.shared {
-                self.ram.shared_window_for(&f.file)
-            } else {
-                self.ram.window_for(&f.file)
-            };
-            w.map(|w| (w.gpa, w.len))
-        }))?;
-        (off < len).then_some(gpa + off)
+        let id = self.ram.id();
+        let cached = *f.window.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((known, gpa)) = cached {
+            // A place learned in this VM only: another program's VM may have another window
+            // there (a forked program finds places for its new windows on its own).
+            if known == id {
+                if let Some(w) = self.ram.window_starting_at(gpa) {
+                    if off < w.valid() {
+                        return Ok(Some(gpa + off));
+                    }
+                }
+            }
+        }
+        // Not yet found in this VM, or the file's length changed: look again.
+        let found = if f.shared {
+            self.ram.shared_window_for(&f.file)
+        } else {
+            self.ram.window_for(&f.file)
+        }
+        .map(|w| (w.gpa, w.valid()));
+        let mapped_file = f.limit == u64::MAX;
+        match found {
+            Some((gpa, valid)) => {
+                *f.window.lock().unwrap_or_else(|e| e.into_inner()) = Some((id, gpa));
+                if off < valid {
+                    Ok(Some(gpa + off))
+                } else if mapped_file {
+                    Err(Fault::Bus)
+                } else {
+                    Ok(None)
+                }
+            }
+            None if mapped_file && off >= f.file.metadata().map_or(0, |m| m.len()) => {
+                Err(Fault::Bus)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Forgets every page-table entry that maps a window's pages that lost their file (a file
+    /// truncated under its mapping, seen here or in another program's VM): the program's next
+    /// access there faults and gets SIGBUS.
+    fn forget_dead_window_pages(&mut self) {
+        let gone = self.ram.dead_window_ranges();
+        let files: Vec<(u64, u64)> = self
+            .vmas
+            .iter()
+            .filter(|(_, v)| matches!(v.kind, VmaKind::File(_)))
+            .map(|(s, v)| (*s, v.end))
+            .collect();
+        for (start, end) in files {
+            self.for_each_frame(start, end, OnLarge::Split, |me, _, slot, e| {
+                let frame = e & pte::ADDR;
+                if gone.iter().any(|&(from, to)| (from..to).contains(&frame)) {
+                    me.free_pte(slot, e);
+                }
+            });
+        }
     }
 
     /// The shared-memory identity of the futex word at `uaddr`, if it lies in a shared mapping
@@ -511,6 +566,11 @@ impl AddressSpace {
     /// the host. Called before the guest runs again; batched, so that a large `munmap` costs a
     /// few `madvise` calls, not one per page.
     pub fn settle(&mut self) {
+        let shrinks = crate::vstate::memory::window_shrinks();
+        if shrinks != self.shrinks_seen {
+            self.shrinks_seen = shrinks;
+            self.forget_dead_window_pages();
+        }
         if !self.freed.is_empty() {
             // Releasing a frame also makes KVM forget it.
             self.freed.sort_unstable();
@@ -609,10 +669,10 @@ impl AddressSpace {
             let frame = e & pte::ADDR;
             if !self.ram.writable(frame) && prot & PROT_WRITE != 0 {
                 // Copy on write: the program gets its own copy of the file's page.
-                let copy = self.ram.alloc(FrameUse::User).ok_or(Fault::Oom)?;
                 let mut page = vec![0u8; PAGE_SIZE as usize];
-                self.ram.read(frame, &mut page);
-                self.ram.write(copy, &page);
+                self.ram.read(frame, &mut page)?;
+                let copy = self.ram.alloc(FrameUse::User).ok_or(Fault::Oom)?;
+                self.ram.write_pool(copy, &page);
                 self.set_pte(slot, copy | self.bits_for(copy, prot));
                 return Ok(copy);
             }
@@ -631,7 +691,7 @@ impl AddressSpace {
         };
         if let Some((f, off)) = &file {
             if prot & PROT_WRITE == 0 || f.shared {
-                if let Some(gpa) = self.window_page(f, *off) {
+                if let Some(gpa) = self.window_page(f, *off)? {
                     self.set_pte(slot, gpa | self.bits_for(gpa, prot));
                     return Ok(gpa);
                 }
@@ -639,17 +699,26 @@ impl AddressSpace {
         }
         let frame = self.ram.alloc(FrameUse::User).ok_or(Fault::Oom)?;
         if let Some((f, off)) = &file {
-            self.fill_from_file(frame, f, *off, PAGE_SIZE);
+            if self.fill_from_file(frame, f, *off, PAGE_SIZE) == 0
+                && f.limit == u64::MAX
+                && *off >= f.file.metadata().map_or(0, |m| m.len())
+            {
+                // A private copy of a page past the file's end: SIGBUS, as Linux.
+                self.ram.uncount();
+                self.freed.push(frame);
+                return Err(Fault::Bus);
+            }
         }
         self.set_pte(slot, frame | self.bits_for(frame, prot));
         Ok(frame)
     }
 
     /// Copies `len` bytes of the file from `off` (zeros past `limit` or the end of the file) into
-    /// the contiguous fresh frames at `frame`, which are already zero.
-    fn fill_from_file(&self, frame: u64, f: &FileMap, off: u64, len: u64) {
+    /// the contiguous fresh frames at `frame`, which are already zero. Returns how many bytes
+    /// came from the file.
+    fn fill_from_file(&self, frame: u64, f: &FileMap, off: u64, len: u64) -> usize {
         if off >= f.limit {
-            return;
+            return 0;
         }
         let n = (f.limit - off).min(len);
         let p = self.ram.host_ptr(frame, n).expect("frame in guest memory");
@@ -665,6 +734,7 @@ impl AddressSpace {
                 Err(_) => break,
             }
         }
+        done
     }
 
     /// Takes into this address space what a `vfork` child wrote before it exited: the child ran
@@ -737,9 +807,9 @@ impl AddressSpace {
                 continue;
             }
             let src = &mem[theirs as usize..(theirs + PAGE_SIZE) as usize];
-            self.ram.read(mine, &mut cur);
+            self.ram.read_pool(mine, &mut cur);
             if cur != src {
-                self.ram.write(mine, src);
+                self.ram.write_pool(mine, src);
                 taken += 1;
             }
         }
@@ -977,7 +1047,11 @@ impl AddressSpace {
                     if self.ram.run_frames() + 1 >= self.ram.user_limit() {
                         break;
                     }
-                    self.populate(va, prot)?;
+                    match self.populate(va, prot) {
+                        // Past the end of a mapped file: only a touch there gets SIGBUS.
+                        Err(Fault::Bus) => break,
+                        r => r.map(drop)?,
+                    }
                 }
             }
             va += PAGE_SIZE;
@@ -1003,7 +1077,11 @@ impl AddressSpace {
         let Some((vma_start, f)) = file else {
             let mut va = page_down(start);
             while va < end {
-                self.populate(va, prot)?;
+                match self.populate(va, prot) {
+                    // Past the end of a mapped file: left for a touch there to get SIGBUS.
+                    Err(Fault::Bus) => break,
+                    r => r.map(drop)?,
+                }
                 va += PAGE_SIZE;
             }
             return Ok(());

@@ -15,6 +15,14 @@ pub enum Fault {
     Access,
     /// Out of memory (`--memory` reached): the OOM killer's SIGKILL.
     Oom,
+    /// A file mapping's page past the end of its file (SIGBUS, BUS_ADRERR; EFAULT for mvm).
+    Bus,
+}
+
+impl From<crate::vstate::memory::NoMemory> for Fault {
+    fn from(_: crate::vstate::memory::NoMemory) -> Fault {
+        Fault::Bus
+    }
 }
 
 /// Longest string (path, argument) mvm reads from a program: Linux's `PATH_MAX`/`MAX_ARG_STRLEN`.
@@ -27,7 +35,7 @@ impl AddressSpace {
         va: u64,
         len: usize,
         write: bool,
-        mut f: impl FnMut(&mut Self, u64, usize, usize),
+        mut f: impl FnMut(&mut Self, u64, usize, usize) -> Result<(), Fault>,
     ) -> Result<(), Fault> {
         va.checked_add(len as u64).ok_or(Fault::Unmapped)?;
         let mut done = 0usize;
@@ -35,7 +43,7 @@ impl AddressSpace {
             let at = va + done as u64;
             let n = ((page_down(at) + PAGE_SIZE - at) as usize).min(len - done);
             let phys = self.translate(at, write)?;
-            f(self, phys, done, n);
+            f(self, phys, done, n)?;
             done += n;
         }
         Ok(())
@@ -44,14 +52,14 @@ impl AddressSpace {
     /// Copies program memory at `va` into `buf`.
     pub fn read(&mut self, va: u64, buf: &mut [u8]) -> Result<(), Fault> {
         self.pieces(va, buf.len(), false, |me, phys, off, n| {
-            me.ram.read(phys, &mut buf[off..off + n])
+            Ok(me.ram.read(phys, &mut buf[off..off + n])?)
         })
     }
 
     /// Copies `data` into program memory at `va`.
     pub fn write(&mut self, va: u64, data: &[u8]) -> Result<(), Fault> {
         self.pieces(va, data.len(), true, |me, phys, off, n| {
-            me.ram.write(phys, &data[off..off + n])
+            Ok(me.ram.write(phys, &data[off..off + n])?)
         })
     }
 
@@ -125,10 +133,7 @@ impl AddressSpace {
     pub fn iovecs(&mut self, va: u64, len: usize, write: bool) -> Result<Vec<libc::iovec>, Fault> {
         let mut v: Vec<libc::iovec> = Vec::new();
         self.pieces(va, len, write, |me, phys, _, n| {
-            let p = me
-                .ram
-                .host_ptr(phys, n as u64)
-                .expect("frame in guest memory");
+            let p = me.ram.checked_ptr(phys, n as u64)?;
             match v.last_mut() {
                 // SAFETY: only comparing addresses.
                 Some(last) if unsafe { (last.iov_base as *mut u8).add(last.iov_len) } == p => {
@@ -139,6 +144,7 @@ impl AddressSpace {
                     iov_len: n,
                 }),
             }
+            Ok(())
         })?;
         Ok(v)
     }

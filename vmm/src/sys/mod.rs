@@ -47,7 +47,7 @@ impl From<Fault> for SysError {
     fn from(f: Fault) -> Self {
         match f {
             Fault::Oom => SysError::Errno(libc::ENOMEM),
-            Fault::Unmapped | Fault::Access => SysError::Errno(libc::EFAULT),
+            Fault::Unmapped | Fault::Access | Fault::Bus => SysError::Errno(libc::EFAULT),
         }
     }
 }

@@ -623,8 +623,8 @@ fn word(task: &mut Task, uaddr: u64) -> Result<&'static AtomicU32, SysError> {
     let p = task
         .mm
         .ram
-        .host_ptr(phys, 4)
-        .ok_or(SysError::Errno(libc::EFAULT))?;
+        .checked_ptr(phys, 4)
+        .map_err(|_| SysError::Errno(libc::EFAULT))?;
     // SAFETY: `p` is 4-byte aligned inside guest memory, which stays mapped for the life of
     // the process (the reference is used only while serving this call); the guest accesses the
     // word only atomically or racily on its own account.

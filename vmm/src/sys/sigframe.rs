@@ -167,6 +167,8 @@ pub mod code {
     pub const ILL_ILLOPN: i32 = 2;
     /// SIGBUS: misaligned address.
     pub const BUS_ADRALN: i32 = 1;
+    /// SIGBUS: no memory behind the address (a mapped file's page past its end).
+    pub const BUS_ADRERR: i32 = 2;
     /// SIGTRAP: breakpoint.
     pub const TRAP_BRKPT: i32 = 1;
     /// SIGCHLD: the child exited.

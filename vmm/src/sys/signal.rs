@@ -581,7 +581,7 @@ fn user_state(task: &Task) -> Option<(bool, IretFrame)> {
         3 => Some((true, IretFrame::user(r.rip, r.rsp, r.rflags))),
         0 if r.rip == IRETQ && r.rsp == task.cpu.stack_top - 40 => {
             let mut raw = [0u8; 40];
-            task.mm.ram.read(task.cpu.phys(r.rsp), &mut raw);
+            task.mm.ram.read_pool(task.cpu.phys(r.rsp), &mut raw);
             let w = |i: usize| u64::from_le_bytes(raw[8 * i..8 * i + 8].try_into().unwrap());
             Some((
                 false,

@@ -10,6 +10,7 @@
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::os::fd::FromRawFd;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use vm_memory::{Bytes, FileOffset, GuestAddress, GuestMemoryMmap, GuestRegionMmap, MmapRegion};
@@ -27,6 +28,23 @@ pub enum MemoryError {
     #[error("cannot map guest memory: {0}")]
     Mmap(#[source] vm_memory::mmap::MmapRegionError),
 }
+
+/// Where the next `GuestRam` gets its `id`.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// How many times a window lost pages to a truncated file (`Window::shrink`), in any VM of the
+/// process: each address space forgets such pages before its program runs again.
+static SHRINKS: AtomicU64 = AtomicU64::new(0);
+
+/// See `SHRINKS`.
+pub fn window_shrinks() -> u64 {
+    SHRINKS.load(Ordering::Acquire)
+}
+
+/// An access to guest-physical memory that has no memory behind it: outside the pool and every
+/// window, or in a window's pages past the end of its file (a file truncated under its mapping).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoMemory;
 
 /// Guest-physical memory and its frames.
 #[derive(Debug)]
@@ -47,8 +65,13 @@ pub struct GuestRam {
     /// `--memory`, shared by every program of the run (a forked program's memory is another
     /// copy and counts again).
     budget: Arc<Budget>,
-    /// Files shown to the guest as read-only guest-physical windows, in address order.
+    /// Files shown to the guest as guest-physical windows, in address order. The places are
+    /// this VM's: a forked program's memory starts with the same windows at the same places,
+    /// and from then on each finds places for its new windows on its own.
     windows: Vec<Arc<Window>>,
+    /// Tells this memory from every other one of the process (a forked program's copy too), so
+    /// that a window's place learned here is never used in another VM.
+    id: u64,
 }
 
 /// A file mapped into guest-physical memory above the frame pool: the guest's read-only pages
@@ -67,12 +90,66 @@ pub struct Window {
     key: (u64, u64, i64, i64, u64),
     /// Mapped shared and writable (its KVM slot is writable too).
     pub writable: bool,
+    /// The file, to see how long it is now.
+    file: File,
+    /// How much of the window the file still backs. A file truncated under its mapping leaves
+    /// host pages that raise SIGBUS when touched; once seen (`GuestRam::shrink_windows`, or
+    /// mvm's own SIGBUS handler) they are replaced by zero pages and this shrinks: the guest's
+    /// accesses there get SIGBUS from mvm, as Linux gives them, and nothing touches the file's
+    /// pages past this again.
+    valid: AtomicU64,
 }
 
 impl Window {
     /// Host address of the mapping, for the KVM memory slot.
     pub fn host_addr(&self) -> u64 {
         self.host as u64
+    }
+
+    /// Bytes from the window's start that the file backs (see `valid`).
+    pub fn valid(&self) -> u64 {
+        self.valid.load(Ordering::Acquire)
+    }
+
+    /// The file's length now, in whole pages.
+    fn file_pages_len(&self) -> u64 {
+        let len = self.file.metadata().map_or(0, |m| m.len());
+        len.div_ceil(PAGE_SIZE) * PAGE_SIZE
+    }
+
+    /// Sees whether the file still backs `[off, off + len)` of the window; if it was truncated
+    /// below that, stops using the pages past its end (zero pages replace them on the host,
+    /// which also makes KVM forget them) and says no.
+    fn backs(&self, off: u64, len: u64) -> bool {
+        if off + len <= self.valid() && off + len <= self.file_pages_len() {
+            return true;
+        }
+        self.shrink();
+        false
+    }
+
+    /// Stops using the pages past the file's end (see `valid`). Returns whether it shrank.
+    fn shrink(&self) -> bool {
+        let now = self.file_pages_len().min(self.len);
+        let before = self.valid.fetch_min(now, Ordering::AcqRel);
+        if now >= before {
+            return false;
+        }
+        // SAFETY: `host + now .. host + before` lies inside this window's mapping; a private
+        // anonymous mapping over it keeps the range mapped (mvm and KVM may still reach it:
+        // they now read zeros and write nowhere) and runs KVM's MMU notifier.
+        unsafe {
+            libc::mmap(
+                self.host.add(now as usize).cast(),
+                (before - now) as usize,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+                -1,
+                0,
+            )
+        };
+        SHRINKS.fetch_add(1, Ordering::AcqRel);
+        true
     }
 }
 
@@ -194,7 +271,13 @@ impl GuestRam {
             user_frames: 0,
             budget,
             windows: Vec::new(),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         })
+    }
+
+    /// Tells this memory from every other one (see `id`).
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// A copy for a forked program: a new memfd holding the same data at the same
@@ -309,6 +392,35 @@ impl GuestRam {
         (end <= w.gpa + w.len).then(|| unsafe { w.host.add((phys - w.gpa) as usize) })
     }
 
+    /// Host pointer to `len` bytes at `phys` that mvm may touch now: in the pool, or in a
+    /// window whose file still backs them (checked against the file's length now, so that a
+    /// truncated file gives `NoMemory` here rather than SIGBUS to mvm; a truncation racing with
+    /// the access itself is caught by `catch_window_sigbus`).
+    pub fn checked_ptr(&self, phys: u64, len: u64) -> Result<*mut u8, NoMemory> {
+        let end = phys.checked_add(len).ok_or(NoMemory)?;
+        if end <= self.size {
+            // SAFETY: the offset is inside the mapping, checked just above.
+            return Ok(unsafe { self.host.add(phys as usize) });
+        }
+        let w = self.window_at(phys).ok_or(NoMemory)?;
+        if end > w.gpa + w.len || !w.backs(phys - w.gpa, len) {
+            return Err(NoMemory);
+        }
+        // SAFETY: inside the window's mapping, checked above.
+        Ok(unsafe { w.host.add((phys - w.gpa) as usize) })
+    }
+
+    /// The window at `gpa` (its start), if this memory has one there.
+    pub fn window_starting_at(&self, gpa: u64) -> Option<&Window> {
+        self.window_at(gpa).filter(|w| w.gpa == gpa)
+    }
+
+    /// Shrinks every window whose file was truncated (see `Window::valid`): KVM_RUN fails with
+    /// EFAULT when the guest touches such a page. Returns whether one shrank.
+    pub fn shrink_windows(&self) -> bool {
+        self.windows.iter().fold(false, |any, w| w.shrink() | any)
+    }
+
     /// Whether `frame` belongs to the pool (rather than to a file window).
     pub fn is_pool(&self, frame: u64) -> bool {
         frame < self.size
@@ -324,6 +436,15 @@ impl GuestRam {
         &self.windows
     }
 
+    /// The guest-physical ranges of windows that lost their file's pages (`Window::valid`).
+    pub fn dead_window_ranges(&self) -> Vec<(u64, u64)> {
+        self.windows
+            .iter()
+            .filter(|w| w.valid() < w.len)
+            .map(|w| (w.gpa + w.valid(), w.gpa + w.len))
+            .collect()
+    }
+
     /// The guest-physical window showing `file` (created on first use, then shared by every
     /// mapping of the same unchanged file). `None` if the file cannot be mapped.
     pub fn window_for(&mut self, file: &File) -> Option<&Window> {
@@ -331,7 +452,8 @@ impl GuestRam {
     }
 
     /// The writable window showing `file` shared (created on first use, then shared by every
-    /// shared mapping of the file while it is no longer). `None` if the file cannot be mapped.
+    /// shared mapping of the file while it is no longer). `None` if the file cannot be mapped
+    /// (or is empty).
     pub fn shared_window_for(&mut self, file: &File) -> Option<&Window> {
         self.window(file, true)
     }
@@ -342,7 +464,7 @@ impl GuestRam {
         if !md.is_file() || md.len() == 0 {
             return None;
         }
-        let len = (md.len() + PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
+        let len = md.len().div_ceil(PAGE_SIZE) * PAGE_SIZE;
         // A shared window stays the file's while the file changes: it is found by inode.
         let key = if writable {
             (md.dev(), md.ino(), 0, 0, 0)
@@ -352,7 +474,7 @@ impl GuestRam {
         if let Some(i) = self
             .windows
             .iter()
-            .rposition(|w| w.key == key && w.writable == writable && w.len >= len)
+            .rposition(|w| w.key == key && w.writable == writable && w.valid() >= len)
         {
             return self.windows.get(i).map(|w| &**w);
         }
@@ -381,12 +503,20 @@ impl GuestRam {
         if host == libc::MAP_FAILED {
             return None;
         }
+        let file = file.try_clone();
+        let Ok(file) = file else {
+            // SAFETY: the mapping just made, owned by nobody yet.
+            unsafe { libc::munmap(host, len as usize) };
+            return None;
+        };
         self.windows.push(Arc::new(Window {
             gpa,
             len,
             host: host.cast(),
             key,
             writable,
+            file,
+            valid: AtomicU64::new(len),
         }));
         if self.register_window(self.windows.len() - 1).is_err() {
             self.windows.pop();
@@ -414,27 +544,41 @@ impl GuestRam {
             .expect("page tables lie in guest memory")
     }
 
-    /// Copies `data` to `phys`.
-    pub fn write(&self, phys: u64, data: &[u8]) {
-        self.mem
-            .write_slice(data, GuestAddress(phys))
-            .expect("inside guest memory")
+    /// Copies `data` to `phys`: the pool, or a writable window's pages the file backs.
+    pub fn write(&self, phys: u64, data: &[u8]) -> Result<(), NoMemory> {
+        if phys >= self.size && !self.window_at(phys).is_some_and(|w| w.writable) {
+            return Err(NoMemory);
+        }
+        let p = self.checked_ptr(phys, data.len() as u64)?;
+        // SAFETY: `p..p+len` is inside the pool or a writable window's shared mapping (checked
+        // above); other programs may write the same shared bytes meanwhile, which a byte copy
+        // tolerates, as the same race between programs does natively.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) };
+        Ok(())
     }
 
-    /// Copies from `phys` into `buf` (pool or window).
-    pub fn read(&self, phys: u64, buf: &mut [u8]) {
-        if phys >= self.size {
-            let p = self
-                .host_ptr(phys, buf.len() as u64)
-                .expect("inside a window");
-            // SAFETY: `p..p+len` is inside a window's read-only mapping; the file may change
-            // underneath (as a page-cache page may), which a byte copy tolerates.
-            unsafe { std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), buf.len()) };
-            return;
-        }
+    /// Copies from `phys` into `buf`: the pool, or a window's pages the file backs.
+    pub fn read(&self, phys: u64, buf: &mut [u8]) -> Result<(), NoMemory> {
+        let p = self.checked_ptr(phys, buf.len() as u64)?;
+        // SAFETY: `p..p+len` is inside the pool or a window's mapping (checked above); the file
+        // or another program may change the bytes underneath, which a byte copy tolerates.
+        unsafe { std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), buf.len()) };
+        Ok(())
+    }
+
+    /// Copies a page-sized or smaller piece of the pool (page tables, the kernel's own pages):
+    /// these always lie in the pool, which has a fixed size.
+    pub fn read_pool(&self, phys: u64, buf: &mut [u8]) {
         self.mem
             .read_slice(buf, GuestAddress(phys))
-            .expect("inside guest memory")
+            .expect("inside the pool")
+    }
+
+    /// The pool counterpart of `read_pool` for writes.
+    pub fn write_pool(&self, phys: u64, data: &[u8]) {
+        self.mem
+            .write_slice(data, GuestAddress(phys))
+            .expect("inside the pool")
     }
 
     /// Allocates a zeroed frame, or `None` when memory (or, for user frames, `--memory`) is
@@ -553,5 +697,51 @@ impl GuestRam {
             let r = unsafe { libc::madvise(p.cast(), (end - start) as usize, advice) };
             debug_assert_eq!(r, 0, "madvise on guest memory");
         }
+    }
+}
+
+/// Makes a host SIGBUS in one of mvm's threads harmless when it comes from a window: a file
+/// truncated under a mapping raises SIGBUS (BUS_ADRERR) on the pages past its new end, and mvm
+/// touches windows on the program's behalf (copies, futex words). `GuestRam::checked_ptr`
+/// refuses such pages beforehand; this catches a truncation that races with the access itself.
+/// The handler puts a zero page over the page that faulted and returns, so the access completes
+/// on it; the window is shrunk (`Window::shrink`) the next time mvm checks it. mvm's only
+/// file-backed mappings that can lose their file's pages are windows (guest memory is a memfd
+/// of a fixed size; its own executable cannot be truncated while it runs), so every other
+/// SIGBUS is left to kill mvm, as before.
+pub fn catch_window_sigbus() {
+    extern "C" fn on_sigbus(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+        // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
+        let (code, addr) = unsafe { ((*info).si_code, (*info).si_addr() as usize) };
+        const BUS_ADRERR: libc::c_int = 2;
+        let page = addr & !(PAGE_SIZE as usize - 1);
+        if code == BUS_ADRERR && page != 0 {
+            // SAFETY: replaces one page that is mapped (it just faulted) with a zero page;
+            // mmap is async-signal-safe.
+            let p = unsafe {
+                libc::mmap(
+                    page as *mut libc::c_void,
+                    PAGE_SIZE as usize,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+                    -1,
+                    0,
+                )
+            };
+            if p != libc::MAP_FAILED {
+                return;
+            }
+        }
+        // Not a window's page: die of it as without this handler.
+        // SAFETY: resetting the disposition; the fault repeats on return and kills the process.
+        unsafe { libc::signal(libc::SIGBUS, libc::SIG_DFL) };
+    }
+    // SAFETY: installing a handler that only calls async-signal-safe functions.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_sigbus as *const () as usize;
+        sa.sa_flags = libc::SA_SIGINFO | libc::SA_NODEFER;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(libc::SIGBUS, &sa, std::ptr::null_mut());
     }
 }

@@ -95,6 +95,9 @@ pub enum GuestExit {
     UserIo,
     /// The vCPU was kicked out of `KVM_RUN` by a signal to mvm.
     Interrupted,
+    /// KVM found no host memory behind a guest page (`KVM_RUN` failed with EFAULT): a file
+    /// window whose file was truncated (`GuestRam::shrink_windows`).
+    NoMemory,
     /// Anything else: the guest is broken beyond a signal (a triple fault, an emulation failure).
     Broken(&'static str),
 }
@@ -245,7 +248,7 @@ fn write_tss(ram: &GuestRam, at: u64, rsp0: u64) {
     let mut tss = [0u8; 0x68];
     tss[4..12].copy_from_slice(&rsp0.to_le_bytes());
     tss[0x66..0x68].copy_from_slice(&0x68u16.to_le_bytes());
-    ram.write(at, &tss);
+    ram.write_pool(at, &tss);
 }
 
 /// Writes the GDT, IDT and TSS into the system area and maps the kernel's pages: its code
@@ -421,6 +424,7 @@ impl Vcpu {
             Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => {
                 return Ok(GuestExit::Interrupted)
             }
+            Err(e) if e.errno() == libc::EFAULT => return Ok(GuestExit::NoMemory),
             Err(e) => return Err(VmError::Kvm("RUN", e)),
         };
         let s = self.fd.sync_regs();
