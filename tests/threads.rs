@@ -570,3 +570,15 @@ fn six_hundred_threads_alive_at_once() {
         vm.describe()
     );
 }
+
+#[test]
+fn fork_and_posix_spawn_in_a_threaded_program() {
+    // python3's subprocess: posix_spawn (vfork) of a missing command while another thread
+    // opens pipes used to die with SIGSEGV (the child's memory came back over the other
+    // thread's stack); a fork right after a short-lived thread. Three runs, each must agree.
+    let prog = program("threads_fork");
+    for _ in 0..3 {
+        let vm = compare(&prog, &[]);
+        assert!(vm.stdout_str().ends_with("done\n"), "{}", vm.describe());
+    }
+}

@@ -38,7 +38,7 @@
 
 pub mod uaccess;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
@@ -737,50 +737,8 @@ impl AddressSpace {
         done
     }
 
-    /// Takes into this address space what a `vfork` child wrote before it exited: the child ran
-    /// on a copy (`fork`) of this memory, whose guest memory `child` holds (same guest-physical
-    /// layout, same page-table root); every page present and writable here whose contents
-    /// differ there gets the child's. A vfork child shares its parent's memory on Linux, and
-    /// programs rely on that: glibc's posix_spawn reports a failed exec through it. Pages the
-    /// child mapped afresh are left out. Returns how many pages were taken.
-    pub fn take_writes_from(&mut self, child: &File) -> usize {
-        let size = self.ram.size() as usize;
-        // SAFETY: a fresh read-only shared mapping of the child's memfd, unmapped below.
-        let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                size,
-                libc::PROT_READ,
-                libc::MAP_SHARED,
-                std::os::fd::AsRawFd::as_raw_fd(child),
-                0,
-            )
-        };
-        if base == libc::MAP_FAILED {
-            return 0;
-        }
-        // SAFETY: the mapping is `size` bytes long and lives until the munmap below.
-        let mem = unsafe { std::slice::from_raw_parts(base as *const u8, size) };
-        let word = |at: u64| -> Option<u64> {
-            let b = mem.get(at as usize..at as usize + 8)?;
-            Some(u64::from_le_bytes(b.try_into().ok()?))
-        };
-        // The child's frame for `va`, walking its copy of the page tables.
-        let root = self.pml4;
-        let walk = |va: u64| -> Option<u64> {
-            let mut table = root;
-            for shift in [39u64, 30, 21, 12] {
-                let e = word(table + ((va >> shift) & 511) * 8)?;
-                if e & pte::P == 0 {
-                    return None;
-                }
-                if shift == 21 && e & pte::PS != 0 {
-                    return Some((e & LARGE_ADDR) + (va & (LARGE - 1) & !(PAGE_SIZE - 1)));
-                }
-                table = e & pte::ADDR;
-            }
-            Some(table)
-        };
+    /// The pages present and writable here, as (virtual page, frame of the pool).
+    fn writable_pool_pages(&mut self) -> Vec<(u64, u64)> {
         let writable: Vec<(u64, u64)> = self
             .vmas
             .iter()
@@ -789,32 +747,62 @@ impl AddressSpace {
             .collect();
         let mut pages = Vec::new();
         for (start, end) in writable {
-            self.for_each_frame(start, end, OnLarge::Whole, |_, va, _, e| {
+            self.for_each_frame(start, end, OnLarge::Whole, |me, va, _, e| {
                 if e & pte::PS != 0 {
                     for i in 0..512 {
                         pages.push((va + i * PAGE_SIZE, (e & LARGE_ADDR) + i * PAGE_SIZE));
                     }
-                } else if e & pte::P != 0 {
+                } else if e & pte::P != 0 && me.ram.is_pool(e & pte::ADDR) {
                     pages.push((va, e & pte::ADDR));
                 }
             });
         }
+        pages
+    }
+
+    /// What a `vfork` child's memory holds as it starts: a digest of each of its pages that is
+    /// present and writable here, read from the child's copy (`child`, its memfd) before the
+    /// child runs. `take_writes_from` then takes only the pages the child changed, and leaves
+    /// those this program's other threads change meanwhile (their stacks, their buffers).
+    pub fn vfork_digests(&mut self, child: &File) -> HashMap<u64, u64> {
+        let Some(view) = ChildMemory::map(child, self.ram.size(), self.pml4) else {
+            return HashMap::new();
+        };
+        self.writable_pool_pages()
+            .into_iter()
+            .filter_map(|(va, _)| Some((va, digest(view.page(view.walk(va)?)?))))
+            .collect()
+    }
+
+    /// Takes into this address space what a `vfork` child wrote before it exited: the child ran
+    /// on a copy (`fork`) of this memory, whose guest memory `child` holds (same guest-physical
+    /// layout, same page-table root); every page present and writable here whose contents
+    /// differ there gets the child's, unless `before` (`vfork_digests`) shows the child did not
+    /// change it (another thread of this program did). A vfork child shares its parent's memory
+    /// on Linux, and programs rely on that: glibc's posix_spawn reports a failed exec through
+    /// it. Pages the child mapped afresh are left out. Returns how many pages were taken.
+    pub fn take_writes_from(&mut self, child: &File, before: Option<&HashMap<u64, u64>>) -> usize {
+        let Some(view) = ChildMemory::map(child, self.ram.size(), self.pml4) else {
+            return 0;
+        };
         let mut taken = 0;
         let mut cur = vec![0u8; PAGE_SIZE as usize];
-        for (va, mine) in pages {
-            let Some(theirs) = walk(va) else { continue };
-            if !self.ram.is_pool(mine) || theirs as usize + PAGE_SIZE as usize > size {
+        for (va, mine) in self.writable_pool_pages() {
+            let Some(src) = view.walk(va).and_then(|f| view.page(f)) else {
+                continue;
+            };
+            self.ram.read_pool(mine, &mut cur);
+            if cur == src {
                 continue;
             }
-            let src = &mem[theirs as usize..(theirs + PAGE_SIZE) as usize];
-            self.ram.read_pool(mine, &mut cur);
-            if cur != src {
-                self.ram.write_pool(mine, src);
-                taken += 1;
+            if let Some(before) = before {
+                if before.get(&va).is_none_or(|d| *d == digest(src)) {
+                    continue;
+                }
             }
+            self.ram.write_pool(mine, src);
+            taken += 1;
         }
-        // SAFETY: the mapping made above.
-        unsafe { libc::munmap(base, size) };
         taken
     }
 
@@ -1163,6 +1151,91 @@ impl AddressSpace {
             .ok_or(Fault::Unmapped)?;
         Ok((self.ram.read_u64(slot) & pte::ADDR) + (va & (PAGE_SIZE - 1)))
     }
+}
+
+/// A forked program's guest memory, mapped read-only to look at it from here.
+struct ChildMemory {
+    base: *mut libc::c_void,
+    size: usize,
+    root: u64,
+}
+
+impl ChildMemory {
+    /// Maps `memfd` (`size` bytes of guest memory whose page tables start at `root`).
+    fn map(memfd: &File, size: u64, root: u64) -> Option<ChildMemory> {
+        // SAFETY: a fresh read-only shared mapping of the memfd, unmapped on drop.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size as usize,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                std::os::fd::AsRawFd::as_raw_fd(memfd),
+                0,
+            )
+        };
+        (base != libc::MAP_FAILED).then_some(ChildMemory {
+            base,
+            size: size as usize,
+            root,
+        })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: the mapping is `size` bytes long and lives as long as `self`.
+        unsafe { std::slice::from_raw_parts(self.base as *const u8, self.size) }
+    }
+
+    /// The page at guest-physical `frame`, if it lies in the pool.
+    fn page(&self, frame: u64) -> Option<&[u8]> {
+        let at = usize::try_from(frame).ok()?;
+        self.bytes().get(at..at.checked_add(PAGE_SIZE as usize)?)
+    }
+
+    fn word(&self, at: u64) -> Option<u64> {
+        let at = usize::try_from(at).ok()?;
+        let b = self.bytes().get(at..at.checked_add(8)?)?;
+        Some(u64::from_le_bytes(b.try_into().ok()?))
+    }
+
+    /// The frame behind page `va` in the child's own page tables.
+    fn walk(&self, va: u64) -> Option<u64> {
+        let mut table = self.root;
+        for shift in [39u64, 30, 21, 12] {
+            let e = self.word(table + ((va >> shift) & 511) * 8)?;
+            if e & pte::P == 0 {
+                return None;
+            }
+            if shift == 21 && e & pte::PS != 0 {
+                return Some((e & LARGE_ADDR) + (va & (LARGE - 1) & !(PAGE_SIZE - 1)));
+            }
+            table = e & pte::ADDR;
+        }
+        Some(table)
+    }
+}
+
+impl Drop for ChildMemory {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `map`.
+        unsafe { libc::munmap(self.base, self.size) };
+    }
+}
+
+/// A 64-bit digest of a page (four independent multiply-xor lanes, so it runs near memory
+/// speed): tells a page the child changed from one it did not.
+fn digest(page: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut lanes = [1u64, 2, 3, 4];
+    for chunk in page.chunks_exact(32) {
+        for (i, lane) in lanes.iter_mut().enumerate() {
+            let w = u64::from_le_bytes(chunk[8 * i..8 * i + 8].try_into().expect("8 bytes"));
+            *lane = (*lane ^ w).wrapping_mul(K).rotate_left(29);
+        }
+    }
+    lanes
+        .iter()
+        .fold(0u64, |h, l| (h ^ l).wrapping_mul(K).rotate_left(31))
 }
 
 #[cfg(test)]

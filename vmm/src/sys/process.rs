@@ -1124,6 +1124,12 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
     if flags & CLONE_PARENT_SETTID != 0 {
         task.mm.write_obj(ptid, &(pid as u32))?;
     }
+    // With other threads running here during the vfork, only the pages the child changes may
+    // come back: what the child's memory holds as it starts tells them apart.
+    let vfork_digests = match &vfork_memory {
+        Some(m) if task.live > 1 => Some(task.mm.vfork_digests(m)),
+        _ => None,
+    };
     let vm = task.vm.sibling(&mut mm.ram).map_err(eagain)?;
     let cpu = CpuArea::boot();
     let mut vcpu = Vcpu::new(&vm, 0, &task.cpuid, mm.cr3(), &cpu).map_err(eagain)?;
@@ -1200,7 +1206,7 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
             task.wait_wake(Some(Instant::now() + Duration::from_millis(20)));
         }
         if me.released.load(Ordering::Acquire) && !me.execd.load(Ordering::Acquire) {
-            task.mm.take_writes_from(&child_memory);
+            task.mm.take_writes_from(&child_memory, vfork_digests.as_ref());
         }
     }
     Ok(pid as u64)
