@@ -229,3 +229,34 @@ fn memory_limit_is_the_runs_not_each_programs() {
         vm.describe()
     );
 }
+
+/// mvm's resident memory (VmRSS, KiB) while `churn KIND N` waits after its loop.
+fn rss_after_churn(kind: &str, n: &str) -> u64 {
+    let mut running = Run::mvm_run(&[], program("churn"), &[kind, n])
+        .deadline(Duration::from_secs(120))
+        .spawn();
+    running.wait_for_stdout("ready");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", running.pid())).unwrap();
+    running.signal(libc::SIGTERM);
+    running.wait();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .expect("VmRSS in /proc/PID/status")
+}
+
+#[test]
+fn finished_programs_and_threads_leave_no_memory_in_mvm() {
+    // Each finished program or thread used to keep ~12-16 KiB of mvm's memory until the run
+    // ended (its host thread was never joined): 6,000 forks grew mvm by ~100 MB. 1,500 of
+    // each now cost less than 1.5 MiB more than 10 do (measured: ~0.2 MiB; before: ~20 MiB).
+    for kind in ["fork", "thread"] {
+        let few = rss_after_churn(kind, "10");
+        let many = rss_after_churn(kind, "1500");
+        assert!(
+            many < few + 1536,
+            "{kind}: mvm's RSS {few} KiB after 10, {many} KiB after 1500"
+        );
+    }
+}

@@ -1419,6 +1419,7 @@ fn new_thread(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: u
     };
     use std::os::unix::thread::JoinHandleExt;
     task.me.kicker.add(tid, handle.as_pthread_t(), wake, flags);
+    crate::task::join_finished(&mut task.threads.handles);
     task.threads.handles.push(handle);
     task.live += 1;
     Ok(tid as u64)
