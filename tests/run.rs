@@ -866,3 +866,69 @@ fn many_syscalls() {
         out.elapsed / n
     );
 }
+
+#[test]
+fn scripts_and_bad_executables_as_linux_treats_them() {
+    // A `#!` interpreter that is a script itself runs; `#!/bin/sh\r` (a CRLF script) names a
+    // file that does not exist; a missing interpreter is reported as the interpreter (127); a
+    // truncated ELF is ENOEXEC, which a shell answers by running the file as a script through
+    // /proc/self/exe. Each inside a guest shell against the same shell natively, and each
+    // started by `mvm run` with the status a shell gives.
+    let dir = scratch("scripts_as_linux");
+    let write = |name: &str, body: &[u8]| {
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let inner = write("inner", b"#!/bin/sh\necho inner \"$@\"\n");
+    let outer = write("outer", format!("#!{inner}\necho outer\n").as_bytes());
+    let crlf = write("crlf", b"#!/bin/sh\r\necho crlf\r\n");
+    let missing = write("missing", b"#!/nonexistent/interpreter\n");
+    let elf = std::fs::read(program("hello")).unwrap();
+    let truncated = write("truncated", &elf[..64]);
+    let vol = format!("{}:{}", dir.display(), dir.display());
+    for script in [&outer, &crlf, &missing] {
+        let line = format!("{script} a b; echo status $?");
+        let native = Run::native(BUSYBOX, &["sh", "-c", &line]).run();
+        let vm = Run::mvm_run(&["-v", &vol], BUSYBOX, &["sh", "-c", &line]).run();
+        assert_same(&vm, &native);
+    }
+    // execve's own errors, seen without a shell's fallbacks.
+    let py = "import os, sys\nfor p in sys.argv[1:]:\n    try:\n        os.execv(p, [p])\n    except OSError as e:\n        print(p, e.errno)\n";
+    let args = ["-c", py, &truncated, &crlf, &missing];
+    let native = Run::native("/usr/bin/python3", &args).run();
+    let vm = Run::mvm_run(&["-v", &vol], "/usr/bin/python3", &args).run();
+    assert_same(&vm, &native);
+    assert!(vm.stdout_str().contains(" 8\n"), "ENOEXEC for a truncated ELF\n{}", vm.describe());
+    let run = |script: &str| Run::mvm_run(&["-v", &vol], script, &["a"]).run();
+    let out = run(&outer);
+    out.assert_code(0);
+    assert_eq!(out.stdout_str(), format!("inner {outer} a\n"), "{}", out.describe());
+    run(&crlf)
+        .assert_code(127)
+        .assert_mvm_error_line("bad interpreter /bin/sh\\r: no such file or directory");
+    run(&missing)
+        .assert_code(127)
+        .assert_mvm_error_line("bad interpreter /nonexistent/interpreter");
+    run(&truncated).assert_code(126).assert_mvm_error_line("cannot execute");
+}
+
+#[test]
+fn the_cpus_are_counted_in_sys_as_programs_count_them() {
+    // glibc's _NPROCESSORS_CONF (and stress-ng) count /sys/devices/system/cpu/cpuN; it must say
+    // what sched_getaffinity (nproc) says: the run's --cpus.
+    for cpus in ["1", "2"] {
+        let conf = Run::mvm_run(&["--cpus", cpus], "/usr/bin/getconf", &["_NPROCESSORS_CONF"]).run();
+        conf.assert_code(0);
+        assert_eq!(conf.stdout_str(), format!("{cpus}\n"), "{}", conf.describe());
+        let online = Run::mvm_run(
+            &["--cpus", cpus],
+            BUSYBOX,
+            &["cat", "/sys/devices/system/cpu/online"],
+        )
+        .run();
+        let want = if cpus == "1" { "0\n" } else { "0-1\n" };
+        assert_eq!(online.stdout_str(), want, "{}", online.describe());
+    }
+}

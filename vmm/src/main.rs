@@ -168,7 +168,7 @@ fn main() -> ExitCode {
                         None => eprintln!("mvm: {e}"),
                     }
                     ExitCode::from(match e {
-                        RunError::NotFound(_) => EXIT_NOT_FOUND,
+                        RunError::NotFound(_) | RunError::BadInterpreter(..) => EXIT_NOT_FOUND,
                         RunError::CannotExecute(..) => EXIT_CANNOT_EXECUTE,
                         _ => EXIT_MVM,
                     })

@@ -739,6 +739,8 @@ impl FsView {
             }
         }
         v.add("/proc", None, false, MountKind::Proc);
+        // A few of sysfs's files, synthesized with procfs's (the CPUs, which programs count).
+        v.add("/sys", None, false, MountKind::Proc);
         v.add("/dev", None, false, MountKind::Dev);
         for (guest, root) in private {
             v.add(&guest, Some(root), true, MountKind::Dir);
@@ -1033,6 +1035,7 @@ impl FsView {
             .iter()
             .map(|m| {
                 let ty = match (m.kind, &m.root) {
+                    (MountKind::Proc, _) if m.guest == "/sys" => "sysfs",
                     (MountKind::Proc, _) => "proc",
                     (MountKind::Dev, _) => "devtmpfs",
                     (_, Some(root)) => fs_type(root.as_raw_fd()),

@@ -36,6 +36,9 @@ pub enum RunError {
     /// The program exists but cannot be executed (126).
     #[error("{0}: cannot execute: {1}")]
     CannotExecute(String, String),
+    /// The program is a script whose interpreter does not exist (127, as a shell says it).
+    #[error("{0}: {1}")]
+    BadInterpreter(String, String),
     /// Building the micro-VM failed (125).
     #[error(transparent)]
     Boot(#[from] BootError),
@@ -74,7 +77,7 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 fn describe(errno: i32) -> String {
     match errno {
         libc::EACCES => "permission denied (not an executable file)".into(),
-        e => std::io::Error::from_raw_os_error(e).to_string(),
+        e => crate::policy::io_text(&std::io::Error::from_raw_os_error(e)),
     }
 }
 
@@ -101,10 +104,10 @@ pub fn resolve(spec: &RunSpec, view: &mut FsView) -> Result<PathBuf, RunError> {
         let abs = PathBuf::from(crate::sys::fs::normalize("/", &abs.to_string_lossy()));
         match host_executable(&abs) {
             Ok(f) => {
-                check_image(&name, &f)?;
                 view.expose_file(&abs).map_err(|e| {
                     RunError::Host("exposing the program", std::io::Error::other(e))
                 })?;
+                check_image(&name, f, view)?;
                 return Ok(abs);
             }
             Err(libc::ENOENT) | Err(libc::ENOTDIR) => {}
@@ -130,7 +133,7 @@ pub fn resolve(spec: &RunSpec, view: &mut FsView) -> Result<PathBuf, RunError> {
         for c in candidates {
             match view.open_exec("/", &c) {
                 Ok((f, guest)) => {
-                    check_image(&name, &f)?;
+                    check_image(&name, f, view)?;
                     return Ok(PathBuf::from(guest));
                 }
                 Err(libc::ENOENT) | Err(libc::ENOTDIR) => {}
@@ -144,14 +147,30 @@ pub fn resolve(spec: &RunSpec, view: &mut FsView) -> Result<PathBuf, RunError> {
     }
 }
 
-/// Whether `f` can be started: an ELF executable, or a script (whose interpreter guest-init's
-/// execve finds in the view, or reports).
-fn check_image(name: &str, f: &std::fs::File) -> Result<(), RunError> {
+/// Whether `f` can be started: an ELF executable, or a script whose `#!` interpreter (found in
+/// the view, and perhaps a script itself, as deep as Linux allows) is one.
+fn check_image(name: &str, mut f: std::fs::File, view: &mut FsView) -> Result<(), RunError> {
     let cannot = |e: elf::ExecError| RunError::CannotExecute(name.to_string(), e.to_string());
-    if elf::shebang(f).map_err(cannot)?.is_some() {
-        return Ok(());
+    for _ in 0..=elf::MAX_SCRIPT_DEPTH {
+        let Some((interp, _)) = elf::shebang(&f).map_err(cannot)? else {
+            return elf::parse(&f).map(|_| ()).map_err(cannot);
+        };
+        let shown = String::from_utf8_lossy(&interp).escape_debug().to_string();
+        f = match view.open_exec("/", &String::from_utf8_lossy(&interp)) {
+            Ok((next, _)) => next,
+            Err(e) => {
+                let why = format!("bad interpreter {shown}: {}", describe(e));
+                return Err(match e {
+                    libc::ENOENT | libc::ENOTDIR => RunError::BadInterpreter(name.into(), why),
+                    _ => RunError::CannotExecute(name.into(), why),
+                });
+            }
+        };
     }
-    elf::parse(f).map(|_| ()).map_err(cannot)
+    Err(RunError::CannotExecute(
+        name.into(),
+        "too many levels of #! interpreters".into(),
+    ))
 }
 
 /// The run's private host directory (the program's `/tmp`, the default view's root): created

@@ -40,14 +40,19 @@ pub enum ExecError {
     #[error("malformed ELF executable: {0}")]
     Malformed(&'static str),
     /// Its interpreter cannot be used (the errno opening it, or `ENOEXEC`).
-    #[error("cannot load its interpreter {0}")]
+    #[error("cannot load its interpreter {0}: {why}", why = errno_text(*.1))]
     Interp(String, i32),
     /// Reading the file failed.
-    #[error("cannot read the executable: {0}")]
+    #[error("cannot read the executable: {why}", why = errno_text(*.0))]
     Io(i32),
     /// Out of memory while loading (`ENOMEM`).
     #[error("out of memory loading the executable")]
     Oom,
+}
+
+/// An errno in words, as mvm's messages give it.
+fn errno_text(e: i32) -> String {
+    crate::policy::io_text(&std::io::Error::from_raw_os_error(e))
 }
 
 impl ExecError {
@@ -95,31 +100,52 @@ pub fn shebang(f: &File) -> Result<Option<Shebang>, ExecError> {
     let Some(line) = buf[..n].strip_prefix(b"#!") else {
         return Ok(None);
     };
+    // binfmt_script trims spaces and tabs only (a `\r` is part of the name, so a script saved
+    // with CRLF endings names `/bin/sh\r`, which does not exist), and a NUL ends the name.
+    let spacetab = |b: &u8| *b == b' ' || *b == b'\t';
     let line = match line.iter().position(|&b| b == b'\n') {
         Some(end) => &line[..end],
         // A line cut short is fine only if the interpreter's name ended within it.
         None if n < buf.len() => line,
         None => {
-            let name = line.trim_ascii_start();
-            if !name.iter().any(|&b| b == b' ' || b == b'\t') {
+            let start = line.iter().position(|b| !spacetab(b)).unwrap_or(line.len());
+            if !line[start..].iter().any(|b| spacetab(b) || *b == 0) {
                 return Err(ExecError::NotElf);
             }
             line
         }
     };
-    let line = line.trim_ascii();
+    fn trim(mut l: &[u8]) -> &[u8] {
+        let spacetab = |b: &u8| *b == b' ' || *b == b'\t';
+        while let [first, rest @ ..] = l {
+            if !spacetab(first) {
+                break;
+            }
+            l = rest;
+        }
+        while let [rest @ .., last] = l {
+            if !spacetab(last) {
+                break;
+            }
+            l = rest;
+        }
+        l
+    }
+    let line = trim(line);
     let split = line
         .iter()
-        .position(|&b| b == b' ' || b == b'\t')
+        .position(|b| spacetab(b) || *b == 0)
         .unwrap_or(line.len());
     let (interp, rest) = line.split_at(split);
     if interp.is_empty() {
         return Err(ExecError::NotElf);
     }
-    let arg = rest.trim_ascii();
+    let arg = trim(rest);
+    // The argument is a C string: it ends at a NUL too.
+    let arg = &arg[..arg.iter().position(|&b| b == 0).unwrap_or(arg.len())];
     Ok(Some((
         interp.to_vec(),
-        (!arg.is_empty()).then(|| arg.to_vec()),
+        (!arg.is_empty() && rest.first() != Some(&0)).then(|| arg.to_vec()),
     )))
 }
 
@@ -346,6 +372,11 @@ mod tests {
             some("/usr/bin/env", Some("python3 -u"))
         );
         assert_eq!(parse_line(b"#!/bin/sh"), some("/bin/sh", None));
+        // Only spaces and tabs are trimmed: a CRLF line names "/bin/sh\r".
+        assert_eq!(parse_line(b"#!/bin/sh\r\n"), some("/bin/sh\r", None));
+        assert_eq!(parse_line(b"#!/bin/sh -e\r\n"), some("/bin/sh", Some("-e\r")));
+        // A NUL ends the name.
+        assert_eq!(parse_line(b"#!/bin/sh\0 -x\n"), some("/bin/sh", None));
         assert_eq!(parse_line(b"\x7fELF"), Ok(None));
         assert_eq!(parse_line(b"# !/bin/sh\n"), Ok(None));
         assert_eq!(parse_line(b"#!\n"), Err(ExecError::NotElf));

@@ -1436,9 +1436,17 @@ fn open_script_or_exec(
 ) -> Result<(std::fs::File, String, Vec<Vec<u8>>), SysError> {
     use crate::boot::elf;
     for _ in 0..=elf::MAX_SCRIPT_DEPTH {
+        let mut name = String::from_utf8_lossy(&path).into_owned();
+        // /proc/self/exe is the running program's file (busybox re-executes itself through
+        // it to run a file that is not an executable as a script).
+        let full = super::fs::normalize(&task.cwd, &name);
+        let own = format!("/proc/{}/exe", task.pid());
+        if full == "/proc/self/exe" || full == "/proc/thread-self/exe" || full == own {
+            name = task.exe.clone();
+        }
         let (file, guest) = task
             .fs
-            .open_exec(&task.cwd, &String::from_utf8_lossy(&path))
+            .open_exec(&task.cwd, &name)
             .map_err(SysError::Errno)?;
         let Some((interp, arg)) = elf::shebang(&file).map_err(|e| SysError::Errno(e.errno()))?
         else {

@@ -54,6 +54,13 @@ fn pts(task: &Task) -> Option<&str> {
     task.machine.tty.as_ref()?.path().strip_prefix("/dev/pts/")
 }
 
+/// Whether `name` is `cpuN` (written as sysfs writes it) for one of `cpus` CPUs.
+fn is_cpu_dir(name: &str, cpus: usize) -> bool {
+    name.strip_prefix("cpu")
+        .and_then(|i| i.parse::<usize>().ok())
+        .is_some_and(|i| i < cpus && name == format!("cpu{i}"))
+}
+
 fn dir(names: &[(&str, u8)]) -> Node {
     Node::Dir(
         names
@@ -97,6 +104,30 @@ fn node(task: &mut Task, guest: &str) -> Result<Node, SysError> {
             Node::Dir(v)
         }
         ["proc", "cpuinfo"] => Node::File(cpuinfo(super::process::vm_cpus(task))),
+        // sysfs: the CPUs the program may use, as glibc's get_nprocs and stress-ng count them.
+        ["sys"] => dir(&[(".", DT_DIR), ("..", DT_DIR), ("devices", DT_DIR)]),
+        ["sys", "devices"] => dir(&[(".", DT_DIR), ("..", DT_DIR), ("system", DT_DIR)]),
+        ["sys", "devices", "system"] => dir(&[(".", DT_DIR), ("..", DT_DIR), ("cpu", DT_DIR)]),
+        ["sys", "devices", "system", "cpu"] => {
+            let mut v: Vec<(Vec<u8>, u8)> = [".", "..", "online", "possible", "present"]
+                .iter()
+                .map(|n| (n.as_bytes().to_vec(), if n.starts_with('.') { DT_DIR } else { DT_REG }))
+                .collect();
+            for i in 0..super::process::vm_cpus(task) {
+                v.push((format!("cpu{i}").into_bytes(), DT_DIR));
+            }
+            Node::Dir(v)
+        }
+        ["sys", "devices", "system", "cpu", "online" | "possible" | "present"] => {
+            let n = super::process::vm_cpus(task);
+            Node::File(match n {
+                0 | 1 => b"0\n".to_vec(),
+                n => format!("0-{}\n", n - 1).into_bytes(),
+            })
+        }
+        ["sys", "devices", "system", "cpu", c] if is_cpu_dir(c, super::process::vm_cpus(task)) => {
+            dir(&[(".", DT_DIR), ("..", DT_DIR)])
+        }
         ["proc", "stat"] => Node::File(proc_stat(task)),
         ["proc", "meminfo"] => Node::File(meminfo(task)),
         ["proc", "uptime"] => {
