@@ -53,6 +53,21 @@ fn c_program_file_syscalls_match_native() {
 }
 
 #[test]
+fn timerfd_tee_splice_preadv_msync_and_madvise_match_native() {
+    // Served since trinity and stress-ng found them missing (ENOSYS) or doing nothing
+    // (MADV_REMOVE, MADV_WIPEONFORK returned 0 and changed nothing).
+    let (a, b) = twin_dirs("fs_fd_kinds");
+    let prog = program("fd_kinds");
+    let native = Run::native(&prog, &[a.to_str().unwrap()]).run();
+    native.assert_code(0);
+    let vol = format!("{}:/data:rw", b.display());
+    let vm = Run::mvm_run(&["-v", &vol], &prog, &["/data"]).run();
+    assert_same_output(&vm, &native, "fd_kinds in a :rw mount");
+    assert!(vm.stdout_str().ends_with("done\n"), "{}", vm.describe());
+    assert_eq!(tree(&a), tree(&b), "the two directories differ afterwards");
+}
+
+#[test]
 fn busybox_file_work_matches_native() {
     let (a, b) = twin_dirs("fs_busybox");
     let vol = format!("{}:/data:rw", b.display());

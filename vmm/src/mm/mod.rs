@@ -149,6 +149,8 @@ pub struct Vma {
     pub prot: Prot,
     /// What it holds.
     pub kind: VmaKind,
+    /// `MADV_WIPEONFORK`: a forked program gets zeros here instead of a copy.
+    pub wipe_on_fork: bool,
 }
 
 /// How many pages a fault on anonymous memory fills at once (aligned, inside the mapping): each
@@ -276,7 +278,7 @@ impl AddressSpace {
     /// releases are settled first; the copy's KVM starts with no shadow state to flush.
     pub fn fork(&mut self) -> Result<AddressSpace, crate::vstate::memory::MemoryError> {
         self.settle();
-        Ok(AddressSpace {
+        let mut child = AddressSpace {
             ram: self.ram.fork()?,
             pml4: self.pml4,
             vmas: self.vmas.clone(),
@@ -289,7 +291,18 @@ impl AddressSpace {
             flush: false,
             flushes: self.flushes,
             shrinks_seen: self.shrinks_seen,
-        })
+        };
+        let wiped: Vec<(u64, u64)> = child
+            .vmas
+            .iter()
+            .filter(|(_, v)| v.wipe_on_fork)
+            .map(|(s, v)| (*s, v.end))
+            .collect();
+        for (start, end) in wiped {
+            child.discard(start, end);
+        }
+        child.settle();
+        Ok(child)
     }
 
     /// Guest-physical address of the top-level page table (CR3).
@@ -838,6 +851,7 @@ impl AddressSpace {
                     end: v.end,
                     prot: v.prot,
                     kind: v.kind.advanced(addr - s),
+                    wipe_on_fork: v.wipe_on_fork,
                 };
                 self.vmas.get_mut(&s).expect("exists").end = addr;
                 self.vmas.insert(addr, tail);
@@ -893,13 +907,13 @@ impl AddressSpace {
         let mut start = start;
         // Merge with a neighbour of the same kind and protection, as Linux does (brk, stacks).
         if let Some((s, v)) = self.vmas.range(..start).next_back() {
-            if v.end == start && v.prot == prot && v.kind.merges_with(&kind) {
+            if v.end == start && v.prot == prot && v.kind.merges_with(&kind) && !v.wipe_on_fork {
                 start = *s;
             }
         }
         let mut stop = end;
         if let Some(v) = self.vmas.get(&end) {
-            if v.prot == prot && v.kind.merges_with(&kind) {
+            if v.prot == prot && v.kind.merges_with(&kind) && !v.wipe_on_fork {
                 stop = v.end;
                 self.vmas.remove(&end);
             }
@@ -910,8 +924,28 @@ impl AddressSpace {
                 end: stop,
                 prot,
                 kind,
+                wipe_on_fork: false,
             },
         );
+    }
+
+    /// Sets or clears `MADV_WIPEONFORK` on `[start, end)`, which is mapped; `Err` (EINVAL) if
+    /// part of it is not private anonymous memory, as Linux.
+    pub fn set_wipe_on_fork(&mut self, start: u64, end: u64, wipe: bool) -> Result<(), Fault> {
+        let private_anon = self
+            .vmas
+            .range(..end)
+            .filter(|(s, v)| v.end > start && **s < end)
+            .all(|(_, v)| matches!(v.kind, VmaKind::Anon | VmaKind::Heap | VmaKind::Stack));
+        if !private_anon {
+            return Err(Fault::Access);
+        }
+        self.split_at(start);
+        self.split_at(end);
+        for (_, v) in self.vmas.range_mut(start..end) {
+            v.wipe_on_fork = wipe;
+        }
+        Ok(())
     }
 
     /// Gives back the frames of `[start, end)` but keeps the mappings: the next access reads zeros

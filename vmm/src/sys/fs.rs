@@ -244,6 +244,10 @@ pub fn pwrite64(task: &mut Task, a: Args) -> SysResult {
 }
 
 fn vectored(task: &mut Task, a: Args, write: bool) -> SysResult {
+    vectored_at(task, a, None, write)
+}
+
+fn vectored_at(task: &mut Task, a: Args, off: Option<i64>, write: bool) -> SysResult {
     let file = task.fds.file(a[0])?;
     let cnt = a[2] as i64;
     if !(0..=1024).contains(&cnt) {
@@ -260,7 +264,28 @@ fn vectored(task: &mut Task, a: Args, write: bool) -> SysResult {
             .ok_or(SysError::Errno(libc::EINVAL))?;
         host_iov.extend(task.mm.iovecs(base, len as usize, !write)?);
     }
-    self::host_iov(task, &file, &host_iov, None, write)
+    self::host_iov(task, &file, &host_iov, off, write)
+}
+
+/// The offset of preadv/pwritev (and the *v2 calls): the low and high halves.
+fn vector_offset(a: Args) -> Result<i64, SysError> {
+    let off = (a[3] | (a[4] << 32)) as i64;
+    if off < 0 {
+        return err(libc::EINVAL);
+    }
+    Ok(off)
+}
+
+/// preadv(2).
+pub fn preadv(task: &mut Task, a: Args) -> SysResult {
+    let off = vector_offset(a)?;
+    vectored_at(task, a, Some(off), false)
+}
+
+/// pwritev(2).
+pub fn pwritev(task: &mut Task, a: Args) -> SysResult {
+    let off = vector_offset(a)?;
+    vectored_at(task, a, Some(off), true)
 }
 
 /// readv(2).
@@ -777,4 +802,114 @@ mod tests {
         assert_eq!(normalize("/a", "/x/../../y"), "/y");
         assert_eq!(normalize("/", "."), "/");
     }
+}
+
+/// timerfd_create(2): a host timerfd (the program's clocks are the host's).
+pub fn timerfd_create(task: &mut Task, a: Args) -> SysResult {
+    let clock = a[0] as i32;
+    if !matches!(
+        clock,
+        libc::CLOCK_REALTIME | libc::CLOCK_MONOTONIC | libc::CLOCK_BOOTTIME
+    ) {
+        // The *_ALARM clocks need CAP_WAKE_ALARM on the host, which a program does not get.
+        return err(if clock == libc::CLOCK_REALTIME_ALARM || clock == libc::CLOCK_BOOTTIME_ALARM
+        {
+            libc::EPERM
+        } else {
+            libc::EINVAL
+        });
+    }
+    let flags = a[1] as i32;
+    if flags & !(libc::TFD_CLOEXEC | libc::TFD_NONBLOCK) != 0 {
+        return err(libc::EINVAL);
+    }
+    // SAFETY: plain host call.
+    let fd = host(unsafe { libc::timerfd_create(clock, flags | libc::TFD_CLOEXEC) } as isize)?;
+    let file = OpenFile::owned(own(fd as i32), Some("anon_inode:[timerfd]".into()), false);
+    task.fds.install(file, flags & libc::TFD_CLOEXEC != 0)
+}
+
+/// timerfd_settime(2).
+pub fn timerfd_settime(task: &mut Task, a: Args) -> SysResult {
+    let fd = task.fds.get(a[0])?;
+    let new: [i64; 4] = task.mm.read_obj(a[2])?;
+    let spec = itimerspec(new);
+    let mut old = itimerspec([0; 4]);
+    // SAFETY: both structs are valid for the call.
+    host(unsafe { libc::timerfd_settime(fd, a[1] as i32, &spec, &mut old) } as isize)?;
+    if a[3] != 0 {
+        task.mm.write_obj(a[3], &from_itimerspec(&old))?;
+    }
+    Ok(0)
+}
+
+/// timerfd_gettime(2).
+pub fn timerfd_gettime(task: &mut Task, a: Args) -> SysResult {
+    let fd = task.fds.get(a[0])?;
+    let mut cur = itimerspec([0; 4]);
+    // SAFETY: `cur` is valid for writing.
+    host(unsafe { libc::timerfd_gettime(fd, &mut cur) } as isize)?;
+    task.mm.write_obj(a[1], &from_itimerspec(&cur))?;
+    Ok(0)
+}
+
+fn itimerspec(v: [i64; 4]) -> libc::itimerspec {
+    libc::itimerspec {
+        it_interval: libc::timespec {
+            tv_sec: v[0],
+            tv_nsec: v[1],
+        },
+        it_value: libc::timespec {
+            tv_sec: v[2],
+            tv_nsec: v[3],
+        },
+    }
+}
+
+fn from_itimerspec(s: &libc::itimerspec) -> [i64; 4] {
+    [
+        s.it_interval.tv_sec,
+        s.it_interval.tv_nsec,
+        s.it_value.tv_sec,
+        s.it_value.tv_nsec,
+    ]
+}
+
+/// tee(2): host to host, between pipes (it may block: made without the process lock).
+pub fn tee(task: &mut Task, a: Args) -> SysResult {
+    let (inp, out) = (task.fds.file(a[0])?, task.fds.file(a[1])?);
+    let (i, o) = (inp.raw(), out.raw());
+    let (len, flags) = (a[2] as usize, a[3] as u32);
+    let r = task.unlocked(move || {
+        // SAFETY: plain host call on descriptors the open files hold.
+        unsafe { libc::tee(i, o, len, flags) }
+    });
+    host(r)
+}
+
+/// splice(2): host to host (one side a pipe); it may block, so it is made without the process
+/// lock, with the offsets in mvm's memory.
+pub fn splice(task: &mut Task, a: Args) -> SysResult {
+    let (inp, out) = (task.fds.file(a[0])?, task.fds.file(a[2])?);
+    let (i, o) = (inp.raw(), out.raw());
+    let mut oi = read_off(task, a[1])?;
+    let mut oo = read_off(task, a[3])?;
+    let (len, flags) = (a[4] as usize, a[5] as u32);
+    let r = task.unlocked(|| {
+        let pi = oi.as_mut().map_or(std::ptr::null_mut(), |o| o as *mut i64);
+        let po = oo.as_mut().map_or(std::ptr::null_mut(), |o| o as *mut i64);
+        // SAFETY: the offsets are null or point to locals; plain host call.
+        unsafe { libc::splice(i, pi, o, po, len, flags) }
+    });
+    if let Some(v) = oi {
+        task.mm.write_obj(a[1], &v)?;
+    }
+    if let Some(v) = oo {
+        task.mm.write_obj(a[3], &v)?;
+    }
+    let r = host(r);
+    if let Err(SysError::Errno(libc::EPIPE)) = r {
+        return super::signal::raise(task, libc::SIGPIPE).and(r);
+    }
+    r
 }

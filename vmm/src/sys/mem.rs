@@ -3,7 +3,7 @@
 
 use super::{err, Args, SysError, SysResult};
 use crate::layout::{PAGE_SIZE, USER_TOP};
-use std::os::fd::FromRawFd;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::sync::Arc;
 
 use crate::mm::{page_down, page_up, FileMap, VmaKind, PROT_EXEC, PROT_READ, PROT_WRITE};
@@ -254,7 +254,45 @@ pub fn madvise(task: &mut Task, a: Args) -> SysResult {
         }
     }
     match a[2] as i32 {
-        libc::MADV_DONTNEED | libc::MADV_FREE | libc::MADV_REMOVE => task.mm.discard(s, e),
+        libc::MADV_DONTNEED | libc::MADV_FREE => task.mm.discard(s, e),
+        libc::MADV_REMOVE => {
+            // Frees the file's pages behind a shared mapping (a hole is punched); EINVAL for
+            // private memory, as Linux.
+            let mut holes = Vec::new();
+            let mut at = s;
+            while at < e {
+                let (vs, v) = task.mm.vma(at).ok_or(SysError::Errno(libc::ENOMEM))?;
+                let stop = v.end.min(e);
+                match &v.kind {
+                    VmaKind::File(f) if f.shared => {
+                        holes.push((f.file.clone(), f.offset + (at - vs), stop - at))
+                    }
+                    _ => return err(libc::EINVAL),
+                }
+                at = stop;
+            }
+            for (file, off, len) in holes {
+                // SAFETY: plain host call on a file mvm holds.
+                let r = unsafe {
+                    libc::fallocate(
+                        file.as_raw_fd(),
+                        libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+                        off as i64,
+                        len as i64,
+                    )
+                };
+                if r != 0 {
+                    return err(libc::EOPNOTSUPP);
+                }
+            }
+            task.mm.discard(s, e);
+        }
+        libc::MADV_WIPEONFORK | libc::MADV_KEEPONFORK => {
+            let wipe = a[2] as i32 == libc::MADV_WIPEONFORK;
+            task.mm
+                .set_wipe_on_fork(s, e, wipe)
+                .map_err(|_| SysError::Errno(libc::EINVAL))?;
+        }
         libc::MADV_NORMAL
         | libc::MADV_RANDOM
         | libc::MADV_SEQUENTIAL
@@ -267,8 +305,6 @@ pub fn madvise(task: &mut Task, a: Args) -> SysResult {
         | libc::MADV_NOHUGEPAGE
         | libc::MADV_DONTDUMP
         | libc::MADV_DODUMP
-        | libc::MADV_WIPEONFORK
-        | libc::MADV_KEEPONFORK
         | libc::MADV_COLD
         | libc::MADV_PAGEOUT => {}
         _ => return err(libc::EINVAL),
@@ -336,4 +372,40 @@ pub fn mremap(task: &mut Task, a: Args) -> SysResult {
     }
     mm.unmap(old, old + old_len);
     Ok(dst)
+}
+
+/// msync(2): writes of a shared file mapping are the file's pages already; MS_SYNC also
+/// flushes the files to their device, as Linux's writeback would.
+pub fn msync(task: &mut Task, a: Args) -> SysResult {
+    let flags = a[2] as i32;
+    if flags & !(libc::MS_ASYNC | libc::MS_SYNC | libc::MS_INVALIDATE) != 0
+        || (flags & libc::MS_ASYNC != 0 && flags & libc::MS_SYNC != 0)
+    {
+        return err(libc::EINVAL);
+    }
+    if !aligned(a[0]) {
+        return err(libc::EINVAL);
+    }
+    let end = a[0]
+        .checked_add(page_up(a[1]))
+        .filter(|e| *e <= USER_TOP)
+        .ok_or(SysError::Errno(libc::ENOMEM))?;
+    let mut files = Vec::new();
+    let mut at = a[0];
+    while at < end {
+        let (_, v) = task.mm.vma(at).ok_or(SysError::Errno(libc::ENOMEM))?;
+        if let VmaKind::File(f) = &v.kind {
+            if f.shared {
+                files.push(f.file.clone());
+            }
+        }
+        at = v.end;
+    }
+    if flags & libc::MS_SYNC != 0 {
+        for f in files {
+            // SAFETY: plain host call on a file mvm holds.
+            unsafe { libc::fdatasync(f.as_raw_fd()) };
+        }
+    }
+    Ok(0)
 }

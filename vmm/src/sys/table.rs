@@ -62,8 +62,11 @@ table! {
     18 pwrite64 fs::pwrite64, Full [Fd, InBuf, Ulong, Long] "";
     19 readv fs::readv, Full [Fd, IovOut, Int] "";
     20 writev fs::writev, Full [Fd, IovIn, Int] "";
+    295 preadv fs::preadv, Full [Fd, IovOut, Int, Long] "";
+    296 pwritev fs::pwritev, Full [Fd, IovIn, Int, Long] "";
     24 sched_yield process::sched_yield, Full [] "";
     25 mremap mem::mremap, Full [Ptr, Ulong, Ulong, MremapFlags, MremapAddr] "";
+    26 msync mem::msync, Full [Ptr, Ulong, MsyncFlags] "";
     149 mlock mem::mlock, Partial [Ptr, Ulong] "accepted for mapped ranges (mvm does not page memory out)";
     150 munlock mem::mlock, Full [Ptr, Ulong] "";
     151 mlockall mem::mlockall, Partial [MlockallFlags] "accepted (mvm does not page memory out)";
@@ -215,9 +218,14 @@ table! {
     268 fchmodat path::fchmodat, Full [Dirfd, Path, Mode] "";
     269 faccessat path::faccessat, Full [Dirfd, Path, Access] "";
     277 sync_file_range fs::sync_file_range, Full [Fd, Long, Long, Uint] "";
+    275 splice fs::splice, Full [Fd, OffInOut, Fd, OffInOut, Ulong, Hex] "";
+    276 tee fs::tee, Full [Fd, Fd, Ulong, Hex] "";
     280 utimensat path::utimensat, Full [Dirfd, Path, Utimes, AtFlags] "";
+    283 timerfd_create fs::timerfd_create, Partial [Int, Hex] "CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME; the *_ALARM clocks are EPERM (no CAP_WAKE_ALARM)";
     284 eventfd fs::eventfd, Full [Uint] "";
     285 fallocate fs::fallocate, Full [Fd, FallocMode, Long, Long] "";
+    286 timerfd_settime fs::timerfd_settime, Full [Fd, Hex, Ptr, Ptr] "";
+    287 timerfd_gettime fs::timerfd_gettime, Full [Fd, Ptr] "";
     290 eventfd2 fs::eventfd2, Full [Uint, EfdFlags] "";
     294 inotify_init1 path::inotify_init1, Full [InotifyFlags] "";
     293 pipe2 fs::pipe2, Full [PipeFds, FdFlags] "";
