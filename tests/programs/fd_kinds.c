@@ -136,6 +136,13 @@ int main(int argc, char **argv)
         _exit(0);
     }
     waitpid(pid, NULL, 0);
+    /* Truncation takes a private mapping's copied pages past the new end too. */
+    ftruncate(f, 8192);
+    char *pv = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, f, 0);
+    memset(pv, 9, 8192);
+    ftruncate(f, 4096);
+    ftruncate(f, 8192);
+    printf("private copy after truncation: %d %d\n", pv[0], pv[4096]);
     printf("done\n");
     return 0;
 }

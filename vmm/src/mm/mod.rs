@@ -676,6 +676,14 @@ impl AddressSpace {
     /// Gives page `va` a frame with `prot`: the one it has, or a fresh one filled as its mapping
     /// says (zeros, or the file's bytes for the page). Returns the frame.
     fn populate(&mut self, va: u64, prot: Prot) -> Result<u64, Fault> {
+        self.populate_for(va, prot, true)
+    }
+
+    /// `populate`, for an access that writes (`write`) or only reads. A read of a private,
+    /// writable mapping of an `mmap`ed file maps the file's own page read-only, as Linux does
+    /// (the copy is made when the program first writes it): until then the page shows what
+    /// the file holds, truncations and writes through other descriptors included.
+    fn populate_for(&mut self, va: u64, prot: Prot, write: bool) -> Result<u64, Fault> {
         let slot = self.slot(va)?;
         let e = self.ram.read_u64(slot);
         if e & (pte::P | pte::KEEP) != 0 {
@@ -703,7 +711,7 @@ impl AddressSpace {
             _ => None,
         };
         if let Some((f, off)) = &file {
-            if prot & PROT_WRITE == 0 || f.shared {
+            if prot & PROT_WRITE == 0 || f.shared || (!write && f.limit == u64::MAX) {
                 if let Some(gpa) = self.window_page(f, *off)? {
                     self.set_pte(slot, gpa | self.bits_for(gpa, prot));
                     return Ok(gpa);
@@ -929,6 +937,39 @@ impl AddressSpace {
         );
     }
 
+    /// The file open as host descriptor `fd` was truncated to `len` bytes: as Linux's
+    /// truncation does, every page of a mapping of it past the new end goes, private copies
+    /// included (a private mapping's copied page of the cut part reads as the file again, so
+    /// zeros once it grows back, or SIGBUS).
+    pub fn truncated(&mut self, fd: std::os::fd::RawFd, len: u64) {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: `fstat` into a local.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        if unsafe { libc::fstat(fd, &mut st) } != 0 {
+            return;
+        }
+        let cut = page_up(len);
+        let doomed: Vec<(u64, u64)> = self
+            .vmas
+            .iter()
+            .filter_map(|(s, v)| match &v.kind {
+                VmaKind::File(f) if f.limit == u64::MAX => {
+                    let md = f.file.metadata().ok()?;
+                    if md.dev() != st.st_dev || md.ino() != st.st_ino {
+                        return None;
+                    }
+                    let end_off = f.offset + (v.end - s);
+                    (end_off > cut).then(|| (s + cut.saturating_sub(f.offset), v.end))
+                }
+                _ => None,
+            })
+            .collect();
+        for (start, end) in doomed {
+            self.discard(start, end);
+        }
+    }
+
     /// Sets or clears `MADV_WIPEONFORK` on `[start, end)`, which is mapped; `Err` (EINVAL) if
     /// part of it is not private anonymous memory, as Linux.
     pub fn set_wipe_on_fork(&mut self, start: u64, end: u64, wipe: bool) -> Result<(), Fault> {
@@ -1046,7 +1087,7 @@ impl AddressSpace {
                 return Ok(());
             }
         }
-        self.populate(page, prot)?;
+        self.populate_for(page, prot, write)?;
         // Fault-around: neighbours in the same aligned block that have no frame yet.
         let pages = match self.vma(va) {
             Some((
@@ -1069,7 +1110,7 @@ impl AddressSpace {
                     if self.ram.run_frames() + 1 >= self.ram.user_limit() {
                         break;
                     }
-                    match self.populate(va, prot) {
+                    match self.populate_for(va, prot, false) {
                         // Past the end of a mapped file: only a touch there gets SIGBUS.
                         Err(Fault::Bus) => break,
                         r => r.map(drop)?,
@@ -1138,18 +1179,30 @@ impl AddressSpace {
     /// shows the file's pages themselves (page-table entries only, no copy, no later faults); a
     /// writable one is copied now only if it is small (at most `copy_limit` bytes).
     pub fn prefault_file(&mut self, start: u64, end: u64, copy_limit: u64) -> Result<(), Fault> {
-        let prot = match self.vma(start) {
+        let (prot, mapped_file) = match self.vma(start) {
             Some((
                 _,
                 Vma {
-                    kind: VmaKind::File(_),
+                    kind: VmaKind::File(f),
                     prot,
                     ..
                 },
-            )) => *prot,
+            )) => (*prot, f.limit == u64::MAX && !f.shared),
             _ => return Ok(()),
         };
         if prot == 0 || (prot & PROT_WRITE != 0 && end - start > copy_limit) {
+            return Ok(());
+        }
+        if prot & PROT_WRITE != 0 && mapped_file {
+            // Read-only views of the file's pages: a copy comes with the first write.
+            let mut va = page_down(start);
+            while va < end {
+                match self.populate_for(va, prot, false) {
+                    Err(Fault::Bus) => break,
+                    r => r.map(drop)?,
+                }
+                va += PAGE_SIZE;
+            }
             return Ok(());
         }
         self.populate_range(start, end, prot)

@@ -629,7 +629,9 @@ pub fn ftruncate(task: &mut Task, a: Args) -> SysResult {
         return err(libc::EINVAL);
     }
     // SAFETY: plain host call.
-    host(unsafe { libc::ftruncate(h, a[1] as i64) } as isize)
+    let r = host(unsafe { libc::ftruncate(h, a[1] as i64) } as isize)?;
+    task.mm.truncated(h, a[1]);
+    Ok(r)
 }
 
 /// fallocate(2).

@@ -725,7 +725,9 @@ pub fn truncate(task: &mut Task, a: Args) -> SysResult {
     }
     let fd = task.fs.open(&r, libc::O_WRONLY, 0).map_err(errno)?;
     // SAFETY: plain host call.
-    host(unsafe { libc::ftruncate(fd.as_raw_fd(), a[1] as i64) } as isize)
+    let ret = host(unsafe { libc::ftruncate(fd.as_raw_fd(), a[1] as i64) } as isize)?;
+    task.mm.truncated(fd.as_raw_fd(), a[1]);
+    Ok(ret)
 }
 
 /// faccessat2(2).
