@@ -284,6 +284,28 @@ fn interval_timer_and_alarm_match_native() {
 }
 
 #[test]
+fn a_timer_faster_than_its_signals_counts_overruns_and_sigterm_still_ends_the_run() {
+    // stress-ng --timer made the run ignore SIGTERM: every expiry of a 1 µs timer was queued
+    // and kicked the program. Now its signal is queued once and the rest are overruns.
+    // A signal delivered to a vCPU stopped mid-entry into the guest kernel also met the entry's
+    // pending #GP at the handler's first instruction (SIGSEGV in 1 run of 2).
+    let prog = program("timer_flood");
+    let prog = prog.to_str().unwrap();
+    let (vm, native) = common::signaled_both(prog, &["50000"], "ready\n", libc::SIGTERM);
+    assert_agree(&vm, &native, "timer_flood then SIGTERM");
+    assert_eq!(vm.code(), 143, "{}", vm.describe());
+    for _ in 0..3 {
+        let vm = common::signaled(
+            Run::mvm_run(&[], prog, &["1000", "overruns"]),
+            "ready\n",
+            libc::SIGTERM,
+        );
+        assert_eq!(vm.code(), 143, "{}", vm.describe());
+        assert!(vm.stdout_str().contains("overruns counted: 1"), "{}", vm.describe());
+    }
+}
+
+#[test]
 fn posix_timers_match_native() {
     // timer_create/settime/gettime/delete: a periodic RT-signal timer with a value read through
     // SA_SIGINFO, SIGEV_NONE, TIMER_ABSTIME with the default SIGALRM, and glibc's SIGEV_THREAD

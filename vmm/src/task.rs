@@ -1173,6 +1173,10 @@ impl Task {
                 ))),
                 GuestExit::Interrupted => {
                     self.vcpu.clear_immediate_exit();
+                    if self.vcpu.mid_entry() {
+                        // Let it reach its exit; signals are delivered there.
+                        continue;
+                    }
                     None
                 }
                 GuestExit::NoMemory => {

@@ -333,11 +333,14 @@ pub fn queue_thread(task: &mut Task, info: SigInfo) {
     }
     if task.sig.mask & bit(sig) == 0 && task.sigs.ignored(sig) {
         super::trace::signal(task, &info);
+        super::time::timer_signal_dropped(task, &info);
         return;
     }
     if task.sig.pending & bit(sig) == 0 {
         task.sig.info[sig as usize - 1] = info;
         task.sig.pending |= bit(sig);
+    } else {
+        super::time::timer_signal_dropped(task, &info);
     }
 }
 
@@ -352,11 +355,14 @@ pub fn queue_process(task: &mut Task, info: SigInfo) {
     let blocked_here = task.sig.mask & bit(sig) != 0;
     if !blocked_here && task.sigs.ignored(sig) {
         super::trace::signal(task, &info);
+        super::time::timer_signal_dropped(task, &info);
         return;
     }
     if task.sigs.pending & bit(sig) == 0 {
         task.sigs.info[sig as usize - 1] = info;
         task.sigs.pending |= bit(sig);
+    } else {
+        super::time::timer_signal_dropped(task, &info);
     }
     if blocked_here || task.tid != task.pid() {
         let me = task.tid;
@@ -400,13 +406,15 @@ fn next(task: &Task) -> Option<i32> {
 
 /// Takes `sig` off this thread's pending set, or else the program's.
 fn dequeue(task: &mut Task, sig: i32) -> SigInfo {
-    if task.sig.pending & bit(sig) != 0 {
+    let mut info = if task.sig.pending & bit(sig) != 0 {
         task.sig.pending &= !bit(sig);
         task.sig.info[sig as usize - 1]
     } else {
         task.sigs.pending &= !bit(sig);
         task.sigs.info[sig as usize - 1]
-    }
+    };
+    super::time::on_timer_signal(task, &mut info);
+    info
 }
 
 impl SignalState {

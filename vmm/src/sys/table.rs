@@ -74,7 +74,7 @@ table! {
     325 mlock2 mem::mlock, Partial [Ptr, Ulong, Mlock2Flags] "accepted for mapped ranges (mvm does not page memory out)";
     125 capget process::capget, Partial [Ptr, Ptr] "the program holds no capabilities";
     126 capset process::capset, Partial [Ptr, Ptr] "capabilities can be dropped, never gained";
-    222 timer_create time::timer_create, Partial [Clock, Sigevent, IntOut] "REALTIME, MONOTONIC and BOOTTIME clocks (no CPU-time clocks); expiries are never merged into overruns";
+    222 timer_create time::timer_create, Partial [Clock, Sigevent, IntOut] "REALTIME, MONOTONIC and BOOTTIME clocks (no CPU-time clocks)";
     223 timer_settime time::timer_settime, Full [Int, TimerFlags, ItimerspecIn, ItimerspecOut] "";
     224 timer_gettime time::timer_gettime, Full [Int, ItimerspecOut] "";
     225 timer_getoverrun time::timer_getoverrun, Full [Int] "";

@@ -216,6 +216,50 @@ pub struct Timer {
     armed: Option<(Instant, Duration)>,
     /// Bumped at each change: a sleeping timer thread of an older setting stops.
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Whether its signal is queued and not yet delivered, and the expiries since.
+    overruns: std::sync::Arc<Overruns>,
+}
+
+/// A POSIX timer's signal is queued once, as on Linux: expiries while it waits to be delivered
+/// are counted (the delivered signal's si_overrun, then timer_getoverrun) instead of queued, so
+/// a timer firing faster than the program takes its signals neither floods the program nor mvm.
+#[derive(Debug, Default)]
+pub struct Overruns {
+    queued: std::sync::atomic::AtomicBool,
+    pending: std::sync::atomic::AtomicI32,
+    last: std::sync::atomic::AtomicI32,
+}
+
+/// The longest si_overrun (Linux's DELAYTIMER_MAX).
+const DELAYTIMER_MAX: i32 = i32::MAX;
+
+/// The timer signal `info` was not queued (ignored, or its signal number already pending): its
+/// timer may send the next one.
+pub fn timer_signal_dropped(task: &mut Task, info: &super::sigframe::SigInfo) {
+    if info.code != SI_TIMER {
+        return;
+    }
+    if let Some(Some(t)) = task.timers.get(info.pid as usize) {
+        t.overruns
+            .queued
+            .store(false, std::sync::atomic::Ordering::Release);
+    }
+}
+
+/// The timer signal `info` is being delivered: its timer may queue the next one, and the
+/// expiries it missed meanwhile go into `info` (si_overrun) and timer_getoverrun.
+pub fn on_timer_signal(task: &mut Task, info: &mut super::sigframe::SigInfo) {
+    use std::sync::atomic::Ordering;
+    if info.code != SI_TIMER {
+        return;
+    }
+    let Some(Some(t)) = task.timers.get(info.pid as usize) else {
+        return;
+    };
+    let missed = t.overruns.pending.swap(0, Ordering::AcqRel);
+    t.overruns.last.store(missed, Ordering::Release);
+    t.overruns.queued.store(false, Ordering::Release);
+    info.uid = missed as u32;
 }
 
 impl Timer {
@@ -247,6 +291,7 @@ impl Timer {
             self.generation.clone(),
             self.generation.load(Ordering::Acquire),
         );
+        let overruns = self.overruns.clone();
         let spawned = std::thread::Builder::new()
             .name("timer".into())
             .stack_size(64 << 10)
@@ -259,14 +304,37 @@ impl Timer {
                     {
                         return;
                     }
-                    match to {
-                        Some(tid) => me.send_to_thread(tid, info),
-                        None => me.send(info),
+                    // A POSIX timer's signal waits to be delivered once (ITIMER_REAL's SIGALRM
+                    // simply stays pending).
+                    let posix = info.code == SI_TIMER;
+                    if posix && overruns.queued.swap(true, Ordering::AcqRel) {
+                        let _ = overruns.pending.fetch_update(
+                            Ordering::AcqRel,
+                            Ordering::Acquire,
+                            |n| Some(n.saturating_add(1).min(DELAYTIMER_MAX)),
+                        );
+                    } else {
+                        match to {
+                            Some(tid) => me.send_to_thread(tid, info),
+                            None => me.send(info),
+                        }
                     }
                     if interval.is_zero() {
                         return;
                     }
                     at += interval;
+                    // Expiries already past are overruns at once, not a busy loop.
+                    let now = Instant::now();
+                    if at < now {
+                        let behind = (now - at).as_nanos() / interval.as_nanos().max(1);
+                        let missed = i32::try_from(behind).unwrap_or(DELAYTIMER_MAX);
+                        let _ = overruns.pending.fetch_update(
+                            Ordering::AcqRel,
+                            Ordering::Acquire,
+                            |n| Some(n.saturating_add(missed).min(DELAYTIMER_MAX)),
+                        );
+                        at += interval * missed.max(0) as u32;
+                    }
                 }
             });
         if let Err(e) = spawned {
@@ -343,14 +411,13 @@ pub fn timer_create(task: &mut Task, a: Args) -> SysResult {
         }
     };
     task.mm.write_obj(a[2], &(id as i32))?;
-    let uid = task.aux.uid;
     let notify = notify.map(|(signo, value, to)| {
         // si_timerid, si_overrun and si_value travel in `pid`, `uid` and `addr` (`to_bytes`).
         let info = super::sigframe::SigInfo {
             signo,
             code: SI_TIMER,
             pid: id as i32,
-            uid,
+            uid: 0,
             addr: value,
             ..Default::default()
         };
@@ -415,10 +482,10 @@ pub fn timer_gettime(task: &mut Task, a: Args) -> SysResult {
     Ok(0)
 }
 
-/// timer_getoverrun(2): signals are queued per expiry here, so none is ever overrun.
+/// timer_getoverrun(2): the expiries the last delivered signal stood for, less one.
 pub fn timer_getoverrun(task: &mut Task, a: Args) -> SysResult {
-    timer_mut(task, a[0])?;
-    Ok(0)
+    let t = timer_mut(task, a[0])?;
+    Ok(t.overruns.last.load(std::sync::atomic::Ordering::Acquire) as u64)
 }
 
 /// timer_delete(2).

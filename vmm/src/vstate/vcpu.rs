@@ -545,6 +545,26 @@ impl Vcpu {
     pub fn clear_immediate_exit(&mut self) {
         self.fd.set_kvm_immediate_exit(0);
     }
+
+    /// Whether the guest was stopped in the middle of an entry into its kernel: an exception
+    /// or interrupt KVM has yet to deliver, or the program's `syscall` that has reached the
+    /// kernel's entry but not yet left the VM (under PVM the entry runs in ring 3 and exits
+    /// through a #GP). Its registers are not the program's to change then: a signal frame
+    /// built now would be entered with that exception still pending, which KVM then delivers
+    /// at the handler's first instruction (seen: a #GP at a handler's entry under a timer
+    /// firing every microsecond). The guest must run on to its exit first.
+    pub fn mid_entry(&self) -> bool {
+        let s = self.fd.sync_regs();
+        if s.regs.rip == SYSCALL_ENTRY || s.sregs.cs.selector & 3 == 0 {
+            return true;
+        }
+        self.fd.get_vcpu_events().is_ok_and(|e| {
+            e.exception.injected != 0
+                || e.exception.pending != 0
+                || e.interrupt.injected != 0
+                || e.nmi.injected != 0
+        })
+    }
 }
 
 #[cfg(test)]
