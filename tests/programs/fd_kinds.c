@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <utime.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -136,6 +139,24 @@ int main(int argc, char **argv)
         _exit(0);
     }
     waitpid(pid, NULL, 0);
+    /* utime, utimes, futimesat */
+    struct utimbuf ub = {.actime = 1000, .modtime = 2000};
+    struct stat st;
+    printf("utime: %s\n", e(utime(path, &ub)));
+    stat(path, &st);
+    printf("times: %ld %ld\n", (long)st.st_atime, (long)st.st_mtime);
+    struct timeval tv[2] = {{3000, 5}, {4000, 6}};
+    printf("utimes: %s\n", e(utimes(path, tv)));
+    stat(path, &st);
+    printf("times: %ld.%09ld %ld.%09ld\n", (long)st.st_atime, st.st_atim.tv_nsec,
+           (long)st.st_mtime, st.st_mtim.tv_nsec);
+    tv[1].tv_usec = 1000000;
+    printf("utimes bad usec: %s\n", e(utimes(path, tv)));
+    tv[1].tv_usec = 0;
+    printf("futimesat: %s\n", e(futimesat(AT_FDCWD, path, tv)));
+    printf("utime now: %s\n", e(utime(path, NULL)));
+    printf("utime missing: %s\n", e(utime("/nonexistent/file", &ub)));
+
     /* Truncation takes a private mapping's copied pages past the new end too. */
     ftruncate(f, 8192);
     char *pv = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, f, 0);

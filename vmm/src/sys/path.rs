@@ -680,6 +680,58 @@ pub fn utimensat(task: &mut Task, a: Args) -> SysResult {
     } else {
         Some(read_struct(task, a[2])?)
     };
+    utimens(task, a, times)
+}
+
+/// utime(2): (access, modification) in whole seconds, or now.
+pub fn utime(task: &mut Task, a: Args) -> SysResult {
+    let times = if a[1] == 0 {
+        None
+    } else {
+        let t: [i64; 2] = read_struct(task, a[1])?;
+        Some(t.map(|s| libc::timespec {
+            tv_sec: s,
+            tv_nsec: 0,
+        }))
+    };
+    utimens(task, [libc::AT_FDCWD as u64, a[0], 0, 0, 0, 0], times)
+}
+
+/// Two `struct timeval`s (utimes, futimesat) as timespecs; EINVAL for a bad microsecond count.
+fn timevals(task: &mut Task, at: u64) -> Result<Option<[libc::timespec; 2]>, SysError> {
+    if at == 0 {
+        return Ok(None);
+    }
+    let t: [i64; 4] = read_struct(task, at)?;
+    if !(0..1_000_000).contains(&t[1]) || !(0..1_000_000).contains(&t[3]) {
+        return err(libc::EINVAL);
+    }
+    Ok(Some([
+        libc::timespec {
+            tv_sec: t[0],
+            tv_nsec: t[1] * 1000,
+        },
+        libc::timespec {
+            tv_sec: t[2],
+            tv_nsec: t[3] * 1000,
+        },
+    ]))
+}
+
+/// utimes(2).
+pub fn utimes(task: &mut Task, a: Args) -> SysResult {
+    let times = timevals(task, a[1])?;
+    utimens(task, [libc::AT_FDCWD as u64, a[0], 0, 0, 0, 0], times)
+}
+
+/// futimesat(2).
+pub fn futimesat(task: &mut Task, a: Args) -> SysResult {
+    let times = timevals(task, a[2])?;
+    utimens(task, [a[0], a[1], 0, 0, 0, 0], times)
+}
+
+/// Sets the times of `a[1]` relative to `a[0]` (or of fd `a[0]` with no path), flags `a[3]`.
+fn utimens(task: &mut Task, a: Args, times: Option<[libc::timespec; 2]>) -> SysResult {
     let tp = times.as_ref().map_or(std::ptr::null(), |t| t.as_ptr());
     if a[1] == 0 {
         let f = task.fds.file(a[0])?;

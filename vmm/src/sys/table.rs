@@ -221,6 +221,9 @@ table! {
     275 splice fs::splice, Full [Fd, OffInOut, Fd, OffInOut, Ulong, Hex] "";
     276 tee fs::tee, Full [Fd, Fd, Ulong, Hex] "";
     280 utimensat path::utimensat, Full [Dirfd, Path, Utimes, AtFlags] "";
+    132 utime path::utime, Full [Path, Ptr] "";
+    235 utimes path::utimes, Full [Path, Ptr] "";
+    261 futimesat path::futimesat, Full [Dirfd, Path, Ptr] "";
     283 timerfd_create fs::timerfd_create, Partial [Int, Hex] "CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME; the *_ALARM clocks are EPERM (no CAP_WAKE_ALARM)";
     284 eventfd fs::eventfd, Full [Uint] "";
     285 fallocate fs::fallocate, Full [Fd, FallocMode, Long, Long] "";
