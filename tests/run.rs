@@ -932,3 +932,13 @@ fn the_cpus_are_counted_in_sys_as_programs_count_them() {
         assert_eq!(online.stdout_str(), want, "{}", online.describe());
     }
 }
+
+#[test]
+fn getrusage_and_times_report_the_programs_time_and_memory() {
+    // Served since stress-ng's stressors called them and got ENOSYS.
+    let py = "import os, resource\nsum(range(3 * 10**6))\nr = resource.getrusage(resource.RUSAGE_SELF)\nprint(r.ru_utime > 0, r.ru_maxrss > 1000, os.times().user > 0)\nc = resource.getrusage(resource.RUSAGE_CHILDREN)\nprint(c.ru_utime >= 0)\n";
+    let native = Run::native("/usr/bin/python3", &["-c", py]).run();
+    let vm = Run::mvm_run(&[], "/usr/bin/python3", &["-c", py]).run();
+    assert_same(&vm, &native);
+    assert_eq!(vm.stdout_str(), "True True True\nTrue\n", "{}", vm.describe());
+}

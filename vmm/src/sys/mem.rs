@@ -194,8 +194,19 @@ pub fn mmap(task: &mut Task, a: Args) -> SysResult {
 
 /// munmap(2).
 pub fn munmap(task: &mut Task, a: Args) -> SysResult {
-    let (s, e) = range(a[0], a[1])?;
-    task.mm.unmap(s, e);
+    // Linux's limit is its TASK_SIZE: a program may unmap up to there (stress-ng's vm-segv
+    // unmaps everything with one call), though its mappings end below mvm's USER_TOP.
+    const TASK_SIZE: u64 = 0x7fff_ffff_f000;
+    if !aligned(a[0]) || a[1] == 0 {
+        return err(libc::EINVAL);
+    }
+    let e = a[0]
+        .checked_add(page_up(a[1]))
+        .filter(|e| *e <= TASK_SIZE && page_up(a[1]) != 0)
+        .ok_or(SysError::Errno(libc::EINVAL))?;
+    if a[0] < USER_TOP {
+        task.mm.unmap(a[0], e.min(USER_TOP));
+    }
     Ok(0)
 }
 

@@ -1548,3 +1548,43 @@ pub fn sysinfo(task: &mut Task, a: Args) -> SysResult {
     task.mm.write(a[0], bytes)?;
     Ok(0)
 }
+
+/// The program's CPU time as mvm can tell it: the time its threads spent running in the guest
+/// (user time; the time mvm spends serving its calls is not split out per program).
+fn guest_cpu(task: &Task) -> Duration {
+    task.stats.guest_time
+}
+
+/// getrusage(2): RUSAGE_SELF and RUSAGE_THREAD give the program's guest time as user time and
+/// its memory as the peak; RUSAGE_CHILDREN gives zeros.
+pub fn getrusage(task: &mut Task, a: Args) -> SysResult {
+    const RUSAGE_SELF: i32 = 0;
+    const RUSAGE_CHILDREN: i32 = -1;
+    const RUSAGE_THREAD: i32 = 1;
+    let who = a[0] as i32;
+    let mut ru = [0i64; 18];
+    match who {
+        RUSAGE_SELF | RUSAGE_THREAD => {
+            let t = guest_cpu(task);
+            ru[0] = t.as_secs() as i64;
+            ru[1] = i64::from(t.subsec_micros());
+            ru[4] = (task.mm.ram.user_frames() * 4) as i64;
+        }
+        RUSAGE_CHILDREN => {}
+        _ => return err(libc::EINVAL),
+    }
+    task.mm.write_obj(a[1], &ru)?;
+    Ok(0)
+}
+
+/// times(2): the program's guest time as user time, in clock ticks (100 a second), and ticks
+/// since an arbitrary point (the host's boot).
+pub fn times(task: &mut Task, a: Args) -> SysResult {
+    let ticks = |d: Duration| (d.as_millis() / 10) as i64;
+    if a[0] != 0 {
+        let tms = [ticks(guest_cpu(task)), 0, 0, 0];
+        task.mm.write_obj(a[0], &tms)?;
+    }
+    let now = super::time::now(libc::CLOCK_MONOTONIC as u64)?;
+    Ok((now.tv_sec * 100 + now.tv_nsec / 10_000_000) as u64)
+}
