@@ -148,7 +148,11 @@ fn shared_memory_used_as_a_fuzzer_uses_it_matches_native() {
     let prog = program("shared_hostile");
     let native = Run::native(&prog, &[a.to_str().unwrap()]).run();
     native.assert_code(0);
-    assert!(native.stdout_str().ends_with("done\n"), "{}", native.describe());
+    assert!(
+        native.stdout_str().ends_with("done\n"),
+        "{}",
+        native.describe()
+    );
     let vol = format!("{}:/data:rw", b.display());
     let vm = Run::mvm_run(&["-v", &vol], &prog, &["/data"]).run();
     assert_agree(&vm, &native, "shared_hostile in a :rw mount");

@@ -900,18 +900,29 @@ fn scripts_and_bad_executables_as_linux_treats_them() {
     let native = Run::native("/usr/bin/python3", &args).run();
     let vm = Run::mvm_run(&["-v", &vol], "/usr/bin/python3", &args).run();
     assert_same(&vm, &native);
-    assert!(vm.stdout_str().contains(" 8\n"), "ENOEXEC for a truncated ELF\n{}", vm.describe());
+    assert!(
+        vm.stdout_str().contains(" 8\n"),
+        "ENOEXEC for a truncated ELF\n{}",
+        vm.describe()
+    );
     let run = |script: &str| Run::mvm_run(&["-v", &vol], script, &["a"]).run();
     let out = run(&outer);
     out.assert_code(0);
-    assert_eq!(out.stdout_str(), format!("inner {outer} a\n"), "{}", out.describe());
+    assert_eq!(
+        out.stdout_str(),
+        format!("inner {outer} a\n"),
+        "{}",
+        out.describe()
+    );
     run(&crlf)
         .assert_code(127)
         .assert_mvm_error_line("bad interpreter /bin/sh\\r: no such file or directory");
     run(&missing)
         .assert_code(127)
         .assert_mvm_error_line("bad interpreter /nonexistent/interpreter");
-    run(&truncated).assert_code(126).assert_mvm_error_line("cannot execute");
+    run(&truncated)
+        .assert_code(126)
+        .assert_mvm_error_line("cannot execute");
 }
 
 #[test]
@@ -919,9 +930,19 @@ fn the_cpus_are_counted_in_sys_as_programs_count_them() {
     // glibc's _NPROCESSORS_CONF (and stress-ng) count /sys/devices/system/cpu/cpuN; it must say
     // what sched_getaffinity (nproc) says: the run's --cpus.
     for cpus in ["1", "2"] {
-        let conf = Run::mvm_run(&["--cpus", cpus], "/usr/bin/getconf", &["_NPROCESSORS_CONF"]).run();
+        let conf = Run::mvm_run(
+            &["--cpus", cpus],
+            "/usr/bin/getconf",
+            &["_NPROCESSORS_CONF"],
+        )
+        .run();
         conf.assert_code(0);
-        assert_eq!(conf.stdout_str(), format!("{cpus}\n"), "{}", conf.describe());
+        assert_eq!(
+            conf.stdout_str(),
+            format!("{cpus}\n"),
+            "{}",
+            conf.describe()
+        );
         let online = Run::mvm_run(
             &["--cpus", cpus],
             BUSYBOX,
@@ -940,5 +961,10 @@ fn getrusage_and_times_report_the_programs_time_and_memory() {
     let native = Run::native("/usr/bin/python3", &["-c", py]).run();
     let vm = Run::mvm_run(&[], "/usr/bin/python3", &["-c", py]).run();
     assert_same(&vm, &native);
-    assert_eq!(vm.stdout_str(), "True True True\nTrue\n", "{}", vm.describe());
+    assert_eq!(
+        vm.stdout_str(),
+        "True True True\nTrue\n",
+        "{}",
+        vm.describe()
+    );
 }

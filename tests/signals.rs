@@ -301,7 +301,11 @@ fn a_timer_faster_than_its_signals_counts_overruns_and_sigterm_still_ends_the_ru
             libc::SIGTERM,
         );
         assert_eq!(vm.code(), 143, "{}", vm.describe());
-        assert!(vm.stdout_str().contains("overruns counted: 1"), "{}", vm.describe());
+        assert!(
+            vm.stdout_str().contains("overruns counted: 1"),
+            "{}",
+            vm.describe()
+        );
     }
 }
 

@@ -139,6 +139,18 @@ int main(int argc, char **argv)
         _exit(0);
     }
     waitpid(pid, NULL, 0);
+    /* mincore: a touched page is resident, one far from it is not, an unmapped one ENOMEM */
+    char *big = mmap(NULL, 8 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    big[0] = 1;
+    unsigned char vec[1];
+    mincore(big, 4096, vec);
+    printf("mincore touched: %d\n", vec[0] & 1);
+    mincore(big + (6 << 20), 4096, vec);
+    printf("mincore untouched: %d\n", vec[0] & 1);
+    munmap(big + (4 << 20), 4 << 20);
+    printf("mincore unmapped: %s\n", e(mincore(big + (4 << 20), 4096, vec)));
+    printf("mincore unaligned: %s\n", e(mincore(big + 1, 4096, vec)));
+
     /* utime, utimes, futimesat */
     struct utimbuf ub = {.actime = 1000, .modtime = 2000};
     struct stat st;

@@ -1303,7 +1303,9 @@ impl Task {
         }
         let mut raw = [0u8; 48];
         let phys = self.cpu.phys(regs.rsp);
-        self.mm.ram.read_pool(phys, &mut raw[..(ec_len + 40) as usize]);
+        self.mm
+            .ram
+            .read_pool(phys, &mut raw[..(ec_len + 40) as usize]);
         let word = |i: usize| u64::from_le_bytes(raw[8 * i..8 * i + 8].try_into().unwrap());
         let (code, f0) = if ec_len == 8 { (word(0), 1) } else { (0, 0) };
         let frame = IretFrame {

@@ -374,7 +374,10 @@ mod tests {
         assert_eq!(parse_line(b"#!/bin/sh"), some("/bin/sh", None));
         // Only spaces and tabs are trimmed: a CRLF line names "/bin/sh\r".
         assert_eq!(parse_line(b"#!/bin/sh\r\n"), some("/bin/sh\r", None));
-        assert_eq!(parse_line(b"#!/bin/sh -e\r\n"), some("/bin/sh", Some("-e\r")));
+        assert_eq!(
+            parse_line(b"#!/bin/sh -e\r\n"),
+            some("/bin/sh", Some("-e\r"))
+        );
         // A NUL ends the name.
         assert_eq!(parse_line(b"#!/bin/sh\0 -x\n"), some("/bin/sh", None));
         assert_eq!(parse_line(b"\x7fELF"), Ok(None));

@@ -794,18 +794,6 @@ pub fn normalize(cwd: &str, path: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::normalize;
-
-    #[test]
-    fn normalizes_paths() {
-        assert_eq!(normalize("/a/b", "../c/./d//"), "/a/c/d");
-        assert_eq!(normalize("/a", "/x/../../y"), "/y");
-        assert_eq!(normalize("/", "."), "/");
-    }
-}
-
 /// timerfd_create(2): a host timerfd (the program's clocks are the host's).
 pub fn timerfd_create(task: &mut Task, a: Args) -> SysResult {
     let clock = a[0] as i32;
@@ -814,12 +802,13 @@ pub fn timerfd_create(task: &mut Task, a: Args) -> SysResult {
         libc::CLOCK_REALTIME | libc::CLOCK_MONOTONIC | libc::CLOCK_BOOTTIME
     ) {
         // The *_ALARM clocks need CAP_WAKE_ALARM on the host, which a program does not get.
-        return err(if clock == libc::CLOCK_REALTIME_ALARM || clock == libc::CLOCK_BOOTTIME_ALARM
-        {
-            libc::EPERM
-        } else {
-            libc::EINVAL
-        });
+        return err(
+            if clock == libc::CLOCK_REALTIME_ALARM || clock == libc::CLOCK_BOOTTIME_ALARM {
+                libc::EPERM
+            } else {
+                libc::EINVAL
+            },
+        );
     }
     let flags = a[1] as i32;
     if flags & !(libc::TFD_CLOEXEC | libc::TFD_NONBLOCK) != 0 {
@@ -914,4 +903,16 @@ pub fn splice(task: &mut Task, a: Args) -> SysResult {
         return super::signal::raise(task, libc::SIGPIPE).and(r);
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+
+    #[test]
+    fn normalizes_paths() {
+        assert_eq!(normalize("/a/b", "../c/./d//"), "/a/c/d");
+        assert_eq!(normalize("/a", "/x/../../y"), "/y");
+        assert_eq!(normalize("/", "."), "/");
+    }
 }

@@ -420,3 +420,27 @@ pub fn msync(task: &mut Task, a: Args) -> SysResult {
     }
     Ok(0)
 }
+
+/// mincore(2): a page is "resident" when the program has a frame for it (touched, or a file's
+/// page shown directly); ENOMEM past the mappings, as Linux.
+pub fn mincore(task: &mut Task, a: Args) -> SysResult {
+    if !aligned(a[0]) {
+        return err(libc::EINVAL);
+    }
+    let end = a[0]
+        .checked_add(page_up(a[1]))
+        .filter(|e| *e <= USER_TOP)
+        .ok_or(SysError::Errno(libc::ENOMEM))?;
+    let mut at = a[0];
+    while at < end {
+        let (_, v) = task.mm.vma(at).ok_or(SysError::Errno(libc::ENOMEM))?;
+        at = v.end;
+    }
+    let pages = ((end - a[0]) / PAGE_SIZE) as usize;
+    let mut vec = Vec::with_capacity(pages);
+    for i in 0..pages as u64 {
+        vec.push(u8::from(task.mm.frame_of(a[0] + i * PAGE_SIZE).is_some()));
+    }
+    task.mm.write(a[2], &vec)?;
+    Ok(0)
+}

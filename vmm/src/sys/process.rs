@@ -1206,7 +1206,8 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
             task.wait_wake(Some(Instant::now() + Duration::from_millis(20)));
         }
         if me.released.load(Ordering::Acquire) && !me.execd.load(Ordering::Acquire) {
-            task.mm.take_writes_from(&child_memory, vfork_digests.as_ref());
+            task.mm
+                .take_writes_from(&child_memory, vfork_digests.as_ref());
         }
     }
     Ok(pid as u64)

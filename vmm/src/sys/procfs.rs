@@ -111,7 +111,12 @@ fn node(task: &mut Task, guest: &str) -> Result<Node, SysError> {
         ["sys", "devices", "system", "cpu"] => {
             let mut v: Vec<(Vec<u8>, u8)> = [".", "..", "online", "possible", "present"]
                 .iter()
-                .map(|n| (n.as_bytes().to_vec(), if n.starts_with('.') { DT_DIR } else { DT_REG }))
+                .map(|n| {
+                    (
+                        n.as_bytes().to_vec(),
+                        if n.starts_with('.') { DT_DIR } else { DT_REG },
+                    )
+                })
                 .collect();
             for i in 0..super::process::vm_cpus(task) {
                 v.push((format!("cpu{i}").into_bytes(), DT_DIR));

@@ -67,6 +67,7 @@ table! {
     24 sched_yield process::sched_yield, Full [] "";
     25 mremap mem::mremap, Full [Ptr, Ulong, Ulong, MremapFlags, MremapAddr] "";
     26 msync mem::msync, Full [Ptr, Ulong, MsyncFlags] "";
+    27 mincore mem::mincore, Partial [Ptr, Ulong, Ptr] "resident means the program has a frame for the page (the host's page cache is not looked at)";
     149 mlock mem::mlock, Partial [Ptr, Ulong] "accepted for mapped ranges (mvm does not page memory out)";
     150 munlock mem::mlock, Full [Ptr, Ulong] "";
     151 mlockall mem::mlockall, Partial [MlockallFlags] "accepted (mvm does not page memory out)";

@@ -230,9 +230,6 @@ pub struct Overruns {
     last: std::sync::atomic::AtomicI32,
 }
 
-/// The longest si_overrun (Linux's DELAYTIMER_MAX).
-const DELAYTIMER_MAX: i32 = i32::MAX;
-
 /// The timer signal `info` was not queued (ignored, or its signal number already pending): its
 /// timer may send the next one.
 pub fn timer_signal_dropped(task: &mut Task, info: &super::sigframe::SigInfo) {
@@ -311,7 +308,7 @@ impl Timer {
                         let _ = overruns.pending.fetch_update(
                             Ordering::AcqRel,
                             Ordering::Acquire,
-                            |n| Some(n.saturating_add(1).min(DELAYTIMER_MAX)),
+                            |n| Some(n.saturating_add(1)),
                         );
                     } else {
                         match to {
@@ -327,11 +324,11 @@ impl Timer {
                     let now = Instant::now();
                     if at < now {
                         let behind = (now - at).as_nanos() / interval.as_nanos().max(1);
-                        let missed = i32::try_from(behind).unwrap_or(DELAYTIMER_MAX);
+                        let missed = i32::try_from(behind).unwrap_or(i32::MAX);
                         let _ = overruns.pending.fetch_update(
                             Ordering::AcqRel,
                             Ordering::Acquire,
-                            |n| Some(n.saturating_add(missed).min(DELAYTIMER_MAX)),
+                            |n| Some(n.saturating_add(missed)),
                         );
                         at += interval * missed.max(0) as u32;
                     }

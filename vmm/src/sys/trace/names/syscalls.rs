@@ -142,7 +142,6 @@ pub static UNSERVED: Table = sys_names![
     process_mrelease = SYS_process_mrelease,
     futex_waitv = SYS_futex_waitv,
     set_mempolicy_home_node = SYS_set_mempolicy_home_node,
-    mincore = SYS_mincore,
     rt_sigqueueinfo = SYS_rt_sigqueueinfo,
     kexec_file_load = SYS_kexec_file_load,
     vserver = SYS_vserver,
