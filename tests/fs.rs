@@ -209,7 +209,9 @@ symlink to /root: ENOENT
 /home: ENOENT
 /var: ENOENT
 /run: ENOENT
-/sys: ENOENT
+/sys: EXISTS
+/sys/kernel: ENOENT
+/sys/class/net: ENOENT
 outside itself: ENOENT
 /etc/shadow: ENOENT
 /etc/gshadow: ENOENT
@@ -453,4 +455,35 @@ fn inotify_and_named_pipes_match_native() {
         "{}",
         vm.describe()
     );
+}
+
+#[test]
+fn no_setuid_file_reaches_the_host_through_a_writable_mount() {
+    // A program could leave a set-user-ID root executable on the host through a :rw mount
+    // (`chmod 4755` survived). The run's files are nosuid now: set-user-ID is never stored,
+    // set-group-ID only on directories, however the mode is given.
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("fs_no_setuid");
+    let vol = format!("{}:/data:rw", dir.display());
+    let py = "import os, shutil\n\
+              shutil.copy('/bin/busybox', '/data/chmod')\n\
+              os.chmod('/data/chmod', 0o4755)\n\
+              fd = os.open('/data/created', os.O_CREAT | os.O_WRONLY, 0o6755); os.close(fd)\n\
+              fd = os.open('/data/fchmod', os.O_CREAT | os.O_WRONLY, 0o755); os.fchmod(fd, 0o2755); os.close(fd)\n\
+              os.mkdir('/data/dir'); os.chmod('/data/dir', 0o2755)\n\
+              print(oct(os.stat('/data/chmod').st_mode & 0o7777))\n";
+    let out = Run::mvm_run(&["-v", &vol], "/usr/bin/python3", &["-c", py]).run();
+    out.assert_code(0);
+    assert_eq!(out.stdout_str(), "0o755\n", "{}", out.describe());
+    let mode = |name: &str| {
+        std::fs::metadata(dir.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
+    assert_eq!(mode("chmod"), 0o755);
+    assert_eq!(mode("created"), 0o755);
+    assert_eq!(mode("fchmod"), 0o755);
+    assert_eq!(mode("dir"), 0o2755, "set-group-ID stays on a directory");
 }

@@ -68,6 +68,9 @@ int main(int argc, char **argv)
     try_stat("/var", "/var");
     try_stat("/run", "/run");
     try_stat("/sys", "/sys");
+    /* /sys shows only the synthesized CPU list, never the host's sysfs. */
+    try_stat("/sys/kernel", "/sys/kernel");
+    try_stat("/sys/class/net", "/sys/class/net");
     try_stat("outside itself", outside);
     try_open("/etc/shadow", "/etc/shadow");
     try_stat("/etc/gshadow", "/etc/gshadow");

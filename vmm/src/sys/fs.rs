@@ -652,12 +652,14 @@ fn writable_file(task: &Task, fd: u64) -> Result<i32, SysError> {
 /// fchmod(2).
 pub fn fchmod(task: &mut Task, a: Args) -> SysResult {
     let h = task.fds.get(a[0])?;
-    if crate::policy::fstat(h).is_err() {
+    let Ok(st) = crate::policy::fstat(h) else {
         return err(libc::EBADF);
-    }
+    };
     let h = writable_file(task, a[0])?;
+    let dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
+    let mode = super::path::without_setid(a[1] as u32 & 0o7777, dir);
     // SAFETY: plain host call.
-    host(unsafe { libc::fchmod(h, a[1] as u32 & 0o7777) } as isize)
+    host(unsafe { libc::fchmod(h, mode) } as isize)
 }
 
 /// fchown(2).

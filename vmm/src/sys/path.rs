@@ -107,8 +107,19 @@ fn missed(task: &mut Task, dirfd: u64, path: u64) {
     }
 }
 
+/// The run's files are `nosuid`, as Docker users expect of what a container can leave on the
+/// host: set-user-ID is never stored, set-group-ID only on directories (where it means the
+/// group new entries get, not privilege).
+pub fn without_setid(mode: u32, dir: bool) -> u32 {
+    let mut m = mode & !libc::S_ISUID;
+    if !dir {
+        m &= !libc::S_ISGID;
+    }
+    m
+}
+
 fn do_open(task: &mut Task, dirfd: u64, path: u64, flags: i32, mode: u32) -> SysResult {
-    let r = open_at(task, dirfd, path, flags, mode);
+    let r = open_at(task, dirfd, path, flags, without_setid(mode, false));
     if let Err(SysError::Errno(libc::ENOENT)) = r {
         missed(task, dirfd, path);
     }
@@ -472,7 +483,7 @@ pub fn mknodat(task: &mut Task, a: Args) -> SysResult {
     };
     let r = resolve_path(task, a[0], a[1], false)?;
     let (pfd, name) = for_create(task, &r)?;
-    let perm = mode & 0o7777 & !task.fs.umask;
+    let perm = without_setid(mode & 0o7777 & !task.fs.umask, false);
     // SAFETY: valid fd and name; no device number (not a device node).
     host(unsafe { libc::mknodat(pfd.as_raw_fd(), name.as_ptr(), kind | perm, 0) } as isize)
 }
@@ -614,8 +625,10 @@ fn chmod_at(task: &mut Task, dirfd: u64, path: u64, mode: u64, flags: u64) -> Sy
         return err(libc::EOPNOTSUPP);
     }
     // The fd pins the inode; its /proc path is mvm's own, not a guest path.
+    let dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
+    let mode = without_setid(mode as u32 & 0o7777, dir);
     // SAFETY: valid path.
-    host(unsafe { libc::chmod(proc_path(&fd).as_ptr(), mode as u32 & 0o7777) } as isize)
+    host(unsafe { libc::chmod(proc_path(&fd).as_ptr(), mode) } as isize)
 }
 
 /// fchmodat(2).
