@@ -264,3 +264,17 @@ fn finished_programs_and_threads_leave_no_memory_in_mvm() {
         );
     }
 }
+
+#[test]
+fn fexecve_and_execveat_match_native() {
+    // execveat was not served: glibc's fexecve failed and the forked child carried on.
+    let prog = program("fexec");
+    let native = Run::native(&prog, &[]).run();
+    let vm = Run::mvm_run(&[], &prog, &[]).run();
+    assert_agree(&vm, &native, "fexec");
+    assert!(
+        vm.stdout_str().contains("fexecve works"),
+        "{}",
+        vm.describe()
+    );
+}

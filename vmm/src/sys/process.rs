@@ -1434,9 +1434,24 @@ fn open_script_or_exec(
     task: &mut Task,
     mut path: Vec<u8>,
     mut argv: Vec<Vec<u8>>,
+    mut opened: Option<(std::fs::File, String)>,
 ) -> Result<(std::fs::File, String, Vec<Vec<u8>>), SysError> {
     use crate::boot::elf;
     for _ in 0..=elf::MAX_SCRIPT_DEPTH {
+        if let Some((file, guest)) = opened.take() {
+            // execveat of a descriptor: a script's interpreter gets /dev/fd/N as its path.
+            let Some((interp, arg)) =
+                elf::shebang(&file).map_err(|e| SysError::Errno(e.errno()))?
+            else {
+                return Ok((file, guest, argv));
+            };
+            let mut next = vec![interp.clone()];
+            next.extend(arg);
+            next.push(path);
+            next.extend(argv.into_iter().skip(1));
+            (path, argv) = (interp, next);
+            continue;
+        }
         let mut name = String::from_utf8_lossy(&path).into_owned();
         // /proc/self/exe is the running program's file (busybox re-executes itself through
         // it to run a file that is not an executable as a script).
@@ -1472,7 +1487,64 @@ pub fn execve(task: &mut Task, a: Args) -> SysResult {
     let (Some(argv), Some(envp)) = (argv, envp) else {
         return err(libc::E2BIG);
     };
-    let (file, path, argv) = open_script_or_exec(task, path, argv)?;
+    let (file, path, argv) = open_script_or_exec(task, path, argv, None)?;
+    exec_prepared(task, file, path, argv, envp)
+}
+
+/// execveat(2): as execve, with the path relative to a directory descriptor, or with
+/// AT_EMPTY_PATH and an empty path the file open as the descriptor itself (fexecve).
+pub fn execveat(task: &mut Task, a: Args) -> SysResult {
+    let allowed = (libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW) as u64;
+    if a[4] & !allowed != 0 {
+        return err(libc::EINVAL);
+    }
+    let path = task.mm.read_cstr(a[1])?;
+    let mut budget = 2 << 20;
+    let argv = task.mm.read_cstr_array(a[2], &mut budget)?;
+    let envp = task.mm.read_cstr_array(a[3], &mut budget)?;
+    let (Some(argv), Some(envp)) = (argv, envp) else {
+        return err(libc::E2BIG);
+    };
+    let dirfd = a[0] as i32;
+    let (file, path, argv) = if path.is_empty() {
+        if a[4] & libc::AT_EMPTY_PATH as u64 == 0 {
+            return err(libc::ENOENT);
+        }
+        let f = task.fds.file(a[0])?;
+        crate::policy::check_executable(f.raw()).map_err(SysError::Errno)?;
+        // SAFETY: plain host call; the duplicate is owned below.
+        let dup = unsafe { libc::fcntl(f.raw(), libc::F_DUPFD_CLOEXEC, 0) };
+        if dup < 0 {
+            return err(libc::EMFILE);
+        }
+        // SAFETY: `dup` is a fresh descriptor owned by nobody else.
+        let file = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(dup) };
+        let shown = format!("/dev/fd/{}", a[0]);
+        let guest = f.path.clone().unwrap_or_else(|| shown.clone());
+        open_script_or_exec(task, shown.into_bytes(), argv, Some((file, guest)))?
+    } else if path.starts_with(b"/") || dirfd == libc::AT_FDCWD {
+        open_script_or_exec(task, path, argv, None)?
+    } else {
+        let dir = task.fds.file(a[0])?;
+        let Some(base) = dir.path.clone() else {
+            return err(libc::ENOTDIR);
+        };
+        let mut full = base.into_bytes();
+        full.push(b'/');
+        full.extend_from_slice(&path);
+        open_script_or_exec(task, full, argv, None)?
+    };
+    exec_prepared(task, file, path, argv, envp)
+}
+
+/// The rest of execve once the file to run is open: the old image goes, the new one starts.
+fn exec_prepared(
+    task: &mut Task,
+    file: std::fs::File,
+    path: String,
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+) -> SysResult {
     let prepared = task
         .prepare_exec(file, path.clone())
         .map_err(|e| SysError::Errno(e.errno()))?;

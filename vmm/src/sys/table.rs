@@ -105,6 +105,7 @@ table! {
     54 setsockopt net::setsockopt, Partial [Fd, SockLevel, SockOpt, OptvalIn, Uint] "options that need privileges are EPERM";
     55 getsockopt net::getsockopt, Full [Fd, SockLevel, SockOpt, OptvalOut, Socklen] "";
     59 execve process::execve, Partial [Path, Argv, Envp] "x86-64 ELF executables (static, static PIE, dynamically linked) and #! scripts; no other binary formats";
+    322 execveat process::execveat, Partial [Dirfd, Path, Argv, Envp, AtFlags] "as execve; AT_EMPTY_PATH runs the descriptor's file (fexecve); AT_SYMLINK_NOFOLLOW is accepted and not checked";
     56 clone process::clone, Partial [Clone] "threads (CLONE_THREAD with CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND), and new programs as fork/vfork do; no namespaces, no CLONE_VM without CLONE_THREAD or CLONE_VFORK";
     57 fork process::fork, Partial [] "the child is a new micro-VM with a copy of the private memory; MAP_SHARED memory is shared with it";
     58 vfork process::vfork, Partial [] "a fork whose parent waits for the child's exec or exit: the memory is copied; a child that exits without exec'ing leaves its writes to the parent (posix_spawn's error report)";

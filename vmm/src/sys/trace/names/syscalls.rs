@@ -111,7 +111,6 @@ pub static UNSERVED: Table = sys_names![
     sched_getattr = SYS_sched_getattr,
     seccomp = SYS_seccomp,
     bpf = SYS_bpf,
-    execveat = SYS_execveat,
     userfaultfd = SYS_userfaultfd,
     membarrier = SYS_membarrier,
     preadv2 = SYS_preadv2,
