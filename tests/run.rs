@@ -968,3 +968,25 @@ fn getrusage_and_times_report_the_programs_time_and_memory() {
         vm.describe()
     );
 }
+
+#[test]
+fn nice_raises_a_threads_niceness_and_never_lowers_it_below_mvms() {
+    // getpriority/setpriority were ENOSYS. A program's threads are mvm's host threads: raising
+    // their niceness is real (coreutils' nice, python's os.nice), lowering it below mvm's own
+    // is refused, so a program cannot take more of the host than mvm was given.
+    let py = "import os\nprint(os.nice(0), os.nice(5), os.getpriority(os.PRIO_PROCESS, 0))\n";
+    let native = Run::native("/usr/bin/python3", &["-c", py]).run();
+    let vm = Run::mvm_run(&[], "/usr/bin/python3", &["-c", py]).run();
+    assert_same(&vm, &native);
+    let native = Run::native("/usr/bin/nice", &["-n", "3", "/usr/bin/nice"]).run();
+    let vm = Run::mvm_run(&[], "/usr/bin/nice", &["-n", "3", "/usr/bin/nice"]).run();
+    assert_same(&vm, &native);
+    let lower = "import os\ntry:\n    os.nice(-5)\nexcept OSError as e:\n    print(e.errno)\n";
+    let vm = Run::mvm_run(&[], "/usr/bin/python3", &["-c", lower]).run();
+    assert_eq!(
+        vm.stdout_str(),
+        "1\n",
+        "EPERM (glibc's nice for EACCES)\n{}",
+        vm.describe()
+    );
+}

@@ -93,6 +93,7 @@ fn main() -> ExitCode {
     unsafe { libc::mallopt(libc::M_ARENA_MAX, 1) };
     vmm::sys::signal::record_inherited();
     vmm::vstate::memory::catch_window_sigbus();
+    vmm::sys::process::record_base_nice();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

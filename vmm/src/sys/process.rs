@@ -1622,6 +1622,52 @@ pub fn sysinfo(task: &mut Task, a: Args) -> SysResult {
     Ok(0)
 }
 
+/// The niceness mvm started with: a program may raise its threads' niceness, never lower it
+/// below this (Linux's answer to an unprivileged process, EACCES), so that a program cannot
+/// take more of the host's CPU than mvm's caller gave it.
+static BASE_NICE: std::sync::OnceLock<i32> = std::sync::OnceLock::new();
+
+/// Records `BASE_NICE`; called once at start, before any program runs.
+pub fn record_base_nice() {
+    // SAFETY: plain host call; -1 is a valid niceness, so errno tells failure apart.
+    let nice = unsafe {
+        *libc::__errno_location() = 0;
+        libc::getpriority(libc::PRIO_PROCESS, 0)
+    };
+    let _ = BASE_NICE.set(nice);
+}
+
+/// The thread `which`/`who` names, if it is the caller (the only one served).
+fn priority_target(task: &Task, which: u64, who: u64) -> Result<(), SysError> {
+    match (which as u32, who as i32) {
+        (libc::PRIO_PROCESS | libc::PRIO_PGRP | libc::PRIO_USER, 0) => Ok(()),
+        (libc::PRIO_PROCESS, w) if w == task.tid => Ok(()),
+        (libc::PRIO_PROCESS | libc::PRIO_PGRP | libc::PRIO_USER, _) => err(libc::ESRCH),
+        _ => err(libc::EINVAL),
+    }
+}
+
+/// getpriority(2), for the calling thread: its host thread's niceness (the raw call returns
+/// 20 - nice).
+pub fn getpriority(task: &mut Task, a: Args) -> SysResult {
+    priority_target(task, a[0], a[1])?;
+    // SAFETY: plain host call on this thread.
+    let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as u32) };
+    Ok((20 - nice) as u64)
+}
+
+/// setpriority(2), for the calling thread: sets its host thread's niceness (threads and
+/// programs it starts afterwards inherit it, as on Linux); below mvm's own, EACCES.
+pub fn setpriority(task: &mut Task, a: Args) -> SysResult {
+    priority_target(task, a[0], a[1])?;
+    let nice = (a[2] as i32).clamp(-20, 19);
+    if nice < *BASE_NICE.get().unwrap_or(&0) {
+        return err(libc::EACCES);
+    }
+    // SAFETY: plain host call on this thread.
+    host(unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as u32, nice) } as isize)
+}
+
 /// The program's CPU time as mvm can tell it: the time its threads spent running in the guest
 /// (user time; the time mvm spends serving its calls is not split out per program).
 fn guest_cpu(task: &Task) -> Duration {

@@ -254,6 +254,8 @@ table! {
     197 removexattr path::setxattr, Partial [Path, Str] "no extended attributes in the view: ENOTSUP";
     198 lremovexattr path::lsetxattr, Partial [Path, Str] "no extended attributes in the view: ENOTSUP";
     199 fremovexattr path::fsetxattr, Partial [Fd, Str] "no extended attributes in the view: ENOTSUP";
+    140 getpriority process::getpriority, Partial [Int, Int] "the calling thread only (who 0 or its own id); the niceness of its host thread";
+    141 setpriority process::setpriority, Partial [Int, Int, Int] "the calling thread only; sets its host thread's niceness, never below mvm's own (EACCES)";
     98 getrusage process::getrusage, Partial [Int, Ptr] "user time is the program's time in the guest; system time, its children's usage and the counters are zero; ru_maxrss is its memory now";
     100 times process::times, Partial [Ptr] "user time is the program's time in the guest; system and children's times are zero";
     99 sysinfo process::sysinfo, Partial [Sysinfo] "memory is the VM's (--memory); uptime and load are the host's; one process";
