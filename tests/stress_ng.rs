@@ -31,12 +31,22 @@ const KNOWN: &[(&str, &str)] = &[
     ("rlimit", "RLIMIT_CPU/RLIMIT_FSIZE are not enforced (no SIGXCPU/SIGXFSZ)"),
 ];
 
-/// Options for both runs of a stressor whose default working set is too large for one
-/// bogo-op in a second under mvm (every first touch of a page is an exit here).
-const SMALLER: &[(&str, &[&str])] = &[
-    ("mmap", &["--mmap-bytes", "4m"]),
-    ("vm", &["--vm-bytes", "16m"]),
-];
+/// tests/fixtures/stress-ng.txt: `GROUP STRESSOR [OPTIONS...]` per line (shared with
+/// bench/stress-ng).
+const STRESSORS: &str = include_str!("fixtures/stress-ng.txt");
+
+/// The stressors of `group`, each with its extra options.
+fn stressors(group: &str) -> Vec<(&'static str, Vec<&'static str>)> {
+    STRESSORS
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            (words.next() == Some(group))
+                .then(|| (words.next().expect("a stressor"), words.collect()))
+        })
+        .collect()
+}
 
 /// One stressor's run: passed, and bogo-ops per second (real time).
 struct Result {
@@ -79,9 +89,11 @@ fn judge(out: &Outcome, stressor: &str) -> Result {
     }
 }
 
-fn run_group(group: &str, stressors: &[&str]) {
+fn run_group(group: &str) {
     let dir = scratch(&format!("stress_ng_{group}"));
-    let args = |s: &str| {
+    let list = stressors(group);
+    assert!(!list.is_empty(), "no stressors for group {group}");
+    let args = |s: &str, extra: &[&str]| {
         let mut v = vec![
             format!("--{s}"),
             "1".into(),
@@ -89,10 +101,7 @@ fn run_group(group: &str, stressors: &[&str]) {
             "1s".into(),
             "--metrics-brief".into(),
         ];
-        // Smaller working sets, so that one bogo-op fits in the second under mvm too.
-        if let Some((_, extra)) = SMALLER.iter().find(|(k, _)| *k == s) {
-            v.extend(extra.iter().map(|e| e.to_string()));
-        }
+        v.extend(extra.iter().map(|e| e.to_string()));
         v
     };
     let mut table = "| stressor | native ops/s | mvm ops/s | mvm/native |
@@ -100,8 +109,8 @@ fn run_group(group: &str, stressors: &[&str]) {
 "
     .to_string();
     let mut wrong = Vec::new();
-    for s in stressors {
-        let a = args(s);
+    for (s, extra) in &list {
+        let a = args(s, extra);
         let mut native_args = vec!["--nofile=1024:1024", STRESS_NG];
         native_args.extend(a.iter().map(String::as_str));
         let native = Run::native("/usr/bin/prlimit", &native_args)
@@ -141,94 +150,15 @@ fn run_group(group: &str, stressors: &[&str]) {
 
 #[test]
 fn stress_ng_processes_and_signals() {
-    run_group(
-        "processes",
-        &[
-            "clone",
-            "exec",
-            "fork",
-            "vfork",
-            "wait",
-            "zombie",
-            "kill",
-            "pthread",
-            "prctl",
-            "session",
-            "nice",
-            "get",
-            "rlimit",
-            "alarm",
-            "itimer",
-            "timer",
-            "timerfd",
-            "nanosleep",
-            "sleep",
-            "clock",
-            "sigchld",
-            "sigfd",
-            "sigpending",
-            "sigpipe",
-            "sigq",
-            "sigrt",
-            "sigsegv",
-            "sigsuspend",
-            "switch",
-            "yield",
-            "futex",
-        ],
-    );
+    run_group("processes");
 }
 
 #[test]
 fn stress_ng_memory() {
-    run_group(
-        "memory",
-        &[
-            "brk", "fault", "madvise", "malloc", "memfd", "mincore", "mmap", "mmapfork",
-            "mprotect", "mremap", "msync", "shm", "vm", "zero", "hsearch",
-        ],
-    );
+    run_group("memory");
 }
 
 #[test]
 fn stress_ng_files_pipes_and_sockets() {
-    run_group(
-        "files",
-        &[
-            "access",
-            "chdir",
-            "chmod",
-            "close",
-            "dentry",
-            "dir",
-            "dup",
-            "fcntl",
-            "flock",
-            "fstat",
-            "getdent",
-            "link",
-            "lockf",
-            "open",
-            "rename",
-            "symlink",
-            "utime",
-            "fifo",
-            "pipe",
-            "splice",
-            "tee",
-            "sendfile",
-            "epoll",
-            "eventfd",
-            "poll",
-            "sock",
-            "sockpair",
-            "udp",
-            "getrandom",
-            "urandom",
-            "sem",
-            "mq",
-            "msg",
-            "sem-sysv",
-        ],
-    );
+    run_group("files");
 }
