@@ -1162,6 +1162,11 @@ impl FsView {
     /// normalized guest path.
     pub fn open_exec(&self, cwd: &str, path: &str) -> Result<(File, String), i32> {
         let r = self.resolve(cwd, path, true)?;
+        self.open_exec_resolved(r)
+    }
+
+    /// `open_exec` of a path already resolved (not in a synthesized mount).
+    pub fn open_exec_resolved(&self, r: Resolved) -> Result<(File, String), i32> {
         let fd = self.open(&r, libc::O_RDONLY, 0)?;
         check_executable(fd.as_raw_fd())?;
         Ok((File::from(fd), r.guest))

@@ -1352,33 +1352,19 @@ impl Task {
                         ),
                     }))
                 }
-                Err(Fault::Bus) => {
-                    let info = SigInfo {
-                        signo: libc::SIGBUS,
-                        code: code::BUS_ADRERR,
-                        addr,
-                        ..Default::default()
-                    };
-                    let trap = signal::Trap {
-                        trapno: 14,
-                        err: code,
-                        cr2: addr,
-                    };
-                    let detail = format!(
-                        "access past the end of a mapped file at {addr:#x}, rip {:#x}",
-                        frame.rip
-                    );
-                    return signal::force(self, frame, info, trap, detail).map(End::Process);
-                }
                 Err(f) => {
-                    let si_code = if f == Fault::Access {
-                        code::SEGV_ACCERR
-                    } else {
-                        code::SEGV_MAPERR
+                    let (signo, si_code, what) = match f {
+                        Fault::Bus => (
+                            libc::SIGBUS,
+                            code::BUS_ADRERR,
+                            "access past the end of a mapped file",
+                        ),
+                        Fault::Access => (libc::SIGSEGV, code::SEGV_ACCERR, "page fault"),
+                        _ => (libc::SIGSEGV, code::SEGV_MAPERR, "page fault"),
                     };
-                    let detail = format!("page fault at {addr:#x}, rip {:#x}", frame.rip);
+                    let detail = format!("{what} at {addr:#x}, rip {:#x}", frame.rip);
                     let info = SigInfo {
-                        signo: libc::SIGSEGV,
+                        signo,
                         code: si_code,
                         addr,
                         ..Default::default()

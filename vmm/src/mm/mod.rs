@@ -868,7 +868,7 @@ impl AddressSpace {
     }
 
     /// Whether `[start, end)` is entirely covered by mappings.
-    fn covered(&self, start: u64, end: u64) -> bool {
+    pub fn covered(&self, start: u64, end: u64) -> bool {
         let mut at = start;
         while at < end {
             match self.vma(at) {

@@ -257,12 +257,8 @@ pub fn madvise(task: &mut Task, a: Args) -> SysResult {
         return Ok(0);
     }
     let (s, e) = range(a[0], a[1])?;
-    let mut at = s;
-    while at < e {
-        match task.mm.vma(at) {
-            Some((_, v)) => at = v.end,
-            None => return err(libc::ENOMEM),
-        }
+    if !task.mm.covered(s, e) {
+        return err(libc::ENOMEM);
     }
     match a[2] as i32 {
         libc::MADV_DONTNEED | libc::MADV_FREE => task.mm.discard(s, e),
@@ -385,6 +381,22 @@ pub fn mremap(task: &mut Task, a: Args) -> SysResult {
     Ok(dst)
 }
 
+/// The end of `[addr, addr + len)` in whole pages, checked as msync and mincore check it:
+/// EINVAL unless `addr` is page-aligned, ENOMEM unless every page of it is mapped.
+fn mapped_end(task: &Task, addr: u64, len: u64) -> Result<u64, SysError> {
+    if !aligned(addr) {
+        return err(libc::EINVAL);
+    }
+    let end = addr
+        .checked_add(page_up(len))
+        .filter(|e| *e <= USER_TOP)
+        .ok_or(SysError::Errno(libc::ENOMEM))?;
+    if !task.mm.covered(addr, end) {
+        return err(libc::ENOMEM);
+    }
+    Ok(end)
+}
+
 /// msync(2): writes of a shared file mapping are the file's pages already; MS_SYNC also
 /// flushes the files to their device, as Linux's writeback would.
 pub fn msync(task: &mut Task, a: Args) -> SysResult {
@@ -394,24 +406,16 @@ pub fn msync(task: &mut Task, a: Args) -> SysResult {
     {
         return err(libc::EINVAL);
     }
-    if !aligned(a[0]) {
-        return err(libc::EINVAL);
-    }
-    let end = a[0]
-        .checked_add(page_up(a[1]))
-        .filter(|e| *e <= USER_TOP)
-        .ok_or(SysError::Errno(libc::ENOMEM))?;
-    let mut files = Vec::new();
-    let mut at = a[0];
-    while at < end {
-        let (_, v) = task.mm.vma(at).ok_or(SysError::Errno(libc::ENOMEM))?;
-        if let VmaKind::File(f) = &v.kind {
-            if f.shared {
-                files.push(f.file.clone());
-            }
-        }
-        at = v.end;
-    }
+    let (start, end) = (a[0], mapped_end(task, a[0], a[1])?);
+    let files: Vec<_> = task
+        .mm
+        .vmas()
+        .filter(|(s, v)| v.end > start && *s < end)
+        .filter_map(|(_, v)| match &v.kind {
+            VmaKind::File(f) if f.shared => Some(f.file.clone()),
+            _ => None,
+        })
+        .collect();
     if flags & libc::MS_SYNC != 0 {
         for f in files {
             // SAFETY: plain host call on a file mvm holds.
@@ -424,18 +428,7 @@ pub fn msync(task: &mut Task, a: Args) -> SysResult {
 /// mincore(2): a page is "resident" when the program has a frame for it (touched, or a file's
 /// page shown directly); ENOMEM past the mappings, as Linux.
 pub fn mincore(task: &mut Task, a: Args) -> SysResult {
-    if !aligned(a[0]) {
-        return err(libc::EINVAL);
-    }
-    let end = a[0]
-        .checked_add(page_up(a[1]))
-        .filter(|e| *e <= USER_TOP)
-        .ok_or(SysError::Errno(libc::ENOMEM))?;
-    let mut at = a[0];
-    while at < end {
-        let (_, v) = task.mm.vma(at).ok_or(SysError::Errno(libc::ENOMEM))?;
-        at = v.end;
-    }
+    let end = mapped_end(task, a[0], a[1])?;
     let pages = ((end - a[0]) / PAGE_SIZE) as usize;
     let mut vec = Vec::with_capacity(pages);
     for i in 0..pages as u64 {

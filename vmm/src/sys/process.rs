@@ -1438,32 +1438,12 @@ fn open_script_or_exec(
 ) -> Result<(std::fs::File, String, Vec<Vec<u8>>), SysError> {
     use crate::boot::elf;
     for _ in 0..=elf::MAX_SCRIPT_DEPTH {
-        if let Some((file, guest)) = opened.take() {
-            // execveat of a descriptor: a script's interpreter gets /dev/fd/N as its path.
-            let Some((interp, arg)) =
-                elf::shebang(&file).map_err(|e| SysError::Errno(e.errno()))?
-            else {
-                return Ok((file, guest, argv));
-            };
-            let mut next = vec![interp.clone()];
-            next.extend(arg);
-            next.push(path);
-            next.extend(argv.into_iter().skip(1));
-            (path, argv) = (interp, next);
-            continue;
-        }
-        let mut name = String::from_utf8_lossy(&path).into_owned();
-        // /proc/self/exe is the running program's file (busybox re-executes itself through
-        // it to run a file that is not an executable as a script).
-        let full = super::fs::normalize(&task.cwd, &name);
-        let own = format!("/proc/{}/exe", task.pid());
-        if full == "/proc/self/exe" || full == "/proc/thread-self/exe" || full == own {
-            name = task.exe.clone();
-        }
-        let (file, guest) = task
-            .fs
-            .open_exec(&task.cwd, &name)
-            .map_err(SysError::Errno)?;
+        // execveat of a descriptor starts from its file (a script's interpreter then gets
+        // /dev/fd/N as its path); otherwise the path is opened in the view.
+        let (file, guest) = match opened.take() {
+            Some(f) => f,
+            None => open_exec_in_view(task, &String::from_utf8_lossy(&path))?,
+        };
         let Some((interp, arg)) = elf::shebang(&file).map_err(|e| SysError::Errno(e.errno()))?
         else {
             return Ok((file, guest, argv));
@@ -1475,6 +1455,32 @@ fn open_script_or_exec(
         (path, argv) = (interp, next);
     }
     err(libc::ELOOP)
+}
+
+/// Opens `name` for execve as open(2) finds it, synthesized links included (busybox re-executes
+/// itself through /proc/self/exe; fexecve's fallback is /proc/self/fd/N): the file and its path
+/// in the view.
+fn open_exec_in_view(task: &mut Task, name: &str) -> Result<(std::fs::File, String), SysError> {
+    let cwd = task.cwd.clone();
+    let r = task.fs.resolve(&cwd, name, true).map_err(SysError::Errno)?;
+    if task.fs.synthesized(&r).is_none() {
+        return task.fs.open_exec_resolved(r).map_err(SysError::Errno);
+    }
+    let f = super::procfs::open(task, &r, libc::O_RDONLY)?;
+    let guest = f.path.clone().unwrap_or(r.guest);
+    Ok((executable_copy(&f)?, guest))
+}
+
+/// A descriptor of its own for the file `f` holds, if execve may run it.
+fn executable_copy(f: &super::fs::OpenFile) -> Result<std::fs::File, SysError> {
+    crate::policy::check_executable(f.raw()).map_err(SysError::Errno)?;
+    // SAFETY: plain host call; the duplicate is owned below.
+    let dup = unsafe { libc::fcntl(f.raw(), libc::F_DUPFD_CLOEXEC, 0) };
+    if dup < 0 {
+        return err(libc::EMFILE);
+    }
+    // SAFETY: `dup` is a fresh descriptor owned by nobody else.
+    Ok(unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(dup) })
 }
 
 /// execve(2): replaces the program; the path is resolved in the program's filesystem view.
@@ -1511,14 +1517,7 @@ pub fn execveat(task: &mut Task, a: Args) -> SysResult {
             return err(libc::ENOENT);
         }
         let f = task.fds.file(a[0])?;
-        crate::policy::check_executable(f.raw()).map_err(SysError::Errno)?;
-        // SAFETY: plain host call; the duplicate is owned below.
-        let dup = unsafe { libc::fcntl(f.raw(), libc::F_DUPFD_CLOEXEC, 0) };
-        if dup < 0 {
-            return err(libc::EMFILE);
-        }
-        // SAFETY: `dup` is a fresh descriptor owned by nobody else.
-        let file = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(dup) };
+        let file = executable_copy(&f)?;
         let shown = format!("/dev/fd/{}", a[0]);
         let guest = f.path.clone().unwrap_or_else(|| shown.clone());
         open_script_or_exec(task, shown.into_bytes(), argv, Some((file, guest)))?

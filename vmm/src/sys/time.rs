@@ -230,6 +230,19 @@ pub struct Overruns {
     last: std::sync::atomic::AtomicI32,
 }
 
+impl Overruns {
+    /// Counts `n` more expiries while the signal waits (saturating at i32::MAX, Linux's
+    /// DELAYTIMER_MAX).
+    fn add(&self, n: i32) {
+        use std::sync::atomic::Ordering;
+        let _ = self
+            .pending
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
+                Some(c.saturating_add(n))
+            });
+    }
+}
+
 /// The timer signal `info` was not queued (ignored, or its signal number already pending): its
 /// timer may send the next one.
 pub fn timer_signal_dropped(task: &mut Task, info: &super::sigframe::SigInfo) {
@@ -305,11 +318,7 @@ impl Timer {
                     // simply stays pending).
                     let posix = info.code == SI_TIMER;
                     if posix && overruns.queued.swap(true, Ordering::AcqRel) {
-                        let _ = overruns.pending.fetch_update(
-                            Ordering::AcqRel,
-                            Ordering::Acquire,
-                            |n| Some(n.saturating_add(1)),
-                        );
+                        overruns.add(1);
                     } else {
                         match to {
                             Some(tid) => me.send_to_thread(tid, info),
@@ -325,11 +334,7 @@ impl Timer {
                     if at < now {
                         let behind = (now - at).as_nanos() / interval.as_nanos().max(1);
                         let missed = i32::try_from(behind).unwrap_or(i32::MAX);
-                        let _ = overruns.pending.fetch_update(
-                            Ordering::AcqRel,
-                            Ordering::Acquire,
-                            |n| Some(n.saturating_add(missed)),
-                        );
+                        overruns.add(missed);
                         at += interval * missed.max(0) as u32;
                     }
                 }
