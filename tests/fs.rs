@@ -487,3 +487,53 @@ fn no_setuid_file_reaches_the_host_through_a_writable_mount() {
     assert_eq!(mode("fchmod"), 0o755);
     assert_eq!(mode("dir"), 0o2755, "set-group-ID stays on a directory");
 }
+
+/// A program that opens descriptors until EMFILE and then forks (as stress-ng's sockpair does)
+/// under a host limit of 1024, the common default: each of its descriptors is one of mvm's, so
+/// the program meets its own `RLIMIT_NOFILE` (what getrlimit reports), and the fork still
+/// works, as natively. Before, the host's limit ran out first and fork failed with ENOMEM.
+#[test]
+fn descriptors_up_to_the_limit_then_fork_under_a_low_host_limit_match_native() {
+    const SCRIPT: &str = r#"
+import errno, os, resource
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+fds = []
+try:
+    while True:
+        fds.extend(os.pipe())
+except OSError as e:
+    print("pipe:", errno.errorcode[e.errno], "at the limit:", max(fds) >= soft - 2)
+r, w = fds[0], fds[1]
+pid = os.fork()
+if pid == 0:
+    os.write(w, b"from the child")
+    os._exit(7)
+_, status = os.waitpid(pid, 0)
+print(os.read(r, 100).decode(), os.waitstatus_to_exitcode(status))
+"#;
+    let mvm = common::mvm_bin();
+    let vm = Run::native(
+        "/usr/bin/prlimit",
+        &[
+            "--nofile=1024:1024",
+            mvm.to_str().unwrap(),
+            "run",
+            "/usr/bin/python3",
+            "-c",
+            SCRIPT,
+        ],
+    )
+    .run();
+    let native = Run::native(
+        "/usr/bin/prlimit",
+        &["--nofile=1024:1024", "/usr/bin/python3", "-c", SCRIPT],
+    )
+    .run();
+    assert_eq!(
+        native.stdout_str(),
+        "pipe: EMFILE at the limit: True\nfrom the child 7\n",
+        "{}",
+        native.describe()
+    );
+    assert_same_output(&vm, &native, "descriptors to the limit, then fork");
+}

@@ -5,8 +5,9 @@
 //! stressor that starts passing fails the test too, so the list stays true. Each group prints
 //! its table of bogo-ops/s, native and under mvm, and the ratio.
 //!
-//! The native run gets mvm's descriptor limit (`RLIMIT_NOFILE` 1024) so both meet the same
-//! limits, and works in a scratch directory; the mvm run in its private /tmp.
+//! The native run gets the descriptor limit mvm gives a program where the host allows it
+//! (`RLIMIT_NOFILE` 1024) so both meet the same limits, and works in a scratch directory; the
+//! mvm run in its private /tmp.
 
 #[path = "common/mod.rs"]
 mod common;

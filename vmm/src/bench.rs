@@ -110,9 +110,13 @@ fn command(argv: &[OsString]) -> Command {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    // SAFETY: the hook does nothing; it only steers std to fork+exec.
+    // SAFETY: the hook makes one async-signal-safe call (and steers std to fork+exec): both
+    // kinds of run start under the descriptor limit mvm was given.
     unsafe {
-        c.pre_exec(|| Ok(()));
+        c.pre_exec(|| {
+            crate::sys::fs::restore_host_fd_limit();
+            Ok(())
+        });
     }
     c
 }

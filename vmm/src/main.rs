@@ -94,6 +94,7 @@ fn main() -> ExitCode {
     vmm::sys::signal::record_inherited();
     vmm::vstate::memory::catch_window_sigbus();
     vmm::sys::process::record_base_nice();
+    vmm::sys::fs::raise_host_fd_limit();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

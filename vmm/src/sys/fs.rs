@@ -11,8 +11,91 @@ use std::sync::Arc;
 use super::{err, host, Args, SysError, SysResult};
 use crate::task::Task;
 
-/// Most file descriptors a program may have open (`RLIMIT_NOFILE`).
+/// Most file descriptors a program may have open (`RLIMIT_NOFILE`), where the host gives
+/// mvm enough (`max_fds`).
 pub const MAX_FDS: usize = 1024;
+
+/// Host descriptors kept for mvm's own use beside a program's (its streams, the KVM, VM, vCPU
+/// and wake descriptors, memory windows, mounts: some 25 for each program of the run).
+const RESERVED_FDS: usize = 256;
+
+/// The program's descriptor limit this run, set once at start from mvm's own.
+static PROGRAM_FDS: AtomicUsize = AtomicUsize::new(MAX_FDS);
+
+/// Most file descriptors a program may have open (`RLIMIT_NOFILE`): `MAX_FDS`, or fewer where
+/// mvm's own limit leaves less room (each is a host descriptor in mvm), so a program meets
+/// its own limit, never the host's behind it.
+pub fn max_fds() -> usize {
+    PROGRAM_FDS.load(Ordering::Relaxed)
+}
+
+/// The descriptor limit mvm asks for itself: every program of a run keeps its descriptors in
+/// mvm's one host table (up to `MAX_FDS` each, besides each micro-VM's own few), so an
+/// inherited limit of 1024 would run out before the first program reached its own.
+const HOST_FDS: u64 = 1 << 20;
+
+/// mvm's descriptor limit as it started, given back to the commands it starts.
+static INHERITED_NOFILE: std::sync::OnceLock<libc::rlimit> = std::sync::OnceLock::new();
+
+/// Raises mvm's own `RLIMIT_NOFILE`: both limits to `HOST_FDS` (capped by `fs.nr_open`) where
+/// mvm may (CAP_SYS_RESOURCE), else the soft one to the hard one; then sets `max_fds` from
+/// what it got. Called once at start.
+pub fn raise_host_fd_limit() {
+    raise_nofile();
+    let mut now = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut now) } == 0 {
+        let room = usize::try_from(now.rlim_cur).unwrap_or(usize::MAX);
+        let fds = room.saturating_sub(RESERVED_FDS).clamp(16, MAX_FDS);
+        PROGRAM_FDS.store(fds, Ordering::Relaxed);
+    }
+}
+
+fn raise_nofile() {
+    let mut old = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut old) } != 0 {
+        return;
+    }
+    let _ = INHERITED_NOFILE.set(old);
+    let nr_open = std::fs::read_to_string("/proc/sys/fs/nr_open")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .unwrap_or(HOST_FDS);
+    let want = HOST_FDS.min(nr_open);
+    if old.rlim_cur >= want {
+        return;
+    }
+    let tries = [
+        (want, want.max(old.rlim_max)),
+        (old.rlim_max.min(want), old.rlim_max),
+    ];
+    for (cur, max) in tries {
+        let new = libc::rlimit {
+            rlim_cur: cur,
+            rlim_max: max,
+        };
+        // SAFETY: setrlimit reads one rlimit; raising the hard limit may fail (EPERM).
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } == 0 {
+            return;
+        }
+    }
+}
+
+/// Gives a command mvm starts the descriptor limit mvm inherited. Only async-signal-safe calls:
+/// it runs between fork and exec.
+pub fn restore_host_fd_limit() {
+    if let Some(old) = INHERITED_NOFILE.get() {
+        // SAFETY: setrlimit reads one rlimit; lowering a limit does not fail.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, old) };
+    }
+}
 
 /// The host descriptor behind an open file description.
 #[derive(Debug)]
@@ -130,7 +213,7 @@ impl FdTable {
         let fd = (from..)
             .find(|&i| self.fds.get(i).is_none_or(|e| e.is_none()))
             .unwrap();
-        if fd >= MAX_FDS {
+        if fd >= max_fds() {
             return err(libc::EMFILE);
         }
         Ok(fd)
@@ -417,7 +500,7 @@ pub fn ioctl(task: &mut Task, a: Args) -> SysResult {
 
 fn dup_to(task: &mut Task, old: u64, new: usize, cloexec: bool) -> SysResult {
     let file = task.fds.file(old)?;
-    if new >= MAX_FDS {
+    if new >= max_fds() {
         return err(libc::EBADF);
     }
     task.fds.install_at(new, FdEntry { file, cloexec });
@@ -473,7 +556,7 @@ pub fn fcntl(task: &mut Task, a: Args) -> SysResult {
             host(unsafe { libc::fcntl(h, libc::F_SETFL, a[2] as i32 & keep) } as isize)
         }
         libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => {
-            if a[2] as usize >= MAX_FDS {
+            if a[2] as usize >= max_fds() {
                 return err(libc::EINVAL);
             }
             let new = task.fds.lowest_free(a[2] as usize)?;
@@ -536,7 +619,7 @@ pub fn pipe2(task: &mut Task, a: Args) -> SysResult {
     host(unsafe { libc::pipe2(p.as_mut_ptr(), flags) } as isize)?;
     let (r, w) = (own(p[0]), own(p[1]));
     let cloexec = a[1] as i32 & libc::O_CLOEXEC != 0;
-    if task.fds.lowest_free(0).is_ok_and(|f| f + 1 >= MAX_FDS) {
+    if task.fds.lowest_free(0).is_ok_and(|f| f + 1 >= max_fds()) {
         return err(libc::EMFILE);
     }
     let fr = task.fds.install(OpenFile::owned(r, None, true), cloexec)?;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::{err, host, Args, SysError, SysResult};
 use crate::layout::{MAX_VCPUS, USER_TOP};
-use crate::sys::fs::MAX_FDS;
+use crate::sys::fs::max_fds;
 use crate::task::{ExitReason, FutexWaiter, JobReport, ProcHandle, SharedKey, SharedWaiter, Task};
 use crate::vstate::vcpu::{CpuArea, IretFrame, Vcpu};
 use std::sync::Arc;
@@ -537,7 +537,7 @@ fn rlimit(task: &Task, res: u32) -> (u64, u64) {
     }
     match res {
         libc::RLIMIT_STACK => (8 << 20, RLIM_INFINITY),
-        libc::RLIMIT_NOFILE => (MAX_FDS as u64, MAX_FDS as u64),
+        libc::RLIMIT_NOFILE => (max_fds() as u64, max_fds() as u64),
         libc::RLIMIT_CORE => (0, RLIM_INFINITY),
         libc::RLIMIT_MEMLOCK => (8 << 20, 8 << 20),
         libc::RLIMIT_SIGPENDING | libc::RLIMIT_NPROC => (63_000, 63_000),

@@ -510,7 +510,7 @@ fn status(task: &Task) -> Vec<u8> {
          Gid:\t{g}\t{g}\t{g}\t{g}\nFDSize:\t{}\nVmRSS:\t{rss:>8} kB\nThreads:\t{threads}\n\
          SigQ:\t0/63000\nCpus_allowed:\t{mask:x}\nCpus_allowed_list:\t0-{}\n",
         task.fs.umask,
-        super::fs::MAX_FDS,
+        super::fs::max_fds(),
         cpus - 1
     )
     .into_bytes()
