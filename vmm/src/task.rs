@@ -115,7 +115,7 @@ pub struct ThreadFlags {
 struct Kickee {
     tid: i32,
     pthread: libc::pthread_t,
-    wake: Arc<EventFd>,
+    wake: Arc<Wake>,
     flags: Arc<ThreadFlags>,
 }
 
@@ -129,7 +129,7 @@ impl Kicker {
         &self,
         tid: i32,
         pthread: libc::pthread_t,
-        wake: Arc<EventFd>,
+        wake: Arc<Wake>,
         flags: Arc<ThreadFlags>,
     ) {
         self.threads.lock().unwrap().push(Kickee {
@@ -158,7 +158,7 @@ impl Kicker {
         // Flagged before the wake-up: a thread answers (clears it) only right before it looks
         // at what was sent to it, which the sender queued before kicking.
         t.flags.kicked.store(true, Ordering::SeqCst);
-        let _ = t.wake.write(1);
+        t.wake.wake();
         Self::signal(t.pthread);
         if !self.rekicking.swap(true, Ordering::AcqRel) {
             let me = self.clone();
@@ -646,7 +646,7 @@ pub struct SharedWaiter {
     /// FUTEX_WAIT_BITSET's mask.
     pub bitset: u32,
     /// Its wake-up.
-    pub wake: Arc<EventFd>,
+    pub wake: Arc<Wake>,
 }
 
 /// A thread waiting in `futex(2)`.
@@ -659,7 +659,7 @@ pub struct FutexWaiter {
     /// FUTEX_WAIT_BITSET's mask.
     pub bitset: u32,
     /// Its wake-up.
-    pub wake: Arc<EventFd>,
+    pub wake: Arc<Wake>,
 }
 
 /// What all the program's threads share: one address space, one VM, the descriptors, signal
@@ -775,7 +775,7 @@ pub struct Task {
     /// `set_robust_list`.
     pub robust_list: u64,
     /// Written to wake it from a blocking wait (futex, pause, sigsuspend).
-    pub wake: Arc<EventFd>,
+    pub wake: Arc<Wake>,
     /// What it tells its kickers (see `Kicker::stop_guests`, `Kicker::kick_one`).
     pub flags: Arc<ThreadFlags>,
     /// The `Process::creds_gen` whose ids this host thread has taken on, if any.
@@ -822,14 +822,97 @@ pub fn write_iret(
     r.rip = IRETQ;
 }
 
-/// A fresh wake-up eventfd for a thread.
-pub fn wake_fd() -> Result<Arc<EventFd>, std::io::Error> {
-    EventFd::new(libc::EFD_NONBLOCK | libc::EFD_CLOEXEC).map(Arc::new)
+/// A thread's wake-up: a word it sleeps on (a host futex: no descriptor, so a program's
+/// threads cost the host one descriptor each, their vCPU's), and an eventfd made only when the
+/// thread first waits in a host poll beside other descriptors (`Wake::fd`).
+#[derive(Debug, Default)]
+pub struct Wake {
+    /// Nonzero once woken, until taken.
+    word: AtomicU32,
+    fd: std::sync::OnceLock<EventFd>,
+}
+
+impl Wake {
+    /// Wakes the thread, however it waits: asleep on the word, or in a poll on the eventfd.
+    pub fn wake(&self) {
+        self.word.store(1, Ordering::SeqCst);
+        // The word stored, then the eventfd looked for; `fd` makes it, then looks at the word:
+        // one of the two sees the other (the fences order each side's store before its load).
+        std::sync::atomic::fence(Ordering::SeqCst);
+        // SAFETY: FUTEX_WAKE on a word that outlives the call.
+        unsafe {
+            libc::syscall(
+                libc::SYS_futex,
+                self.word.as_ptr(),
+                libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+                1,
+            )
+        };
+        if let Some(fd) = self.fd.get() {
+            let _ = fd.write(1);
+        }
+    }
+
+    /// Takes a pending wake-up, if any.
+    pub fn take(&self) {
+        self.word.store(0, Ordering::SeqCst);
+        if let Some(fd) = self.fd.get() {
+            let _ = fd.read();
+        }
+    }
+
+    /// Sleeps until woken, a host signal (a kick), or `deadline`; whether it was woken. Does
+    /// not take the wake-up.
+    pub fn sleep(&self, deadline: Option<Instant>) -> bool {
+        if self.word.load(Ordering::SeqCst) != 0 {
+            return true;
+        }
+        let timeout = deadline.map(|d| {
+            let left = d.saturating_duration_since(Instant::now());
+            libc::timespec {
+                tv_sec: left.as_secs() as i64,
+                tv_nsec: left.subsec_nanos() as i64,
+            }
+        });
+        let tp = timeout.as_ref().map_or(std::ptr::null(), |t| t as *const _);
+        // SAFETY: FUTEX_WAIT on a word that outlives the call; `tp` is null or a valid
+        // (relative) timespec.
+        unsafe {
+            libc::syscall(
+                libc::SYS_futex,
+                self.word.as_ptr(),
+                libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+                0,
+                tp,
+            )
+        };
+        self.word.load(Ordering::SeqCst) != 0
+    }
+
+    /// The descriptor a host poll waits on beside others, readable once the thread is woken;
+    /// made on first use (EMFILE when the host has no descriptor left).
+    pub fn fd(&self) -> Result<std::os::fd::RawFd, SysError> {
+        let fd = match self.fd.get() {
+            Some(fd) => fd,
+            None => {
+                let fd = EventFd::new(libc::EFD_NONBLOCK | libc::EFD_CLOEXEC)
+                    .map_err(|_| SysError::Errno(libc::EMFILE))?;
+                let _ = self.fd.set(fd);
+                self.fd.get().expect("just set")
+            }
+        };
+        std::sync::atomic::fence(Ordering::SeqCst);
+        // A wake-up given before the eventfd existed is on the word only.
+        if self.word.load(Ordering::SeqCst) != 0 {
+            let _ = fd.write(1);
+        }
+        Ok(fd.as_raw_fd())
+    }
 }
 
 impl Task {
     /// The main thread (tid 1) of `process`, holding its lock.
-    pub fn main(process: Process, vcpu: Vcpu, wake: Arc<EventFd>) -> Task {
+    pub fn main(process: Process, vcpu: Vcpu, wake: Arc<Wake>) -> Task {
         let shared = Arc::new(Mutex::new(process));
         let guard = Some(shared.lock_arc());
         Task {
@@ -862,7 +945,7 @@ impl Task {
             tid,
             clear_child_tid: 0,
             robust_list: 0,
-            wake: wake_fd()?,
+            wake: Arc::default(),
             flags: Arc::default(),
             creds_applied: None,
             shared: self.shared.clone(),
@@ -891,23 +974,9 @@ impl Task {
     pub fn wait_wake(&mut self, deadline: Option<Instant>) -> bool {
         let wake = self.wake.clone();
         self.unlocked(|| {
-            let timeout = deadline.map(|d| {
-                let left = d.saturating_duration_since(Instant::now());
-                libc::timespec {
-                    tv_sec: left.as_secs() as i64,
-                    tv_nsec: left.subsec_nanos() as i64,
-                }
-            });
-            let mut p = libc::pollfd {
-                fd: wake.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            let tp = timeout.as_ref().map_or(std::ptr::null(), |t| t as *const _);
-            // SAFETY: one valid pollfd; `tp` is null or a valid timespec.
-            let r = unsafe { libc::ppoll(&mut p, 1, tp, std::ptr::null()) };
-            let _ = wake.read();
-            r != 0 || deadline.is_none_or(|d| Instant::now() < d)
+            let woken = wake.sleep(deadline);
+            wake.take();
+            woken || deadline.is_none_or(|d| Instant::now() < d)
         })
     }
 

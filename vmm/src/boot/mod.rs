@@ -166,8 +166,7 @@ pub fn build(
         stats: Default::default(),
         mm,
     };
-    let wake = crate::task::wake_fd()
-        .map_err(|e| elf::ExecError::Io(e.raw_os_error().unwrap_or(libc::EIO)))?;
+    let wake = std::sync::Arc::default();
     let mut task = Task::main(process, vcpu, wake);
     use std::os::unix::ffi::OsStrExt;
     let mut argv: Vec<Vec<u8>> = vec![

@@ -830,7 +830,7 @@ pub fn epoll_wait(task: &mut Task, a: Args) -> SysResult {
                     revents: 0,
                 },
                 libc::pollfd {
-                    fd: std::os::fd::AsRawFd::as_raw_fd(&*wake),
+                    fd: wake.fd()?,
                     events: libc::POLLIN,
                     revents: 0,
                 },
@@ -841,7 +841,7 @@ pub fn epoll_wait(task: &mut Task, a: Args) -> SysResult {
                 libc::poll(fp as *mut libc::pollfd, 2, left) as isize
             })?;
             if fds[1].revents != 0 {
-                let _ = wake.read();
+                wake.take();
                 if fds[0].revents == 0 {
                     return err(libc::EINTR);
                 }

@@ -47,10 +47,9 @@ fn poll_guest(task: &mut Task, at: u64, n: u64, timeout_ms: i32) -> SysResult {
 /// The host poll, without the process lock and with the thread's wake-up among the descriptors,
 /// so that a signal sent just before it starts still ends it (EINTR).
 fn host_poll(task: &mut Task, fds: &mut Vec<libc::pollfd>, timeout: i32) -> SysResult {
-    use std::os::fd::AsRawFd;
     let wake = task.wake.clone();
     fds.push(libc::pollfd {
-        fd: wake.as_raw_fd(),
+        fd: wake.fd()?,
         events: libc::POLLIN,
         revents: 0,
     });
@@ -60,7 +59,7 @@ fn host_poll(task: &mut Task, fds: &mut Vec<libc::pollfd>, timeout: i32) -> SysR
     let woken = fds.pop().is_some_and(|p| p.revents != 0);
     let r = host(r as isize)?;
     if woken {
-        let _ = wake.read();
+        wake.take();
         if r == 1 {
             return err(libc::EINTR);
         }

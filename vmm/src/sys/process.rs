@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use super::{err, host, Args, SysError, SysResult};
 use crate::layout::{MAX_VCPUS, USER_TOP};
 use crate::sys::fs::max_fds;
-use crate::task::{ExitReason, FutexWaiter, JobReport, ProcHandle, SharedKey, SharedWaiter, Task};
+use crate::task::{
+    ExitReason, FutexWaiter, JobReport, ProcHandle, SharedKey, SharedWaiter, Task, Wake,
+};
 use crate::vstate::vcpu::{CpuArea, IretFrame, Vcpu};
 use std::sync::Arc;
-use vmm_sys_util::eventfd::EventFd;
 
 /// exit(2): the calling thread ends; the program ends with the last one.
 pub fn exit(_task: &mut Task, a: Args) -> SysResult {
@@ -662,11 +663,11 @@ pub fn futex_wake(task: &mut Task, uaddr: u64, n: usize, bitset: u32) -> usize {
 }
 
 /// Wakes (and takes off `queue`) the first `n` waiters for which `pick` gives a wake-up.
-fn wake_first<W>(queue: &mut Vec<W>, n: usize, pick: impl Fn(&W) -> Option<&EventFd>) -> usize {
+fn wake_first<W>(queue: &mut Vec<W>, n: usize, pick: impl Fn(&W) -> Option<&Wake>) -> usize {
     let mut woken = 0;
     queue.retain(|w| match pick(w) {
         Some(wake) if woken < n => {
-            let _ = wake.write(1);
+            wake.wake();
             woken += 1;
             false
         }
@@ -705,7 +706,7 @@ fn sleep_queued(
     queued: impl Fn(&mut Task) -> bool,
     leave: impl Fn(&mut Task),
 ) -> SysResult {
-    let _ = task.wake.read();
+    task.wake.take();
     if super::signal::interrupted(task) {
         return err(libc::EINTR);
     }
@@ -947,7 +948,7 @@ fn unlock_pi(task: &mut Task, uaddr: u64) -> SysResult {
             let more = task.threads.futexes.iter().any(|f| f.uaddr == uaddr);
             let new = waiter.tid as u32 | if more { FUTEX_WAITERS } else { 0 };
             w.store(new, Ordering::SeqCst);
-            let _ = waiter.wake.write(1);
+            waiter.wake.wake();
         }
         None => w.store(0, Ordering::SeqCst),
     }
@@ -1101,6 +1102,8 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
         return err(libc::EAGAIN);
     }
     let pid = task.machine.next_id();
+    // What the host refuses mvm for the child (a VM, its descriptors) is EAGAIN, as Linux's
+    // fork says of a resource it lacks; fork never fails with EMFILE.
     let eagain = |e: crate::vstate::vm::VmError| {
         if std::env::var_os("MVM_DEBUG").is_some() {
             eprintln!("fork: {e}");
@@ -1113,7 +1116,7 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
         Some(
             mm.ram
                 .snapshot_handle()
-                .map_err(|_| SysError::Errno(libc::EMFILE))?,
+                .map_err(|_| SysError::Errno(libc::EAGAIN))?,
         )
     } else {
         None
@@ -1161,7 +1164,7 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
         fs: task
             .fs
             .try_clone()
-            .map_err(|_| SysError::Errno(libc::EMFILE))?,
+            .map_err(|_| SysError::Errno(libc::EAGAIN))?,
         ports: task.ports.clone(),
         itimer: Default::default(),
         timers: Vec::new(),
@@ -1182,7 +1185,7 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
         stats: Default::default(),
         mm,
     };
-    let wake = crate::task::wake_fd().map_err(|_| SysError::Errno(libc::EMFILE))?;
+    let wake = Arc::default();
     let mut child = Task::main(process, vcpu, wake);
     child.tid = pid;
     child.sig = task.sig.for_fork();
