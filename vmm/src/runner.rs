@@ -597,7 +597,7 @@ pub fn run(mut spec: RunSpec) -> Result<Report, RunError> {
     let (ctty, stdio) = match &pty {
         Some(p) => {
             let slave = p.slave().map_err(host("openpty"))?;
-            let ctty = Ctty::new(p.slave().map_err(host("openpty"))?, p.name().to_string());
+            let ctty = Ctty::relayed(p.slave().map_err(host("openpty"))?, p.name().to_string());
             (ctty, Some(slave))
         }
         None => (Ctty::of_host(), None),

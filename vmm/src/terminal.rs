@@ -97,6 +97,12 @@ impl Pty {
             // SAFETY: plain fcntl on an fd we own.
             unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
         }
+        // The signal characters' flush would drop output (`sys::tty::Ctty::relayed`).
+        if let Some(mut t) = tcgetattr(slave.as_raw_fd()) {
+            t.c_lflag |= libc::NOFLSH;
+            // SAFETY: `t` is a valid termios.
+            unsafe { libc::tcsetattr(slave.as_raw_fd(), libc::TCSANOW, &t) };
+        }
         // SAFETY: openpty wrote a NUL-terminated name.
         let name = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }
             .to_string_lossy()

@@ -11,7 +11,7 @@
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use super::sigframe::{code, SigInfo};
 use super::{err, host, Args, SysError, SysResult};
@@ -86,6 +86,9 @@ pub struct Ctty {
     path: String,
     sid: AtomicI32,
     fg: AtomicI32,
+    /// On `-t`'s pseudo-terminal, whether the program asked for NOFLSH (see `Ctty::relayed`);
+    /// `None` on mvm's own terminal.
+    noflsh: Option<AtomicBool>,
 }
 
 impl Ctty {
@@ -99,7 +102,20 @@ impl Ctty {
             path,
             sid: AtomicI32::new(1),
             fg: AtomicI32::new(1),
+            noflsh: None,
         })
+    }
+
+    /// `-t`'s pseudo-terminal, whose input mvm relays: mvm sends the signals of the characters
+    /// it relays itself (the host's pty has no session), as soon as it has written them, so the
+    /// program may print its next prompt before the host's line discipline has taken the
+    /// character, and the flush that discipline does then (without NOFLSH) would drop that
+    /// output. The host's pty therefore always has NOFLSH; the program sees the flag as it set
+    /// it, and typed-ahead input survives a `^C` (a Linux terminal discards it).
+    pub fn relayed(fd: OwnedFd, path: String) -> Option<Ctty> {
+        let mut t = Ctty::new(fd, path)?;
+        t.noflsh = Some(AtomicBool::new(false));
+        Some(t)
     }
 
     /// mvm's own controlling terminal, if it has one.
@@ -273,6 +289,11 @@ fn host_ioctl(task: &mut Task, h: RawFd, request: u64, arg: usize, slow: bool) -
 fn set<const N: usize>(task: &mut Task, h: RawFd, request: u64, at: u64, slow: bool) -> SysResult {
     let mut buf = [0u8; N];
     task.mm.read(at, &mut buf)?;
+    if let Some(wish) = noflsh_of(task, h).filter(|_| N >= TERMIO_SIZE) {
+        let lflag = lflag_of(&mut buf);
+        wish.store(*lflag & NOFLSH != 0, Ordering::Relaxed);
+        *lflag |= NOFLSH;
+    }
     host_ioctl(task, h, request, buf.as_mut_ptr() as usize, slow).map(|_| 0)
 }
 
@@ -280,8 +301,35 @@ fn set<const N: usize>(task: &mut Task, h: RawFd, request: u64, at: u64, slow: b
 fn get<const N: usize>(task: &mut Task, h: RawFd, request: u64, at: u64) -> SysResult {
     let mut buf = [0u8; N];
     host_ioctl(task, h, request, buf.as_mut_ptr() as usize, false)?;
+    if let Some(wish) = noflsh_of(task, h).filter(|_| N >= TERMIO_SIZE) {
+        let lflag = lflag_of(&mut buf);
+        *lflag &= !NOFLSH;
+        if wish.load(Ordering::Relaxed) {
+            *lflag |= NOFLSH;
+        }
+    }
     task.mm.write(at, &buf)?;
     Ok(0)
+}
+
+/// `NOFLSH` in `c_lflag`.
+const NOFLSH: u8 = libc::NOFLSH as u8;
+
+/// The byte of `c_lflag` that holds NOFLSH in a termios, termios2 or termio (the requests of
+/// at least `TERMIO_SIZE` bytes).
+fn lflag_of(buf: &mut [u8]) -> &mut u8 {
+    // termios and termios2: four u32 flags (c_lflag at 12); termio: four u16 (c_lflag at 6).
+    if buf.len() == TERMIO_SIZE {
+        &mut buf[6]
+    } else {
+        &mut buf[12]
+    }
+}
+
+/// The program's NOFLSH wish, when `h` is `-t`'s pseudo-terminal (`Ctty::relayed`).
+fn noflsh_of(task: &Task, h: RawFd) -> Option<&AtomicBool> {
+    let t = task.machine.tty.as_ref()?;
+    t.noflsh.as_ref().filter(|_| t.is(h))
 }
 
 /// The program's ioctl `request` on its descriptor `a[0]` (host fd `h`), if it is a terminal
