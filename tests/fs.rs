@@ -511,24 +511,12 @@ if pid == 0:
 _, status = os.waitpid(pid, 0)
 print(os.read(r, 100).decode(), os.waitstatus_to_exitcode(status))
 "#;
-    let mvm = common::mvm_bin();
-    let vm = Run::native(
-        "/usr/bin/prlimit",
-        &[
-            "--nofile=1024:1024",
-            mvm.to_str().unwrap(),
-            "run",
-            "/usr/bin/python3",
-            "-c",
-            SCRIPT,
-        ],
-    )
-    .run();
-    let native = Run::native(
-        "/usr/bin/prlimit",
-        &["--nofile=1024:1024", "/usr/bin/python3", "-c", SCRIPT],
-    )
-    .run();
+    let vm = Run::mvm_run(&[], "/usr/bin/python3", &["-c", SCRIPT])
+        .nofile(1024)
+        .run();
+    let native = Run::native("/usr/bin/python3", &["-c", SCRIPT])
+        .nofile(1024)
+        .run();
     assert_eq!(
         native.stdout_str(),
         "pipe: EMFILE at the limit: True\nfrom the child 7\n",

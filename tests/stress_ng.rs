@@ -112,9 +112,9 @@ fn run_group(group: &str) {
     let mut wrong = Vec::new();
     for (s, extra) in &list {
         let a = args(s, extra);
-        let mut native_args = vec!["--nofile=1024:1024", STRESS_NG];
-        native_args.extend(a.iter().map(String::as_str));
-        let native = Run::native("/usr/bin/prlimit", &native_args)
+        let native_args: Vec<&str> = a.iter().map(String::as_str).collect();
+        let native = Run::native(STRESS_NG, &native_args)
+            .nofile(1024)
             .cwd(&dir)
             .deadline(Duration::from_secs(60))
             .run();

@@ -571,19 +571,9 @@ fn six_hundred_threads_alive_at_once() {
     );
     // Under the common host limit of 1,024 descriptors: a thread costs mvm one, its vCPU's
     // (a waiting thread sleeps on a host futex, not an eventfd).
-    let mvm = common::mvm_bin();
-    let prog = program("threads_many");
-    let low = Run::native(
-        "/usr/bin/prlimit",
-        &[
-            "--nofile=1024:1024",
-            mvm.to_str().unwrap(),
-            "run",
-            prog.to_str().unwrap(),
-            "900",
-        ],
-    )
-    .run();
+    let low = Run::mvm_run(&[], program("threads_many"), &["900"])
+        .nofile(1024)
+        .run();
     low.assert_code(0);
     assert!(
         low.stdout_str().ends_with("joined all, sum 404550\n"),

@@ -282,6 +282,25 @@ impl Run {
         Run::new(cmd)
     }
 
+    /// Starts it under a host descriptor limit of `n`, soft and hard (as `prlimit
+    /// --nofile=N:N`; 1024:1024 is a common default).
+    pub fn nofile(mut self, n: u64) -> Run {
+        // SAFETY: the hook makes one async-signal-safe call between fork and exec.
+        unsafe {
+            self.cmd.pre_exec(move || {
+                let r = libc::rlimit {
+                    rlim_cur: n,
+                    rlim_max: n,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &r) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        self
+    }
+
     fn new(mut cmd: Command) -> Run {
         // Every run starts in `/`, which every view shows: the checkout may live anywhere, even
         // under /tmp, which a run's view replaces with a private, empty /tmp.

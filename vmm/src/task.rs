@@ -912,7 +912,7 @@ impl Wake {
 
 impl Task {
     /// The main thread (tid 1) of `process`, holding its lock.
-    pub fn main(process: Process, vcpu: Vcpu, wake: Arc<Wake>) -> Task {
+    pub fn main(process: Process, vcpu: Vcpu) -> Task {
         let shared = Arc::new(Mutex::new(process));
         let guard = Some(shared.lock_arc());
         Task {
@@ -922,7 +922,7 @@ impl Task {
             tid: 1,
             clear_child_tid: 0,
             robust_list: 0,
-            wake,
+            wake: Arc::default(),
             flags: Arc::default(),
             creds_applied: None,
             shared,

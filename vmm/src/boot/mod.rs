@@ -166,8 +166,7 @@ pub fn build(
         stats: Default::default(),
         mm,
     };
-    let wake = std::sync::Arc::default();
-    let mut task = Task::main(process, vcpu, wake);
+    let mut task = Task::main(process, vcpu);
     use std::os::unix::ffi::OsStrExt;
     let mut argv: Vec<Vec<u8>> = vec![
         b"/.mvm/init".to_vec(),

@@ -15,8 +15,9 @@ use crate::task::Task;
 /// mvm enough (`max_fds`).
 pub const MAX_FDS: usize = 1024;
 
-/// Host descriptors kept for mvm's own use beside a program's (its streams, the KVM, VM, vCPU
-/// and wake descriptors, memory windows, mounts: some 25 for each program of the run).
+/// Host descriptors kept for mvm's own use beside a program's (its streams, the KVM, VM and
+/// vCPU descriptors, memory windows, file mappings, mounts: some 25 for each program of the
+/// run).
 const RESERVED_FDS: usize = 256;
 
 /// The program's descriptor limit this run, set once at start from mvm's own.
@@ -41,51 +42,41 @@ static INHERITED_NOFILE: std::sync::OnceLock<libc::rlimit> = std::sync::OnceLock
 /// mvm may (CAP_SYS_RESOURCE), else the soft one to the hard one; then sets `max_fds` from
 /// what it got. Called once at start.
 pub fn raise_host_fd_limit() {
-    raise_nofile();
-    let mut now = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes one rlimit.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut now) } == 0 {
-        let room = usize::try_from(now.rlim_cur).unwrap_or(usize::MAX);
-        let fds = room.saturating_sub(RESERVED_FDS).clamp(16, MAX_FDS);
-        PROGRAM_FDS.store(fds, Ordering::Relaxed);
-    }
-}
-
-fn raise_nofile() {
-    let mut old = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes one rlimit.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut old) } != 0 {
-        return;
-    }
+    let Some(old) = nofile() else { return };
     let _ = INHERITED_NOFILE.set(old);
     let nr_open = std::fs::read_to_string("/proc/sys/fs/nr_open")
         .ok()
         .and_then(|s| s.trim().parse::<u64>().ok())
         .unwrap_or(HOST_FDS);
     let want = HOST_FDS.min(nr_open);
-    if old.rlim_cur >= want {
-        return;
-    }
-    let tries = [
-        (want, want.max(old.rlim_max)),
-        (old.rlim_max.min(want), old.rlim_max),
-    ];
-    for (cur, max) in tries {
-        let new = libc::rlimit {
-            rlim_cur: cur,
-            rlim_max: max,
-        };
-        // SAFETY: setrlimit reads one rlimit; raising the hard limit may fail (EPERM).
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } == 0 {
-            return;
+    if old.rlim_cur < want {
+        let tries = [
+            (want, want.max(old.rlim_max)),
+            (old.rlim_max.min(want), old.rlim_max),
+        ];
+        for (rlim_cur, rlim_max) in tries {
+            let new = libc::rlimit { rlim_cur, rlim_max };
+            // SAFETY: setrlimit reads one rlimit; raising the hard limit may fail (EPERM).
+            if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } == 0 {
+                break;
+            }
         }
     }
+    if let Some(now) = nofile() {
+        let room = usize::try_from(now.rlim_cur).unwrap_or(usize::MAX);
+        let fds = room.saturating_sub(RESERVED_FDS).clamp(16, MAX_FDS);
+        PROGRAM_FDS.store(fds, Ordering::Relaxed);
+    }
+}
+
+/// mvm's own `RLIMIT_NOFILE`.
+fn nofile() -> Option<libc::rlimit> {
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit.
+    (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } == 0).then_some(r)
 }
 
 /// Gives a command mvm starts the descriptor limit mvm inherited. Only async-signal-safe calls:

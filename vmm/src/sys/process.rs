@@ -1185,8 +1185,7 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
         stats: Default::default(),
         mm,
     };
-    let wake = Arc::default();
-    let mut child = Task::main(process, vcpu, wake);
+    let mut child = Task::main(process, vcpu);
     child.tid = pid;
     child.sig = task.sig.for_fork();
     if flags & CLONE_CHILD_CLEARTID != 0 {

@@ -289,7 +289,7 @@ fn host_ioctl(task: &mut Task, h: RawFd, request: u64, arg: usize, slow: bool) -
 fn set<const N: usize>(task: &mut Task, h: RawFd, request: u64, at: u64, slow: bool) -> SysResult {
     let mut buf = [0u8; N];
     task.mm.read(at, &mut buf)?;
-    if let Some(wish) = noflsh_of(task, h).filter(|_| N >= TERMIO_SIZE) {
+    if let Some(wish) = noflsh_of(task, h).filter(|_| is_termios(N)) {
         let lflag = lflag_of(&mut buf);
         wish.store(*lflag & NOFLSH != 0, Ordering::Relaxed);
         *lflag |= NOFLSH;
@@ -301,7 +301,7 @@ fn set<const N: usize>(task: &mut Task, h: RawFd, request: u64, at: u64, slow: b
 fn get<const N: usize>(task: &mut Task, h: RawFd, request: u64, at: u64) -> SysResult {
     let mut buf = [0u8; N];
     host_ioctl(task, h, request, buf.as_mut_ptr() as usize, false)?;
-    if let Some(wish) = noflsh_of(task, h).filter(|_| N >= TERMIO_SIZE) {
+    if let Some(wish) = noflsh_of(task, h).filter(|_| is_termios(N)) {
         let lflag = lflag_of(&mut buf);
         *lflag &= !NOFLSH;
         if wish.load(Ordering::Relaxed) {
@@ -315,8 +315,12 @@ fn get<const N: usize>(task: &mut Task, h: RawFd, request: u64, at: u64) -> SysR
 /// `NOFLSH` in `c_lflag`.
 const NOFLSH: u8 = libc::NOFLSH as u8;
 
-/// The byte of `c_lflag` that holds NOFLSH in a termios, termios2 or termio (the requests of
-/// at least `TERMIO_SIZE` bytes).
+/// Whether a request of `n` bytes carries a termios, termios2 or termio.
+const fn is_termios(n: usize) -> bool {
+    n == TERMIOS_SIZE || n == TERMIOS2_SIZE || n == TERMIO_SIZE
+}
+
+/// The byte of `c_lflag` that holds NOFLSH in a termios, termios2 or termio.
 fn lflag_of(buf: &mut [u8]) -> &mut u8 {
     // termios and termios2: four u32 flags (c_lflag at 12); termio: four u16 (c_lflag at 6).
     if buf.len() == TERMIO_SIZE {
