@@ -10,6 +10,7 @@ pub mod layout;
 pub mod mm;
 pub mod policy;
 pub mod runner;
+pub mod seccomp;
 pub mod spec;
 pub mod sys;
 pub mod task;

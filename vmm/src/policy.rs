@@ -1280,80 +1280,8 @@ impl FsView {
             }
         }
         let status = rs.restrict_self().map_err(err)?;
-        deny_host_administration()?;
         Ok(status.ruleset == RulesetStatus::FullyEnforced)
     }
-}
-
-/// Host syscalls a thread serving a program never makes: administration of the host (mounts,
-/// modules, clocks, swap, reboot), namespaces, tracing and reading other processes, BPF and
-/// perf, keyrings, file handles that bypass paths. A seccomp filter makes them EPERM for the
-/// serving threads (and the threads they start), a third wall behind the view and Landlock: a
-/// bug in mvm's serving code cannot use them.
-const DENIED_SYSCALLS: &[libc::c_long] = &[
-    libc::SYS_ptrace,
-    libc::SYS_process_vm_readv,
-    libc::SYS_process_vm_writev,
-    libc::SYS_kcmp,
-    libc::SYS_mount,
-    libc::SYS_umount2,
-    libc::SYS_pivot_root,
-    libc::SYS_chroot,
-    libc::SYS_move_mount,
-    libc::SYS_open_tree,
-    libc::SYS_fsopen,
-    libc::SYS_fsconfig,
-    libc::SYS_fsmount,
-    libc::SYS_fspick,
-    libc::SYS_mount_setattr,
-    libc::SYS_unshare,
-    libc::SYS_setns,
-    libc::SYS_swapon,
-    libc::SYS_swapoff,
-    libc::SYS_reboot,
-    libc::SYS_sethostname,
-    libc::SYS_setdomainname,
-    libc::SYS_init_module,
-    libc::SYS_finit_module,
-    libc::SYS_delete_module,
-    libc::SYS_kexec_load,
-    libc::SYS_kexec_file_load,
-    libc::SYS_bpf,
-    libc::SYS_perf_event_open,
-    libc::SYS_userfaultfd,
-    libc::SYS_keyctl,
-    libc::SYS_add_key,
-    libc::SYS_request_key,
-    libc::SYS_open_by_handle_at,
-    libc::SYS_name_to_handle_at,
-    libc::SYS_acct,
-    libc::SYS_quotactl,
-    libc::SYS_iopl,
-    libc::SYS_ioperm,
-    libc::SYS_syslog,
-    libc::SYS_settimeofday,
-    libc::SYS_clock_settime,
-    libc::SYS_adjtimex,
-    libc::SYS_clock_adjtime,
-    libc::SYS_fanotify_init,
-    libc::SYS_vhangup,
-];
-
-/// Installs the filter of `DENIED_SYSCALLS` on the calling thread.
-fn deny_host_administration() -> Result<(), String> {
-    use seccompiler::{BpfProgram, SeccompAction, SeccompFilter, TargetArch};
-    let rules = DENIED_SYSCALLS.iter().map(|&nr| (nr, Vec::new())).collect();
-    let filter = SeccompFilter::new(
-        rules,
-        SeccompAction::Allow,
-        SeccompAction::Errno(libc::EPERM as u32),
-        TargetArch::x86_64,
-    )
-    .map_err(|e| format!("seccomp filter: {e}"))?;
-    let program: BpfProgram = filter
-        .try_into()
-        .map_err(|e: seccompiler::BackendError| format!("seccomp filter: {e}"))?;
-    seccompiler::apply_filter(&program).map_err(|e| format!("seccomp: {e}"))
 }
 
 #[cfg(test)]
@@ -1524,46 +1452,6 @@ mod tests {
             "another port"
         );
         assert_eq!(results[2], Ok(()), "port 0");
-    }
-
-    #[test]
-    fn a_confined_thread_cannot_administer_the_host() {
-        let base = std::env::temp_dir().join(format!("mvm-seccomp-{}", std::process::id()));
-        let (root, run) = (base.join("root"), base.join("run"));
-        std::fs::create_dir_all(&root).unwrap();
-        std::fs::create_dir_all(&run).unwrap();
-        let view = FsView::build(Some(&root), &[], Vec::new(), &run, &[]).unwrap();
-        let errnos = std::thread::spawn(move || {
-            view.confine_thread(&Ports::default(), None).unwrap();
-            // SAFETY: plain syscalls, each expected to fail.
-            let calls = unsafe {
-                [
-                    libc::unshare(libc::CLONE_NEWUSER),
-                    libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) as libc::c_int,
-                    libc::syscall(libc::SYS_bpf, 0, 0, 0) as libc::c_int,
-                    libc::mount(
-                        c"none".as_ptr(),
-                        c"/".as_ptr(),
-                        std::ptr::null(),
-                        0,
-                        std::ptr::null(),
-                    ),
-                ]
-            };
-            let errno = errno();
-            // What serving needs still works: a thread, a file, the clock.
-            let ok = std::thread::spawn(|| 7).join().unwrap() == 7
-                && std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .is_ok();
-            (calls, errno, ok)
-        })
-        .join()
-        .unwrap();
-        assert_eq!(errnos.0, [-1; 4]);
-        assert_eq!(errnos.1, libc::EPERM);
-        assert!(errnos.2);
-        std::fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]

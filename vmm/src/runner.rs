@@ -18,6 +18,7 @@ use vmm_sys_util::timerfd::TimerFd;
 
 use crate::boot::{self, elf, BootError, Timings};
 use crate::policy::FsView;
+use crate::seccomp::{Filters, Kind};
 use crate::spec::{Proto, RunSpec, Tmpfs};
 use crate::sys::sigframe::{code, SigInfo};
 use crate::sys::trace::Tracer;
@@ -638,12 +639,23 @@ pub fn run(mut spec: RunSpec) -> Result<Report, RunError> {
     let thread_done = done.try_clone().map_err(host("eventfd"))?;
     let thread_machine = machine.clone();
     let timeout = spec.timeout;
+    let control = Filters::new(Kind::Control).map_err(seccomp_error)?;
+    // The first vCPU thread starts the program once this thread is confined.
+    let (confined, go) = mpsc::channel::<()>();
     let handle = std::thread::Builder::new()
         .name("vcpu0".into())
         .stack_size(256 << 10)
         .spawn(move || {
             let opened = boot::Opened { stdio, trace };
-            let result = run_vcpu(&spec, &program, &cwd, first, thread_machine, view, opened);
+            let result = run_vcpu(
+                &spec,
+                &program,
+                &cwd,
+                first,
+                thread_machine,
+                Confinement { view, go },
+                opened,
+            );
             let _ = tx.send(result);
             let _ = thread_done.write(1);
         })
@@ -670,6 +682,12 @@ pub fn run(mut spec: RunSpec) -> Result<Report, RunError> {
     let mut em = EventManager::<Arc<Mutex<Controller>>>::new()
         .map_err(|e| RunError::Host("epoll", std::io::Error::other(format!("{e:?}"))))?;
     em.add_subscriber(controller.clone());
+    let confinement = control.apply();
+    if confinement.is_ok() {
+        let _ = confined.send(());
+    }
+    drop(confined);
+    confinement.map_err(seccomp_error)?;
     let mut last_kick = Instant::now();
     loop {
         // While stopping, or until the vCPU thread takes the signals for the program, kick
@@ -715,6 +733,17 @@ pub fn run(mut spec: RunSpec) -> Result<Report, RunError> {
     })
 }
 
+fn seccomp_error(e: String) -> RunError {
+    RunError::Host("seccomp", std::io::Error::other(e))
+}
+
+/// What the first vCPU thread confines itself with before the program's first instruction:
+/// the view (Landlock), and word that the control loop is under its own filter.
+struct Confinement {
+    view: FsView,
+    go: mpsc::Receiver<()>,
+}
+
 type VcpuResult = Result<(ExitReason, Timings, Duration, u64, u64, Duration), RunError>;
 
 fn run_vcpu(
@@ -723,9 +752,10 @@ fn run_vcpu(
     cwd: &str,
     first: Arc<ProcHandle>,
     machine: Arc<Machine>,
-    view: FsView,
+    confinement: Confinement,
     opened: boot::Opened,
 ) -> VcpuResult {
+    let Confinement { view, go } = confinement;
     let (mut task, timings) = boot::build(spec, program, cwd, first, machine.clone(), opened)?;
     task.fs = view;
     // From here on this thread (and the threads it starts for the program's threads) serves
@@ -734,6 +764,13 @@ fn run_vcpu(
     task.fs
         .confine_thread(&task.ports, tty)
         .map_err(|e| RunError::Host("landlock", std::io::Error::other(e)))?;
+    crate::seccomp::confine(Kind::Serving).map_err(seccomp_error)?;
+    go.recv().map_err(|_| {
+        RunError::Host(
+            "seccomp",
+            std::io::Error::other("the control loop is not confined"),
+        )
+    })?;
     let start = Instant::now();
     let reason = task.run_main();
     // The first program's end ends the run (as init's end ends a pid namespace): the programs

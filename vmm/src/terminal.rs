@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use vmm_sys_util::eventfd::EventFd;
 
+use crate::seccomp::{Filters, Kind};
 use crate::sys::sigframe::{code, SigInfo};
 use crate::task::Machine;
 
@@ -137,12 +138,16 @@ impl Pty {
         if self.raw {
             enter_raw();
         }
-        let master = self.master.clone();
+        let filters = Arc::new(Filters::new(Kind::Relay).map_err(std::io::Error::other)?);
+        let (master, confined) = (self.master.clone(), filters.clone());
         self.output = Some(
             std::thread::Builder::new()
                 .name("mvm-pty-out".into())
                 .stack_size(64 << 10)
-                .spawn(move || relay_output(&master))?,
+                .spawn(move || {
+                    confined.apply_or_exit();
+                    relay_output(&master)
+                })?,
         );
         if interactive {
             let (master, stop) = (self.master.clone(), self.stop.clone());
@@ -150,7 +155,10 @@ impl Pty {
                 std::thread::Builder::new()
                     .name("mvm-pty-in".into())
                     .stack_size(64 << 10)
-                    .spawn(move || relay_input(&master, &stop, &machine))?,
+                    .spawn(move || {
+                        filters.apply_or_exit();
+                        relay_input(&master, &stop, &machine)
+                    })?,
             );
         }
         Ok(())

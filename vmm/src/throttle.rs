@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
+use crate::seccomp::{Filters, Kind};
 use crate::task::Machine;
 
 /// The accounting period (CFS's default `cpu.cfs_period_us`).
@@ -66,10 +67,14 @@ impl Throttle {
     /// Keeps the budget for `machine`'s run until the run is gone.
     pub fn start(self: &Arc<Self>, machine: Weak<Machine>) -> std::io::Result<()> {
         let me = self.clone();
+        let filters = Filters::new(Kind::Throttle).map_err(std::io::Error::other)?;
         std::thread::Builder::new()
             .name("mvm-cpus".into())
             .stack_size(64 << 10)
-            .spawn(move || me.keep(&machine))
+            .spawn(move || {
+                filters.apply_or_exit();
+                me.keep(&machine)
+            })
             .map(|_| ())
     }
 
