@@ -525,3 +525,47 @@ print(os.read(r, 100).decode(), os.waitstatus_to_exitcode(status))
     );
     assert_same_output(&vm, &native, "descriptors to the limit, then fork");
 }
+
+#[test]
+fn a_lowered_descriptor_limit_holds_for_the_program_and_its_children_as_natively() {
+    const SCRIPT: &str = r#"
+import errno, fcntl, os, resource, sys
+resource.setrlimit(resource.RLIMIT_NOFILE, (40, 40))
+fds = []
+try:
+    while True:
+        fds.append(os.open("/dev/null", os.O_RDONLY))
+except OSError as e:
+    print("open:", errno.errorcode[e.errno], "highest:", max(fds))
+for what, call in [("dup2", lambda: os.dup2(0, 45)),
+                   ("F_DUPFD", lambda: fcntl.fcntl(0, fcntl.F_DUPFD, 50)),
+                   ("pipe", lambda: os.pipe())]:
+    try:
+        call()
+        print(what, "worked")
+    except OSError as e:
+        print(what + ":", errno.errorcode[e.errno])
+os.close(fds.pop())
+print("after a close:", os.dup(0))
+try:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (40, 4096))
+except ValueError as e:
+    print("raise the hard limit:", e)
+print("getrlimit:", resource.getrlimit(resource.RLIMIT_NOFILE))
+for fd in fds:
+    os.close(fd)
+sys.stdout.flush()
+os.execv("/bin/sh", ["sh", "-c", "ulimit -n; ulimit -Hn"])
+"#;
+    let vm = Run::mvm_run(&[], "/usr/bin/python3", &["-c", SCRIPT]).run();
+    let native = Run::native("/usr/bin/python3", &["-c", SCRIPT]).run();
+    assert_eq!(
+        native.stdout_str(),
+        "open: EMFILE highest: 39\ndup2: EBADF\nF_DUPFD: EINVAL\npipe: EMFILE\n\
+         after a close: 39\nraise the hard limit: not allowed to raise maximum limit\n\
+         getrlimit: (40, 40)\n40\n40\n",
+        "{}",
+        native.describe()
+    );
+    assert_same_output(&vm, &native, "a lowered RLIMIT_NOFILE");
+}

@@ -147,6 +147,8 @@ pub struct FdEntry {
 #[derive(Debug, Default, Clone)]
 pub struct FdTable {
     fds: Vec<Option<FdEntry>>,
+    /// The program's own `RLIMIT_NOFILE` once it set one (`max_fds` until then).
+    limit: Option<usize>,
 }
 
 impl FdTable {
@@ -170,7 +172,19 @@ impl FdTable {
                     })
                 })
                 .collect(),
+            limit: None,
         }
+    }
+
+    /// One past the highest descriptor the program may open (its `RLIMIT_NOFILE`).
+    pub fn limit(&self) -> usize {
+        self.limit.unwrap_or_else(max_fds)
+    }
+
+    /// The program set its `RLIMIT_NOFILE` soft limit to `soft` (at most `max_fds`): descriptors
+    /// already open stay, new ones must be below it.
+    pub fn set_limit(&mut self, soft: u64) {
+        self.limit = Some(soft.min(max_fds() as u64) as usize);
     }
 
     /// The host fd behind guest `fd`, or EBADF.
@@ -204,7 +218,7 @@ impl FdTable {
         let fd = (from..)
             .find(|&i| self.fds.get(i).is_none_or(|e| e.is_none()))
             .unwrap();
-        if fd >= max_fds() {
+        if fd >= self.limit() {
             return err(libc::EMFILE);
         }
         Ok(fd)
@@ -491,7 +505,7 @@ pub fn ioctl(task: &mut Task, a: Args) -> SysResult {
 
 fn dup_to(task: &mut Task, old: u64, new: usize, cloexec: bool) -> SysResult {
     let file = task.fds.file(old)?;
-    if new >= max_fds() {
+    if new >= task.fds.limit() {
         return err(libc::EBADF);
     }
     task.fds.install_at(new, FdEntry { file, cloexec });
@@ -547,7 +561,7 @@ pub fn fcntl(task: &mut Task, a: Args) -> SysResult {
             host(unsafe { libc::fcntl(h, libc::F_SETFL, a[2] as i32 & keep) } as isize)
         }
         libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => {
-            if a[2] as usize >= max_fds() {
+            if a[2] as usize >= task.fds.limit() {
                 return err(libc::EINVAL);
             }
             let new = task.fds.lowest_free(a[2] as usize)?;
@@ -610,7 +624,11 @@ pub fn pipe2(task: &mut Task, a: Args) -> SysResult {
     host(unsafe { libc::pipe2(p.as_mut_ptr(), flags) } as isize)?;
     let (r, w) = (own(p[0]), own(p[1]));
     let cloexec = a[1] as i32 & libc::O_CLOEXEC != 0;
-    if task.fds.lowest_free(0).is_ok_and(|f| f + 1 >= max_fds()) {
+    if task
+        .fds
+        .lowest_free(0)
+        .is_ok_and(|f| f + 1 >= task.fds.limit())
+    {
         return err(libc::EMFILE);
     }
     let fr = task.fds.install(OpenFile::owned(r, None, true), cloexec)?;

@@ -569,6 +569,9 @@ pub fn prlimit64(task: &mut Task, a: Args) -> SysResult {
         }
         task.rlimits.retain(|(r, _, _)| *r != res);
         task.rlimits.push((res, soft, hard));
+        if res == libc::RLIMIT_NOFILE {
+            task.fds.set_limit(soft);
+        }
     }
     if a[3] != 0 {
         task.mm.write_obj(a[3], &[old.0, old.1])?;
