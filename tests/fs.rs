@@ -182,6 +182,8 @@ fn escape_attempts_fail() {
                 std::thread::yield_now();
                 let _ = std::fs::remove_file(m.join("d"));
                 let _ = std::fs::rename(m.join("d.real"), m.join("d"));
+                // As long with the real d as with the symlink: the guest must meet both.
+                std::thread::yield_now();
                 i += 1;
             }
         })
@@ -568,4 +570,40 @@ os.execv("/bin/sh", ["sh", "-c", "ulimit -n; ulimit -Hn"])
         native.describe()
     );
     assert_same_output(&vm, &native, "a lowered RLIMIT_NOFILE");
+}
+
+/// mvm's host descriptors while `python3` has mapped one file `n` times through one
+/// descriptor (as the dynamic loader maps each library in pieces) and then closed it.
+fn host_fds_after_mapping(n: usize) -> usize {
+    let script = format!(
+        r#"
+import ctypes, os, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                      ctypes.c_int, ctypes.c_long]
+fd = os.open("/usr/bin/python3", os.O_RDONLY)
+maps = [libc.mmap(None, 4096, 1, 2, fd, 4096 * i) for i in range({n})]
+os.close(fd)
+print("mapped", sum(1 for m in maps if m not in (None, 2**64 - 1)), flush=True)
+time.sleep(60)
+"#
+    );
+    let mut running = Run::mvm_run(&[], "/usr/bin/python3", &["-c", &script]).spawn();
+    running.wait_for_stdout(&format!("mapped {n}\n"));
+    let fds = std::fs::read_dir(format!("/proc/{}/fd", running.pid()))
+        .unwrap()
+        .count();
+    drop(running);
+    fds
+}
+
+#[test]
+fn mappings_of_one_open_file_cost_mvm_one_descriptor() {
+    let (one, many) = (host_fds_after_mapping(1), host_fds_after_mapping(64));
+    eprintln!("host descriptors: {one} with one mapping, {many} with 64");
+    assert!(
+        many <= one + 1,
+        "64 mappings hold {many} host descriptors, one mapping {one}"
+    );
 }

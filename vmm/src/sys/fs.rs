@@ -6,7 +6,7 @@
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 
 use super::{err, host, Args, SysError, SysResult};
 use crate::task::Task;
@@ -112,6 +112,8 @@ pub struct OpenFile {
     pub writable: bool,
     /// A synthesized directory's entries (name, `d_type`) and the listing position.
     pub listing: Option<(Listing, AtomicUsize)>,
+    /// The file as the program's mappings of it hold it (`mapped`).
+    pub mapped: Mutex<Weak<std::fs::File>>,
 }
 
 impl OpenFile {
@@ -122,7 +124,28 @@ impl OpenFile {
             path,
             writable,
             listing: None,
+            mapped: Mutex::default(),
         })
+    }
+
+    /// The file for a mapping of it: one duplicate of the host descriptor shared by all the
+    /// mappings made through this open file (the dynamic loader maps each library in four or
+    /// five pieces), kept while any of them is, so the mappings outlive the program's close of
+    /// the descriptor and cost mvm one descriptor a file, not one a piece.
+    pub fn mapped(&self) -> Result<Arc<std::fs::File>, SysError> {
+        let mut held = self.mapped.lock().unwrap();
+        if let Some(f) = held.upgrade() {
+            return Ok(f);
+        }
+        // SAFETY: a plain host call on the descriptor this open file owns.
+        let dup = unsafe { libc::fcntl(self.raw(), libc::F_DUPFD_CLOEXEC, 0) };
+        if dup < 0 {
+            return err(libc::ENFILE);
+        }
+        // SAFETY: `dup` is a fresh descriptor owned by nobody else.
+        let f = Arc::new(unsafe { std::fs::File::from_raw_fd(dup) });
+        *held = Arc::downgrade(&f);
+        Ok(f)
     }
 
     /// The host fd.
@@ -164,6 +187,7 @@ impl FdTable {
                             path: None,
                             writable: true,
                             listing: None,
+                            mapped: Mutex::default(),
                         })
                     });
                     Some(FdEntry {

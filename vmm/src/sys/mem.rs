@@ -67,20 +67,15 @@ fn file_mapping(
         return err(libc::EACCES);
     }
     let shared = shared && mode == libc::O_RDWR;
-    // SAFETY: as above; the duplicate keeps the file for the mapping after the program closes it.
-    let dup = unsafe { libc::fcntl(h, libc::F_DUPFD_CLOEXEC, 0) };
-    if dup < 0 {
-        return err(libc::ENFILE);
-    }
-    // SAFETY: `dup` is a fresh descriptor owned by nobody else.
-    let file = unsafe { std::fs::File::from_raw_fd(dup) };
+    let open = task.fds.file(fd)?;
+    let file = open.mapped()?;
     let md = file.metadata().map_err(|_| SysError::Errno(libc::EACCES))?;
     if !md.is_file() {
         return err(libc::ENODEV);
     }
     Ok(VmaKind::File(FileMap {
-        file: Arc::new(file),
-        name: Arc::from(task.fds.file(fd)?.path.clone().unwrap_or_default()),
+        file,
+        name: Arc::from(open.path.clone().unwrap_or_default()),
         offset: off,
         limit: u64::MAX,
         window: Default::default(),

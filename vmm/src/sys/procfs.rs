@@ -625,6 +625,7 @@ fn open_depth(
                 path: Some(r.guest.clone()),
                 writable: false,
                 listing: Some((entries, AtomicUsize::new(0))),
+                mapped: Default::default(),
             }))
         }
         Node::File(c) => {
@@ -681,6 +682,7 @@ fn open_depth(
                 path: f.path.clone(),
                 writable: f.writable,
                 listing: None,
+                mapped: Default::default(),
             }))
         }
         Node::Link(t) => {

@@ -91,7 +91,7 @@ pub struct Window {
     /// Mapped shared and writable (its KVM slot is writable too).
     pub writable: bool,
     /// The file, to see how long it is now.
-    file: File,
+    file: Arc<File>,
     /// How much of the window the file still backs. A file truncated under its mapping leaves
     /// host pages that raise SIGBUS when touched; once seen (`GuestRam::shrink_windows`, or
     /// mvm's own SIGBUS handler) they are replaced by zero pages and this shrinks: the guest's
@@ -447,18 +447,18 @@ impl GuestRam {
 
     /// The guest-physical window showing `file` (created on first use, then shared by every
     /// mapping of the same unchanged file). `None` if the file cannot be mapped.
-    pub fn window_for(&mut self, file: &File) -> Option<&Window> {
+    pub fn window_for(&mut self, file: &Arc<File>) -> Option<&Window> {
         self.window(file, false)
     }
 
     /// The writable window showing `file` shared (created on first use, then shared by every
     /// shared mapping of the file while it is no longer). `None` if the file cannot be mapped
     /// (or is empty).
-    pub fn shared_window_for(&mut self, file: &File) -> Option<&Window> {
+    pub fn shared_window_for(&mut self, file: &Arc<File>) -> Option<&Window> {
         self.window(file, true)
     }
 
-    fn window(&mut self, file: &File, writable: bool) -> Option<&Window> {
+    fn window(&mut self, file: &Arc<File>, writable: bool) -> Option<&Window> {
         use std::os::unix::fs::MetadataExt;
         let md = file.metadata().ok()?;
         if !md.is_file() || md.len() == 0 {
@@ -503,12 +503,8 @@ impl GuestRam {
         if host == libc::MAP_FAILED {
             return None;
         }
-        let file = file.try_clone();
-        let Ok(file) = file else {
-            // SAFETY: the mapping just made, owned by nobody yet.
-            unsafe { libc::munmap(host, len as usize) };
-            return None;
-        };
+        // The window holds the mappings' own file (no descriptor of its own).
+        let file = file.clone();
         self.windows.push(Arc::new(Window {
             gpa,
             len,
