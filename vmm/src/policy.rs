@@ -371,11 +371,15 @@ fn is_v4_mapped(addr: &[u8]) -> bool {
         && addr[18..20] == [0xff, 0xff]
 }
 
-/// Whether an IPv4/IPv6 socket address is the unspecified address (0.0.0.0, ::).
+/// Whether an IPv4/IPv6 socket address is the unspecified address (0.0.0.0, ::, and
+/// ::ffff:0.0.0.0, which an IPv6 socket binds as every IPv4 address).
 fn is_unspecified(addr: &[u8]) -> bool {
     match family_of(addr) {
         Some(libc::AF_INET) => addr.len() >= 8 && addr[4..8] == [0; 4],
-        Some(libc::AF_INET6) => addr.len() >= 24 && addr[8..24] == [0; 16],
+        Some(libc::AF_INET6) => {
+            addr.len() >= 24
+                && (addr[8..24] == [0; 16] || (is_v4_mapped(addr) && addr[20..24] == [0; 4]))
+        }
         _ => false,
     }
 }
@@ -1485,6 +1489,29 @@ mod tests {
             none.outbound(Proto::Tcp, &mut v4([127, 0, 0, 53], 53)),
             Err(libc::ECONNREFUSED)
         );
+    }
+
+    #[test]
+    fn an_unpublished_port_on_the_v4_mapped_any_address_goes_on_loopback() {
+        // Found by fuzz/fuzz_targets/sockaddr.rs: ::ffff:0.0.0.0 is the IPv4 any address on an
+        // IPv6 socket; bound as the program asked, it listened on every host interface.
+        let ports = Ports::new(&[], Network::Default);
+        let mut any = [0u8; 16];
+        any[10..12].copy_from_slice(&[0xff, 0xff]);
+        for net in [Network::Default, Network::None] {
+            let ports = Ports::new(&[], net);
+            assert_eq!(
+                ports.bind(Proto::Tcp, &v6(any, 4351)),
+                BindTo {
+                    ip: Some(IpAddr::V6(Ipv4Addr::LOCALHOST.to_ipv6_mapped())),
+                    port: 0
+                }
+            );
+        }
+        // The program's own loopback address (v4-mapped) stays as it is.
+        let mut lo = any;
+        lo[12..].copy_from_slice(&[127, 0, 0, 2]);
+        assert_eq!(ports.bind(Proto::Udp, &v6(lo, 4351)).ip, None);
     }
 
     #[test]
