@@ -248,9 +248,17 @@ impl Ports {
     /// Checks a destination the program gives (a socket address in the host's layout) and, for
     /// the run's own port on loopback, rewrites the port to the host's: ECONNREFUSED for the
     /// host's loopback services unless the run shares them, ENETUNREACH off loopback with
-    /// `--network none`.
+    /// `--network none`. An AF_UNSPEC destination is checked as the IPv4 one the host's UDP
+    /// takes it for, and stays AF_UNSPEC (which an IPv6 socket ignores).
     pub fn outbound(&self, proto: Proto, addr: &mut [u8]) -> Result<(), i32> {
         if self.network == Network::Host {
+            return Ok(());
+        }
+        if family_of(addr) == Some(libc::AF_UNSPEC) {
+            let mut v4 = addr.to_vec();
+            v4[..2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+            self.outbound(proto, &mut v4)?;
+            addr[2..].copy_from_slice(&v4[2..]);
             return Ok(());
         }
         if !is_loopback(addr) {
@@ -1512,6 +1520,41 @@ mod tests {
         let mut lo = any;
         lo[12..].copy_from_slice(&[127, 0, 0, 2]);
         assert_eq!(ports.bind(Proto::Udp, &v6(lo, 4351)).ip, None);
+    }
+
+    #[test]
+    fn an_af_unspec_destination_is_checked_as_the_ipv4_one_it_is() {
+        // The host's UDP sends to an AF_UNSPEC sockaddr_in as if it were AF_INET
+        // (udp_sendmsg): unchecked, sendto reached the host's loopback, and anywhere with
+        // --network none.
+        let unspec = |a, port| {
+            let mut v = v4(a, port);
+            v[..2].copy_from_slice(&(libc::AF_UNSPEC as u16).to_ne_bytes());
+            v
+        };
+        let none = Ports::new(&[], Network::None);
+        assert_eq!(
+            none.outbound(Proto::Udp, &mut unspec([192, 0, 2, 7], 53)),
+            Err(libc::ENETUNREACH)
+        );
+        let ports = Ports::new(&[], Network::Default);
+        assert_eq!(
+            ports.outbound(Proto::Tcp, &mut unspec([127, 0, 0, 1], 5432)),
+            Err(libc::ECONNREFUSED)
+        );
+        let mut a = unspec([127, 0, 0, 1], 5432);
+        assert_eq!(ports.outbound(Proto::Udp, &mut a), Ok(()));
+        assert_ne!(
+            a[2..4],
+            5432u16.to_be_bytes(),
+            "a datagram goes to the sink"
+        );
+        assert_eq!(family_of(&a), Some(libc::AF_UNSPEC), "left AF_UNSPEC");
+        // Off loopback on the default network, and short ones, pass as they are.
+        let mut far = unspec([192, 0, 2, 7], 53);
+        assert_eq!(ports.outbound(Proto::Udp, &mut far), Ok(()));
+        assert_eq!(far, unspec([192, 0, 2, 7], 53));
+        assert_eq!(ports.outbound(Proto::Udp, &mut [0u8; 2]), Ok(()));
     }
 
     #[test]
