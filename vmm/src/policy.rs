@@ -998,10 +998,21 @@ impl FsView {
                 break;
             }
             // A directory on the way to a deeper mount (a volume under /tmp, say) exists in the
-            // view even where the enclosing mount has no such directory.
+            // view even where the enclosing mount has no such directory (or has something
+            // else there), when the path goes on into that mount.
             let prefix = format!("{guest}/");
-            if !last && self.mounts.iter().any(|mt| mt.guest.starts_with(&prefix)) {
-                continue;
+            if !last {
+                let rest: Vec<&str> = todo.iter().map(String::as_str).collect();
+                let ahead = normalize(&guest, &rest.join("/"));
+                let into = |mt: &Mount| {
+                    mt.guest.starts_with(&prefix)
+                        && ahead
+                            .strip_prefix(mt.guest.as_str())
+                            .is_some_and(|r| r.is_empty() || r.starts_with('/'))
+                };
+                if self.mounts.iter().any(into) {
+                    continue;
+                }
             }
             let fd = match self.open_in(m, &rel, libc::O_PATH | libc::O_NOFOLLOW, 0) {
                 Ok(fd) => fd,
@@ -1658,6 +1669,43 @@ mod tests {
         assert_eq!(outside, Err(std::io::ErrorKind::PermissionDenied));
         // This thread was not confined.
         assert!(std::fs::read("/etc/hostname").is_ok());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn a_symlink_on_the_way_to_a_deeper_mount_is_followed_off_it() {
+        // Found by fuzz/fuzz_targets/path.rs: with a volume at /esc/vol and /esc a symlink in
+        // the root, /esc/f resolved to the root's "esc/f" through the host's symlink (ELOOP
+        // on use, and a host location outside the mount); the walk skipped /esc as a
+        // directory on the way to the volume even where the path does not go there.
+        let base = std::env::temp_dir().join(format!("mvm-deeper-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let (root, vol, run) = (base.join("root"), base.join("vol"), base.join("run"));
+        for d in [root.join("dir"), vol.clone(), run.clone()] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(root.join("dir/f"), b"f").unwrap();
+        std::fs::write(vol.join("y"), b"y").unwrap();
+        std::os::unix::fs::symlink("dir", root.join("esc")).unwrap();
+        let volume = Volume {
+            host: vol.canonicalize().unwrap(),
+            guest: "/esc/vol".into(),
+            rw: false,
+        };
+        let view = FsView::build(Some(&root), &[volume], Vec::new(), &run, &[]).unwrap();
+        for follow in [false, true] {
+            let r = view.resolve("/", "/esc/f", follow).unwrap();
+            assert_eq!((r.guest.as_str(), r.rel.as_str()), ("/dir/f", "dir/f"));
+            // Into the volume, by the mount's path, with or without `..`.
+            for p in ["/esc/vol/y", "/esc/vol/../vol/y", "/esc/../esc/vol/y"] {
+                let r = view.resolve("/", p, follow).unwrap();
+                assert_eq!(
+                    (r.guest.as_str(), r.rel.as_str()),
+                    ("/esc/vol/y", "y"),
+                    "{p}"
+                );
+            }
+        }
         std::fs::remove_dir_all(&base).unwrap();
     }
 
