@@ -248,9 +248,17 @@ impl Ports {
     /// Checks a destination the program gives (a socket address in the host's layout) and, for
     /// the run's own port on loopback, rewrites the port to the host's: ECONNREFUSED for the
     /// host's loopback services unless the run shares them, ENETUNREACH off loopback with
-    /// `--network none`.
+    /// `--network none`. An AF_UNSPEC destination is checked as the IPv4 one the host's UDP
+    /// takes it for, and stays AF_UNSPEC (which an IPv6 socket ignores).
     pub fn outbound(&self, proto: Proto, addr: &mut [u8]) -> Result<(), i32> {
         if self.network == Network::Host {
+            return Ok(());
+        }
+        if family_of(addr) == Some(libc::AF_UNSPEC) {
+            let mut v4 = addr.to_vec();
+            v4[..2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+            self.outbound(proto, &mut v4)?;
+            addr[2..].copy_from_slice(&v4[2..]);
             return Ok(());
         }
         if !is_loopback(addr) {
@@ -371,11 +379,15 @@ fn is_v4_mapped(addr: &[u8]) -> bool {
         && addr[18..20] == [0xff, 0xff]
 }
 
-/// Whether an IPv4/IPv6 socket address is the unspecified address (0.0.0.0, ::).
+/// Whether an IPv4/IPv6 socket address is the unspecified address (0.0.0.0, ::, and
+/// ::ffff:0.0.0.0, which an IPv6 socket binds as every IPv4 address).
 fn is_unspecified(addr: &[u8]) -> bool {
     match family_of(addr) {
         Some(libc::AF_INET) => addr.len() >= 8 && addr[4..8] == [0; 4],
-        Some(libc::AF_INET6) => addr.len() >= 24 && addr[8..24] == [0; 16],
+        Some(libc::AF_INET6) => {
+            addr.len() >= 24
+                && (addr[8..24] == [0; 16] || (is_v4_mapped(addr) && addr[20..24] == [0; 4]))
+        }
         _ => false,
     }
 }
@@ -973,7 +985,13 @@ impl FsView {
                     g.push_str(t);
                 }
                 let g = normalize("/", &g);
-                let (m, rel) = self.mount_of(&g).ok_or(libc::ENOENT)?;
+                let (into, rel) = self.mount_of(&g).ok_or(libc::ENOENT)?;
+                if into != m {
+                    // Its `..` leave the mount: the walk goes on from where they lead.
+                    done.clear();
+                    todo = components(&g).map(str::to_string).collect();
+                    continue;
+                }
                 return Ok(Resolved {
                     guest: g,
                     mount: m,
@@ -986,10 +1004,21 @@ impl FsView {
                 break;
             }
             // A directory on the way to a deeper mount (a volume under /tmp, say) exists in the
-            // view even where the enclosing mount has no such directory.
+            // view even where the enclosing mount has no such directory (or has something
+            // else there), when the path goes on into that mount.
             let prefix = format!("{guest}/");
-            if !last && self.mounts.iter().any(|mt| mt.guest.starts_with(&prefix)) {
-                continue;
+            if !last {
+                let rest: Vec<&str> = todo.iter().map(String::as_str).collect();
+                let ahead = normalize(&guest, &rest.join("/"));
+                let into = |mt: &Mount| {
+                    mt.guest.starts_with(&prefix)
+                        && ahead
+                            .strip_prefix(mt.guest.as_str())
+                            .is_some_and(|r| r.is_empty() || r.starts_with('/'))
+                };
+                if self.mounts.iter().any(into) {
+                    continue;
+                }
             }
             let fd = match self.open_in(m, &rel, libc::O_PATH | libc::O_NOFOLLOW, 0) {
                 Ok(fd) => fd,
@@ -1416,6 +1445,64 @@ mod tests {
     }
 
     #[test]
+    fn an_unpublished_port_on_the_v4_mapped_any_address_goes_on_loopback() {
+        // Found by fuzz/fuzz_targets/sockaddr.rs: ::ffff:0.0.0.0 is the IPv4 any address on an
+        // IPv6 socket; bound as the program asked, it listened on every host interface.
+        let ports = Ports::new(&[], Network::Default);
+        let mut any = [0u8; 16];
+        any[10..12].copy_from_slice(&[0xff, 0xff]);
+        for net in [Network::Default, Network::None] {
+            let ports = Ports::new(&[], net);
+            assert_eq!(
+                ports.bind(Proto::Tcp, &v6(any, 4351)),
+                BindTo {
+                    ip: Some(IpAddr::V6(Ipv4Addr::LOCALHOST.to_ipv6_mapped())),
+                    port: 0
+                }
+            );
+        }
+        // The program's own loopback address (v4-mapped) stays as it is.
+        let mut lo = any;
+        lo[12..].copy_from_slice(&[127, 0, 0, 2]);
+        assert_eq!(ports.bind(Proto::Udp, &v6(lo, 4351)).ip, None);
+    }
+
+    #[test]
+    fn an_af_unspec_destination_is_checked_as_the_ipv4_one_it_is() {
+        // The host's UDP sends to an AF_UNSPEC sockaddr_in as if it were AF_INET
+        // (udp_sendmsg): unchecked, sendto reached the host's loopback, and anywhere with
+        // --network none.
+        let unspec = |a, port| {
+            let mut v = v4(a, port);
+            v[..2].copy_from_slice(&(libc::AF_UNSPEC as u16).to_ne_bytes());
+            v
+        };
+        let none = Ports::new(&[], Network::None);
+        assert_eq!(
+            none.outbound(Proto::Udp, &mut unspec([192, 0, 2, 7], 53)),
+            Err(libc::ENETUNREACH)
+        );
+        let ports = Ports::new(&[], Network::Default);
+        assert_eq!(
+            ports.outbound(Proto::Tcp, &mut unspec([127, 0, 0, 1], 5432)),
+            Err(libc::ECONNREFUSED)
+        );
+        let mut a = unspec([127, 0, 0, 1], 5432);
+        assert_eq!(ports.outbound(Proto::Udp, &mut a), Ok(()));
+        assert_ne!(
+            a[2..4],
+            5432u16.to_be_bytes(),
+            "a datagram goes to the sink"
+        );
+        assert_eq!(family_of(&a), Some(libc::AF_UNSPEC), "left AF_UNSPEC");
+        // Off loopback on the default network, and short ones, pass as they are.
+        let mut far = unspec([192, 0, 2, 7], 53);
+        assert_eq!(ports.outbound(Proto::Udp, &mut far), Ok(()));
+        assert_eq!(far, unspec([192, 0, 2, 7], 53));
+        assert_eq!(ports.outbound(Proto::Udp, &mut [0u8; 2]), Ok(()));
+    }
+
+    #[test]
     fn a_confined_thread_binds_only_published_tcp_ports() {
         let free = || {
             std::net::TcpListener::bind("127.0.0.1:0")
@@ -1476,6 +1563,77 @@ mod tests {
         assert_eq!(outside, Err(std::io::ErrorKind::PermissionDenied));
         // This thread was not confined.
         assert!(std::fs::read("/etc/hostname").is_ok());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn a_symlink_on_the_way_to_a_deeper_mount_is_followed_off_it() {
+        // Found by fuzz/fuzz_targets/path.rs: with a volume at /esc/vol and /esc a symlink in
+        // the root, /esc/f resolved to the root's "esc/f" through the host's symlink (ELOOP
+        // on use, and a host location outside the mount); the walk skipped /esc as a
+        // directory on the way to the volume even where the path does not go there.
+        let base = std::env::temp_dir().join(format!("mvm-deeper-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let (root, vol, run) = (base.join("root"), base.join("vol"), base.join("run"));
+        for d in [root.join("dir"), vol.clone(), run.clone()] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(root.join("dir/f"), b"f").unwrap();
+        std::fs::write(vol.join("y"), b"y").unwrap();
+        std::os::unix::fs::symlink("dir", root.join("esc")).unwrap();
+        let volume = Volume {
+            host: vol.canonicalize().unwrap(),
+            guest: "/esc/vol".into(),
+            rw: false,
+        };
+        let view = FsView::build(Some(&root), &[volume], Vec::new(), &run, &[]).unwrap();
+        for follow in [false, true] {
+            let r = view.resolve("/", "/esc/f", follow).unwrap();
+            assert_eq!((r.guest.as_str(), r.rel.as_str()), ("/dir/f", "dir/f"));
+            // Into the volume, by the mount's path, with or without `..`.
+            for p in ["/esc/vol/y", "/esc/vol/../vol/y", "/esc/../esc/vol/y"] {
+                let r = view.resolve("/", p, follow).unwrap();
+                assert_eq!(
+                    (r.guest.as_str(), r.rel.as_str()),
+                    ("/esc/vol/y", "y"),
+                    "{p}"
+                );
+            }
+        }
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn a_path_that_leaves_a_synthesized_mount_by_dotdot_is_walked_on() {
+        // Found by fuzz/fuzz_targets/path.rs: the rest of a path met in /proc was taken
+        // lexically whatever it named, so /proc/x/../../t came out as /t, a symlink not
+        // followed, and /proc/x/../../etc/shadow was not refused as a secret.
+        let base = std::env::temp_dir().join(format!("mvm-synth-dotdot-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let (root, run) = (base.join("root"), base.join("run"));
+        std::fs::create_dir_all(root.join("dir")).unwrap();
+        std::fs::create_dir_all(&run).unwrap();
+        std::os::unix::fs::symlink("dir", root.join("t")).unwrap();
+        let view = FsView::build(Some(&root), &[], Vec::new(), &run, &[]).unwrap();
+        let r = view.resolve("/", "/proc/x/../../t", true).unwrap();
+        assert_eq!((r.guest.as_str(), r.rel.as_str()), ("/dir", "dir"));
+        let r = view.resolve("/proc", "self/../../t", false).unwrap();
+        assert_eq!((r.guest.as_str(), r.rel.as_str()), ("/t", "t"));
+        // Within the synthesized mount, the rest is still the synthesizer's.
+        let r = view.resolve("/", "/proc/self/../1/status", true).unwrap();
+        assert_eq!(r.guest, "/proc/1/status");
+        assert_eq!(view.synthesized(&r), Some(MountKind::Proc));
+        let default = FsView::build(None, &[], Vec::new(), &run, &[]).unwrap();
+        for p in [
+            "/proc/self/../../etc/shadow",
+            "/sys/x/../../etc/security/opasswd",
+        ] {
+            assert_eq!(
+                default.resolve("/", p, true).err(),
+                Some(libc::ENOENT),
+                "{p}"
+            );
+        }
         std::fs::remove_dir_all(&base).unwrap();
     }
 

@@ -579,7 +579,8 @@ fn outgoing_name(
 ) -> Result<(Vec<u8>, Option<OwnedFd>), SysError> {
     match family_of(&name) {
         Some(libc::AF_UNIX) => host_unix_addr(task, &name, false),
-        Some(libc::AF_INET | libc::AF_INET6) => {
+        // The host's UDP sends to an AF_UNSPEC address as to an AF_INET one.
+        Some(libc::AF_INET | libc::AF_INET6 | libc::AF_UNSPEC) => {
             let mut name = name;
             task.ports
                 .outbound(proto_of(h), &mut name)

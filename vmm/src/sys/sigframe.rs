@@ -11,6 +11,9 @@
 
 use kvm_bindings::{kvm_regs, kvm_xsave};
 
+use crate::layout::{USER_CS, USER_DS};
+use crate::vstate::vcpu::IretFrame;
+
 /// `sizeof(struct rt_sigframe)`.
 pub const FRAME_SIZE: u64 = 440;
 /// Offset of the ucontext in the frame.
@@ -126,6 +129,93 @@ impl SigContext {
             fpstate: w(23),
         }
     }
+}
+
+/// What `rt_sigreturn` restores from the ucontext a handler returns over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Restore {
+    /// The saved registers: the general ones go back with `restore_into`; `fpstate` is where
+    /// the FPU state is (0: none), read with `fpstate`.
+    pub sc: SigContext,
+    /// Where ring 3 resumes: the frame's rip and rsp, its flags as far as a program may set
+    /// them, the 64-bit user selectors.
+    pub resume: IretFrame,
+    /// `uc_sigmask` (first word).
+    pub mask: u64,
+    /// `uc_stack`: (ss_sp, ss_flags, ss_size), restored as `sigaltstack` would.
+    pub altstack: (u64, i32, u64),
+}
+
+/// Reads the ucontext (`UC_SIZE` bytes) a handler returns over, checked as Linux checks it:
+/// the reason, for a frame whose return would fault (Linux's `badframe`).
+pub fn ucontext(uc: &[u8; UC_SIZE]) -> Result<Restore, &'static str> {
+    let mc = MCONTEXT as usize;
+    let sc = SigContext::from_bytes(&uc[mc..mc + 256]);
+    let mask = u64::from_le_bytes(uc[mc + 256..mc + 264].try_into().unwrap());
+    let (rip, rsp, flags) = (sc.gp[reg::RIP], sc.gp[reg::RSP], sc.gp[reg::EFLAGS]);
+    // A non-canonical address would fault on the kernel's `iretq` itself.
+    if rip >= 1 << 47 || rsp >= 1 << 47 {
+        return Err("non-canonical rip or rsp");
+    }
+    // Linux restores cs (and ss, strictly) from the frame: anything but the 64-bit user
+    // selectors faults on its return (there is no 32-bit mode here).
+    let uc_flags = u64::from_le_bytes(uc[0..8].try_into().unwrap());
+    let (cs, ss) = (sc.segs & 0xffff | 3, (sc.segs >> 48) | 3);
+    if cs != USER_CS as u64 || (uc_flags & UC_STRICT_RESTORE_SS != 0 && ss != USER_DS as u64) {
+        return Err("not the 64-bit user cs/ss");
+    }
+    if !sc.fpstate.is_multiple_of(64) {
+        return Err("misaligned fpstate");
+    }
+    let ss_sp = u64::from_le_bytes(uc[16..24].try_into().unwrap());
+    let ss_flags = i32::from_le_bytes(uc[24..28].try_into().unwrap());
+    let ss_size = u64::from_le_bytes(uc[32..40].try_into().unwrap());
+    Ok(Restore {
+        sc,
+        resume: IretFrame::user(rip, rsp, flags),
+        mask,
+        altstack: (ss_sp, ss_flags, ss_size),
+    })
+}
+
+/// The XSAVE area `rt_sigreturn` loads from a frame's FPU state: `buf` is the `xsize + 4` bytes
+/// at the frame's `fpstate` (`xsize` is `xstate_size(xcr0)`), all of them read (`whole`) or only
+/// the first 512 (the rest is not looked at). An extended frame (the FP_XSTATE magic words and
+/// sizes) gives the components its header holds, any other x87 and SSE only. The reason, for
+/// what Linux's restore would fault on.
+pub fn fpstate(
+    mut buf: Vec<u8>,
+    whole: bool,
+    xcr0: u64,
+    xsize: usize,
+) -> Result<kvm_xsave, &'static str> {
+    let sw = SW_BYTES;
+    let word = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    let extended = whole
+        && word(&buf, sw) == FP_XSTATE_MAGIC1
+        && word(&buf, sw + 16) as usize == xsize
+        && word(&buf, sw + 4) as usize == xsize + 4
+        && word(&buf, xsize) == FP_XSTATE_MAGIC2;
+    let xfeatures = if extended {
+        u64::from_le_bytes(buf[sw + 8..sw + 16].try_into().unwrap())
+    } else {
+        3
+    };
+    buf.truncate(if extended { xsize } else { 512 });
+    buf.resize(xsize.max(576), 0);
+    // Reserved MXCSR bits, or an XSAVE header the CPU refuses (components outside XCR0, a
+    // compacted format, reserved bytes), make Linux's restore fault: a bad frame.
+    if word(&buf, 24) & !0xffff != 0 {
+        return Err("reserved MXCSR bits");
+    }
+    let bv = u64::from_le_bytes(buf[512..520].try_into().unwrap());
+    if extended && (bv & !xcr0 != 0 || buf[520..576].iter().any(|&b| b != 0)) {
+        return Err("invalid XSAVE header");
+    }
+    let bv = if extended { bv } else { 3 } & xfeatures & xcr0;
+    buf[512..576].fill(0);
+    buf[512..520].copy_from_slice(&bv.to_le_bytes());
+    Ok(xsave_from(&buf))
 }
 
 /// A `siginfo_t` as the program sees it.

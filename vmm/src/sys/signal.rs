@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 
 use super::sigframe::{self, code, SigContext, SigInfo};
 use super::{err, Args, SysError, SysResult};
-use crate::layout::{IRETQ, USER_CS, USER_DS};
+use crate::layout::{IRETQ, USER_DS};
 use crate::task::{ExitReason, JobReport, Task};
 use crate::vstate::vcpu::IretFrame;
 
@@ -456,7 +456,7 @@ impl SignalState {
     }
 
     /// `sigaltstack` on behalf of the program (or of `rt_sigreturn`), with its stack at `sp`.
-    fn set_altstack(&mut self, sp: u64, new: (u64, i32, u64)) -> Result<(), i32> {
+    pub fn set_altstack(&mut self, sp: u64, new: (u64, i32, u64)) -> Result<(), i32> {
         if self.sas_flags(sp) == SS_ONSTACK {
             return Err(libc::EPERM);
         }
@@ -828,77 +828,36 @@ pub fn rt_sigreturn(task: &mut Task, _a: Args) -> SysResult {
     if task.mm.read(frame + sigframe::UC, &mut uc).is_err() {
         return bad("unreadable");
     }
-    let mc = sigframe::MCONTEXT as usize;
-    let sc = SigContext::from_bytes(&uc[mc..mc + 256]);
-    let mask = u64::from_le_bytes(uc[mc + 256..mc + 264].try_into().unwrap());
+    let r = match sigframe::ucontext(&uc) {
+        Ok(r) => r,
+        Err(why) => return bad(why),
+    };
     use sigframe::reg::*;
-    let (rip, rsp, flags) = (sc.gp[RIP], sc.gp[RSP], sc.gp[EFLAGS]);
-    // A non-canonical address would fault on the kernel's `iretq` itself.
-    if rip >= 1 << 47 || rsp >= 1 << 47 {
-        return bad("non-canonical rip or rsp");
-    }
-    // Linux restores cs (and ss, strictly) from the frame: anything but the 64-bit user
-    // selectors faults on its return (there is no 32-bit mode here).
-    let uc_flags = u64::from_le_bytes(uc[0..8].try_into().unwrap());
-    let (cs, ss) = (sc.segs & 0xffff | 3, (sc.segs >> 48) | 3);
-    if cs != USER_CS as u64
-        || (uc_flags & sigframe::UC_STRICT_RESTORE_SS != 0 && ss != USER_DS as u64)
-    {
-        return bad("not the 64-bit user cs/ss");
-    }
     // The FPU state first: it is the part that can be refused.
-    if sc.fpstate == 0 {
+    if r.sc.fpstate == 0 {
         let _ = task.vcpu.set_xsave(&sigframe::xsave_init());
     } else {
-        if !sc.fpstate.is_multiple_of(64) {
-            return bad("misaligned fpstate");
-        }
         let xcr0 = task.vcpu.xcr0() | 3;
         let xsize = sigframe::xstate_size(xcr0);
         let mut buf = vec![0u8; xsize + 4];
-        let whole = task.mm.read(sc.fpstate, &mut buf).is_ok();
-        if !whole && task.mm.read(sc.fpstate, &mut buf[..512]).is_err() {
+        let whole = task.mm.read(r.sc.fpstate, &mut buf).is_ok();
+        if !whole && task.mm.read(r.sc.fpstate, &mut buf[..512]).is_err() {
             return bad("unreadable fpstate");
         }
-        let sw = sigframe::SW_BYTES;
-        let word = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
-        let extended = whole
-            && word(&buf, sw) == sigframe::FP_XSTATE_MAGIC1
-            && word(&buf, sw + 16) as usize == xsize
-            && word(&buf, sw + 4) as usize == xsize + 4
-            && word(&buf, xsize) == sigframe::FP_XSTATE_MAGIC2;
-        let xfeatures = if extended {
-            u64::from_le_bytes(buf[sw + 8..sw + 16].try_into().unwrap())
-        } else {
-            3
+        let xsave = match sigframe::fpstate(buf, whole, xcr0, xsize) {
+            Ok(x) => x,
+            Err(why) => return bad(why),
         };
-        buf.truncate(if extended { xsize } else { 512 });
-        buf.resize(xsize.max(576), 0);
-        // Reserved MXCSR bits, or an XSAVE header the CPU refuses (components outside XCR0, a
-        // compacted format, reserved bytes), make Linux's restore fault: a bad frame.
-        if word(&buf, 24) & !0xffff != 0 {
-            return bad("reserved MXCSR bits");
-        }
-        let bv = u64::from_le_bytes(buf[512..520].try_into().unwrap());
-        if extended && (bv & !xcr0 != 0 || buf[520..576].iter().any(|&b| b != 0)) {
-            return bad("invalid XSAVE header");
-        }
-        let bv = if extended { bv } else { 3 } & xfeatures & xcr0;
-        buf[512..576].fill(0);
-        buf[512..520].copy_from_slice(&bv.to_le_bytes());
-        if task.vcpu.set_xsave(&sigframe::xsave_from(&buf)).is_err() {
+        if task.vcpu.set_xsave(&xsave).is_err() {
             return bad("FPU state refused");
         }
     }
-    task.sig.mask = mask & !UNBLOCKABLE;
+    task.sig.mask = r.mask & !UNBLOCKABLE;
     // uc_stack: restored as sigaltstack would, errors ignored (as Linux).
-    let ss_sp = u64::from_le_bytes(uc[16..24].try_into().unwrap());
-    let ss_flags = i32::from_le_bytes(uc[24..28].try_into().unwrap());
-    let ss_size = u64::from_le_bytes(uc[32..40].try_into().unwrap());
-    let _ = task.sig.set_altstack(rsp, (ss_sp, ss_flags, ss_size));
-    sc.restore_into(task.vcpu.regs_mut());
-    task.sig.resume = Some(IretFrame::user(rip, rsp, flags));
-    Ok(sc.gp[RAX])
+    let _ = task.sig.set_altstack(r.sc.gp[RSP], r.altstack);
+    r.sc.restore_into(task.vcpu.regs_mut());
+    task.sig.resume = Some(r.resume);
+    Ok(r.sc.gp[RAX])
 }
 
 impl Task {

@@ -11,11 +11,11 @@
 //! it executes the program) are not shown: the trace starts at the program's `execve`.
 
 mod args;
-mod decode;
+pub mod decode;
 mod names;
 mod notes;
-mod structs;
-mod text;
+pub mod structs;
+pub mod text;
 
 use std::cell::RefCell;
 use std::fs::File;

@@ -606,14 +606,19 @@ pub fn msghdr(task: &mut Task, at: u64, limit: Option<u64>) -> String {
 
 /// Control messages: `[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[3]}]`.
 fn cmsgs(task: &mut Task, at: u64, len: u64) -> String {
-    let Some(b) = read(task, at, len.min(4096) as usize) else {
-        return ptr(at);
-    };
+    match read(task, at, len.min(4096) as usize) {
+        Some(b) => control(&b),
+        None => ptr(at),
+    }
+}
+
+/// The control messages of a control buffer, as `cmsgs` shows them.
+pub fn control(b: &[u8]) -> String {
     let mut items = Vec::new();
     let mut o = 0;
     while o + 16 <= b.len() {
-        let clen = u64_at(&b, o) as usize;
-        let (level, kind) = (i32_at(&b, o + 8), i32_at(&b, o + 12));
+        let clen = u64_at(b, o) as usize;
+        let (level, kind) = (i32_at(b, o + 8), i32_at(b, o + 12));
         let mut s = format!(
             "{{cmsg_len={clen}, cmsg_level={}, cmsg_type=",
             named(level as u64, names::SOL, "SOL_???")
