@@ -1001,7 +1001,7 @@ impl FsView {
             // view even where the enclosing mount has no such directory (or has something
             // else there), when the path goes on into that mount.
             let prefix = format!("{guest}/");
-            if !last {
+            if !last && self.mounts.iter().any(|mt| mt.guest.starts_with(&prefix)) {
                 let rest: Vec<&str> = todo.iter().map(String::as_str).collect();
                 let ahead = normalize(&guest, &rest.join("/"));
                 let into = |mt: &Mount| {

@@ -682,12 +682,9 @@ pub fn run(mut spec: RunSpec) -> Result<Report, RunError> {
     let mut em = EventManager::<Arc<Mutex<Controller>>>::new()
         .map_err(|e| RunError::Host("epoll", std::io::Error::other(format!("{e:?}"))))?;
     em.add_subscriber(controller.clone());
-    let confinement = control.apply();
-    if confinement.is_ok() {
-        let _ = confined.send(());
-    }
-    drop(confined);
-    confinement.map_err(seccomp_error)?;
+    // (Refused, `confined` goes unsent: the vCPU thread ends without starting the program.)
+    control.apply().map_err(seccomp_error)?;
+    let _ = confined.send(());
     let mut last_kick = Instant::now();
     loop {
         // While stopping, or until the vCPU thread takes the signals for the program, kick

@@ -54,7 +54,8 @@ fn file_mapping(
     prot: u32,
     shared: bool,
 ) -> Result<VmaKind, SysError> {
-    let h = task.fds.get(fd)?;
+    let open = task.fds.file(fd)?;
+    let h = open.raw();
     if !aligned(off) || (off as i64) < 0 {
         return err(libc::EINVAL);
     }
@@ -67,7 +68,6 @@ fn file_mapping(
         return err(libc::EACCES);
     }
     let shared = shared && mode == libc::O_RDWR;
-    let open = task.fds.file(fd)?;
     let file = open.mapped()?;
     let md = file.metadata().map_err(|_| SysError::Errno(libc::EACCES))?;
     if !md.is_file() {

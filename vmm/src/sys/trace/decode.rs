@@ -58,7 +58,7 @@ pub fn open_flags(v: u64) -> String {
     with_flags(mode, v & !3, names::OPEN)
 }
 
-pub fn map_flags(v: u64) -> String {
+fn map_flags(v: u64) -> String {
     let kind = v & 0xf;
     let huge = (v >> 26) & 0x3f;
     let rest = v & !0xf & !(0x3f << 26);
@@ -75,7 +75,7 @@ pub fn map_flags(v: u64) -> String {
     s
 }
 
-pub fn ioctl_name(req: u64) -> String {
+fn ioctl_name(req: u64) -> String {
     if let Some(n) = lookup(req, names::IOCTL) {
         return n.into();
     }
@@ -93,7 +93,7 @@ pub fn ioctl_name(req: u64) -> String {
     )
 }
 
-pub fn futex_op(op: u64) -> String {
+fn futex_op(op: u64) -> String {
     let cmd = op & !(128 | 256);
     let mut s = match lookup(cmd, names::FUTEX) {
         Some(n) => n.to_string(),

@@ -11,11 +11,11 @@
 //! it executes the program) are not shown: the trace starts at the program's `execve`.
 
 mod args;
-pub mod decode;
+mod decode;
 mod names;
 mod notes;
 pub mod structs;
-pub mod text;
+mod text;
 
 use std::cell::RefCell;
 use std::fs::File;

@@ -613,7 +613,7 @@ fn cmsgs(task: &mut Task, at: u64, len: u64) -> String {
 }
 
 /// The control messages of a control buffer, as `cmsgs` shows them.
-pub fn control(b: &[u8]) -> String {
+fn control(b: &[u8]) -> String {
     let mut items = Vec::new();
     let mut o = 0;
     while o + 16 <= b.len() {
