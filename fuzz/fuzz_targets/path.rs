@@ -1,13 +1,13 @@
-//! Path resolution (`FsView::resolve`) of any path a program names, from any working
-//! directory, followed or not, in a view over a small host tree made once per process: a
-//! read-only root with a symlink loop, symlinks out of it by `..` and by an absolute host
-//! path, a writable volume with its own escaping links, a volume under a symlink, a volume
-//! whose mount point the root lacks, a file volume, a private /tmp, and the synthesized /proc,
-//! /sys and /dev. Nothing may panic, and a resolved path stays in the view: its guest path is
-//! absolute and normalized and lies in its mount, its path in the mount has no `.`, `..` or
-//! empty component, and the host location it names (its parent, and itself when followed),
-//! taken the way the host resolves paths, is under its mount's host root; what `path_fd`
-//! opens of it is there too.
+//! Path resolution (`FsView::resolve`) of any path a program names, from any working directory,
+//! followed or not, in a view over a small host tree made once per process: a read-only root with a
+//! symlink loop, symlinks out of it by `..` and by an absolute host path, a writable volume with
+//! its own escaping links, a volume under a symlink, a volume whose mount point the root lacks, a
+//! file volume, a private /tmp and /dev/shm (a real mount inside a synthesized one), and the
+//! synthesized /proc, /sys and /dev. Nothing may panic, and a resolved path stays in the view: its
+//! guest path is absolute and normalized and lies in its mount, its path in the mount has no `.`,
+//! `..` or empty component, and the host location it names (its parent, and itself when followed),
+//! taken the way the host resolves paths, is under its mount's host root; what `path_fd` opens of
+//! it is there too.
 //!
 //! Input: a control byte (the working directory, whether to follow), then the path.
 #![no_main]
@@ -45,6 +45,7 @@ fn tree() -> &'static Tree {
             "vol2",
             "ghost",
             "tmp",
+            "shm/d",
             "run",
         ] {
             d(p);
@@ -74,6 +75,8 @@ fn tree() -> &'static Tree {
         l("/mnt/vol/sub", "vol/abs");
         l("../../../../outside/secret", "vol/sub/far");
         l("/dir", "tmp/t");
+        l("d", "shm/l");
+        l("../../proc", "shm/d/up");
         let canon = |p: &str| t.join(p).canonicalize().expect("canonical");
         let vol = |host: &str, guest: &str, rw| Volume {
             host: canon(host),
@@ -87,10 +90,11 @@ fn tree() -> &'static Tree {
             vol("hostname", "/etc/hostname", false),
         ];
         let tmp: OwnedFd = std::fs::File::open(t.join("tmp")).expect("tmp").into();
+        let shm: OwnedFd = std::fs::File::open(t.join("shm")).expect("shm").into();
         let view = FsView::build(
             Some(&t.join("root")),
             &volumes,
-            vec![("/tmp".to_string(), tmp)],
+            vec![("/tmp".to_string(), tmp), ("/dev/shm".to_string(), shm)],
             &t.join("run"),
             &[],
         )
@@ -98,6 +102,7 @@ fn tree() -> &'static Tree {
         let mut roots = vec![
             ("/".to_string(), canon("root")),
             ("/tmp".into(), canon("tmp")),
+            ("/dev/shm".into(), canon("shm")),
         ];
         roots.extend(volumes.iter().map(|v| (v.guest.clone(), v.host.clone())));
         Tree { view, roots }

@@ -978,20 +978,9 @@ impl FsView {
             }
             let (m, rel) = self.mount_of(&guest).ok_or(libc::ENOENT)?;
             if !matches!(self.mounts[m].kind, MountKind::Dir | MountKind::File) {
-                // Synthesized: the rest of the path is the synthesizer's.
-                let mut g = guest;
-                for t in todo.iter().filter(|t| *t != ".") {
-                    g.push('/');
-                    g.push_str(t);
-                }
-                let g = normalize("/", &g);
-                let (m, rel) = self.mount_of(&g).ok_or(libc::ENOENT)?;
-                return Ok(Resolved {
-                    guest: g,
-                    mount: m,
-                    rel,
-                    follow,
-                });
+                // Synthesized: its names are the synthesizer's, taken as they are; a `..` that
+                // leaves it, or a deeper real mount (/dev/shm), is walked on from where it leads.
+                continue;
             }
             let last = todo.iter().all(|t| t == ".");
             if last && !follow {
@@ -1593,6 +1582,56 @@ mod tests {
                     "{p}"
                 );
             }
+        }
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn a_path_that_leaves_a_synthesized_mount_by_dotdot_is_walked_on() {
+        // Found by fuzz/fuzz_targets/path.rs: the rest of a path met in /proc was taken
+        // lexically whatever it named, so /proc/x/../../t came out as /t, a symlink not
+        // followed, and /proc/self/../../etc/security/opasswd passed the secret check.
+        let base = std::env::temp_dir().join(format!("mvm-synth-dotdot-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let (root, run, shm) = (base.join("root"), base.join("run"), base.join("shm"));
+        std::fs::create_dir_all(root.join("dir")).unwrap();
+        std::fs::create_dir_all(&run).unwrap();
+        std::fs::create_dir_all(shm.join("d")).unwrap();
+        std::os::unix::fs::symlink("dir", root.join("t")).unwrap();
+        std::os::unix::fs::symlink("d", shm.join("l")).unwrap();
+        let private = vec![("/dev/shm".to_string(), host_dir(&shm).unwrap())];
+        let view = FsView::build(Some(&root), &[], private, &run, &[]).unwrap();
+        let r = view.resolve("/", "/proc/x/../../t", true).unwrap();
+        assert_eq!((r.guest.as_str(), r.rel.as_str()), ("/dir", "dir"));
+        let r = view.resolve("/proc", "self/../../t", false).unwrap();
+        assert_eq!((r.guest.as_str(), r.rel.as_str()), ("/t", "t"));
+        // Within the synthesized mount, the rest is still the synthesizer's.
+        let r = view.resolve("/", "/proc/self/../1/status", true).unwrap();
+        assert_eq!(r.guest, "/proc/1/status");
+        assert_eq!(view.synthesized(&r), Some(MountKind::Proc));
+        // A real mount inside a synthesized one is walked as any other: a new name in it, a
+        // symlink in it followed, and a `..` out of it back into the synthesized one.
+        let r = view.resolve("/", "/dev/shm/new", false).unwrap();
+        assert_eq!((r.guest.as_str(), r.rel.as_str()), ("/dev/shm/new", "new"));
+        let r = view.resolve("/", "/dev/shm/l/new", false).unwrap();
+        assert_eq!(
+            (r.guest.as_str(), r.rel.as_str()),
+            ("/dev/shm/d/new", "d/new")
+        );
+        let r = view.resolve("/dev/shm", "../null", true).unwrap();
+        assert_eq!(r.guest, "/dev/null");
+        assert_eq!(view.synthesized(&r), Some(MountKind::Dev));
+        let default = FsView::build(None, &[], Vec::new(), &run, &[]).unwrap();
+        for p in [
+            "/proc/self/../../etc/shadow",
+            "/proc/self/../../etc/security/opasswd",
+            "/sys/x/../../etc/security/opasswd",
+        ] {
+            assert_eq!(
+                default.resolve("/", p, true).err(),
+                Some(libc::ENOENT),
+                "{p}"
+            );
         }
         std::fs::remove_dir_all(&base).unwrap();
     }
