@@ -301,7 +301,8 @@ impl Run {
         self
     }
 
-    fn new(mut cmd: Command) -> Run {
+    /// Any command (a wrapper that starts mvm as another user, say), run as the others are.
+    pub fn new(mut cmd: Command) -> Run {
         // Every run starts in `/`, which every view shows: the checkout may live anywhere, even
         // under /tmp, which a run's view replaces with a private, empty /tmp.
         cmd.current_dir("/")

@@ -460,16 +460,23 @@ fn private_dirs(spec: &RunSpec) -> Result<Private, RunError> {
     // SAFETY: plain id queries.
     let owner = unsafe { (libc::getuid(), libc::getgid()) };
     let host = |e| RunError::Host("making the run's private /tmp", e);
-    if crate::tmpfs::available() {
-        let mut mounts = Vec::new();
-        for t in &list {
-            let root = crate::tmpfs::new(t.size.unwrap_or(spec.memory), t.mode, owner, t.noexec)
-                .map_err(host)?;
-            mounts.push((t.guest.clone(), root));
-        }
-        let scratch = crate::tmpfs::new(1 << 20, 0o700, owner, false).map_err(host)?;
+    let mut specs: Vec<crate::tmpfs::Spec> = list
+        .iter()
+        .map(|t| crate::tmpfs::Spec {
+            size: t.size.unwrap_or(spec.memory),
+            mode: t.mode,
+            noexec: t.noexec,
+        })
+        .collect();
+    specs.push(crate::tmpfs::Spec {
+        size: 1 << 20,
+        mode: 0o700,
+        noexec: false,
+    });
+    if let Some(mut roots) = crate::tmpfs::new_all(&specs, owner).map_err(host)? {
+        let scratch = roots.pop().expect("one root per spec");
         return Ok(Private {
-            mounts,
+            mounts: list.iter().map(|t| t.guest.clone()).zip(roots).collect(),
             scratch: PathBuf::from(format!("/proc/self/fd/{}", scratch.as_raw_fd())),
             _scratch: Some(scratch),
             _dir: None,
