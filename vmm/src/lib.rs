@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod boot;
 pub mod cli;
+pub mod isolate;
 pub mod layout;
 pub mod mm;
 pub mod policy;

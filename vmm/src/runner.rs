@@ -610,6 +610,14 @@ pub fn run(mut spec: RunSpec) -> Result<Report, RunError> {
         }
         None => (Ctty::of_host(), None),
     };
+    // Everything of the host the run serves from is open now: mvm leaves the host's tree (and
+    // with --network none its network) before any thread of the run's starts.
+    if private._dir.is_none() {
+        crate::isolate::own_mounts().map_err(host("entering mvm's own mount namespace"))?;
+    }
+    if spec.network == crate::spec::Network::None && spec.publish.is_empty() {
+        crate::isolate::own_network().map_err(host("entering mvm's own network namespace"))?;
+    }
     let conf = RunConf {
         hostname: spec
             .hostname
