@@ -160,3 +160,22 @@ fn a_sigkill_of_a_rootless_mvm_leaves_nothing_behind() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_rootless_run_makes_pseudo_terminals_in_its_own_devpts() {
+    if !root_only() {
+        return;
+    }
+    let dir = setup("ptmx");
+    let script = "import os; m, s = os.openpty(); os.write(m, b'typed\\n'); \
+                  print(os.ttyname(s), os.read(s, 100))";
+    let out = as_nobody(&dir, &["run", "/usr/bin/python3", "-c", script]).run();
+    assert_eq!(out.code(), 0, "{}", out.describe());
+    assert_eq!(
+        out.stdout_str(),
+        "/dev/pts/0 b'typed\\n'\n",
+        "{}",
+        out.describe()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

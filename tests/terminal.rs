@@ -342,3 +342,57 @@ fn the_program_sees_the_terminal_flags_it_set() {
     assert_eq!(status(st), 0, "{out}");
     assert_eq!(out.replace('\r', ""), "-noflsh\nnoflsh\n-noflsh\n");
 }
+
+#[test]
+fn a_program_makes_pseudo_terminals_of_its_own_as_in_a_container() {
+    // /dev/ptmx of the run's own devpts (os.openpty, pty.fork: posix_openpt, grantpt,
+    // unlockpt, ptsname, TIOCGPTPEER, setsid and TIOCSCTTY in the child), compared with a
+    // native run; neither is on a terminal.
+    let script = r#"
+import os, termios
+m, s = os.openpty()
+print(os.isatty(m), os.isatty(s), os.ttyname(s).startswith('/dev/pts/'))
+os.write(m, b'hello\n')
+print(os.read(s, 100), os.read(m, 100))
+print(termios.tcgetattr(s)[3] & termios.ECHO != 0)
+os.close(m); os.close(s)
+pid, fd = os.forkpty()
+if pid == 0:
+    print('child', os.isatty(0), os.getsid(0) == os.getpid(), os.ttyname(0).startswith('/dev/pts/'), flush=True)
+    os._exit(3)
+out = b''
+while True:
+    try:
+        d = os.read(fd, 100)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+_, st = os.waitpid(pid, 0)
+print(out, os.waitstatus_to_exitcode(st))
+"#;
+    let vm = common::Run::mvm_run(&[], PYTHON, &["-c", script]).run();
+    let native = common::Run::native(PYTHON, &["-c", script]).run();
+    common::assert_agree(&vm, &native, "openpty and forkpty");
+    let out = vm.stdout_str();
+    assert!(
+        out.starts_with("True True True\nb'hello\\n' b'hello\\r\\n'\nTrue\n")
+            && out.ends_with("child True True True\\r\\n\" 3\n"),
+        "{}",
+        vm.describe()
+    );
+    // The run's ptys are its own: /dev/ptmx leads there, and -t's terminal is /dev/pts/0.
+    let out = common::Run::mvm_run(
+        &["-t"],
+        BUSYBOX,
+        &["sh", "-c", "readlink /dev/ptmx; tty; ls /dev/pts"],
+    )
+    .run();
+    assert_eq!(
+        out.stdout_str(),
+        "/dev/pts/ptmx\r\n/dev/pts/0\r\n0     ptmx\r\n",
+        "{}",
+        out.describe()
+    );
+}

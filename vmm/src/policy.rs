@@ -844,6 +844,11 @@ impl FsView {
             .is_some_and(|(m, _)| self.mounts[m].guest == "/")
     }
 
+    /// Whether something is mounted at guest path `guest` (the run's own /dev/pts, say).
+    pub fn has_mount(&self, guest: &str) -> bool {
+        self.mounts.iter().any(|m| m.guest == guest)
+    }
+
     /// The mount of `r`.
     pub fn mount(&self, r: &Resolved) -> &Mount {
         &self.mounts[r.mount]

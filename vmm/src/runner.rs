@@ -4,7 +4,7 @@
 //! returns, the VM and its memory are dropped, and nothing is left behind.
 
 use std::ffi::OsStr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -445,7 +445,7 @@ struct Private {
 /// Docker's /dev/shm size.
 const SHM_SIZE: u64 = 64 << 20;
 
-fn private_dirs(spec: &RunSpec) -> Result<Private, RunError> {
+fn private_dirs(spec: &RunSpec, devpts: bool) -> Result<Private, RunError> {
     let mut list = spec.tmpfs.clone();
     for (guest, size) in [("/tmp", None), ("/dev/shm", Some(SHM_SIZE))] {
         if !list.iter().any(|t| t.guest == guest) {
@@ -462,21 +462,27 @@ fn private_dirs(spec: &RunSpec) -> Result<Private, RunError> {
     let host = |e| RunError::Host("making the run's private /tmp", e);
     let mut specs: Vec<crate::tmpfs::Spec> = list
         .iter()
-        .map(|t| crate::tmpfs::Spec {
+        .map(|t| crate::tmpfs::Spec::Tmpfs {
             size: t.size.unwrap_or(spec.memory),
             mode: t.mode,
             noexec: t.noexec,
         })
         .collect();
-    specs.push(crate::tmpfs::Spec {
+    if devpts {
+        specs.push(crate::tmpfs::Spec::Devpts);
+    }
+    specs.push(crate::tmpfs::Spec::Tmpfs {
         size: 1 << 20,
         mode: 0o700,
         noexec: false,
     });
     if let Some(mut roots) = crate::tmpfs::new_all(&specs, owner).map_err(host)? {
         let scratch = roots.pop().expect("one root per spec");
+        let devpts = devpts.then(|| roots.pop().expect("one root per spec"));
+        let mut mounts: Vec<_> = list.iter().map(|t| t.guest.clone()).zip(roots).collect();
+        mounts.extend(devpts.map(|d| ("/dev/pts".to_string(), d)));
         return Ok(Private {
-            mounts: list.iter().map(|t| t.guest.clone()).zip(roots).collect(),
+            mounts,
             scratch: PathBuf::from(format!("/proc/self/fd/{}", scratch.as_raw_fd())),
             _scratch: Some(scratch),
             _dir: None,
@@ -548,7 +554,11 @@ pub fn run(mut spec: RunSpec) -> Result<Report, RunError> {
     let t0 = Instant::now();
     let trace = open_trace(&spec)?;
     pick_ports(&mut spec)?;
-    let mut private = private_dirs(&spec)?;
+    // The run's pseudo-terminals are its own (a devpts instance at /dev/pts, /dev/ptmx), as in
+    // a container, unless the program is given mvm's own terminal (no -t, mvm on one): then
+    // /dev/pts shows that terminal alone, under its host name.
+    let own_devpts = spec.tty || crate::sys::tty::Ctty::of_host().is_none();
+    let mut private = private_dirs(&spec, own_devpts)?;
     let host_cwd = std::env::current_dir()
         .ok()
         .and_then(|p| p.to_str().map(str::to_owned))
@@ -563,6 +573,14 @@ pub fn run(mut spec: RunSpec) -> Result<Report, RunError> {
         None => vec![cwd.as_str()],
         Some(_) => vec![],
     };
+    // The run's own devpts instance, where -t's terminal is made too.
+    let devpts = private
+        .mounts
+        .iter()
+        .find(|(guest, _)| guest == "/dev/pts")
+        .map(|(_, fd)| fd.try_clone())
+        .transpose()
+        .map_err(|e| RunError::Host("devpts", e))?;
     let mut view = FsView::build(
         spec.rootfs.as_deref(),
         &spec.volumes,
@@ -598,7 +616,10 @@ pub fn run(mut spec: RunSpec) -> Result<Report, RunError> {
         .map_err(|e| RunError::Host("sigaction", std::io::Error::from_raw_os_error(e)))?;
     // The run's terminal: -t's pseudo-terminal (the program's stdio), or mvm's own.
     let mut pty = if spec.tty {
-        Some(Pty::open(spec.interactive).map_err(host("openpty"))?)
+        Some(
+            Pty::open(spec.interactive, devpts.as_ref().map(|d| d.as_fd()))
+                .map_err(host("openpty"))?,
+        )
     } else {
         None
     };

@@ -8,7 +8,7 @@
 //! when mvm's own window changes size.
 
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, Weak};
 
 use vmm_sys_util::eventfd::EventFd;
@@ -80,34 +80,81 @@ pub struct Pty {
     output: Option<std::thread::JoinHandle<()>>,
 }
 
+type Opened = (OwnedFd, OwnedFd, String);
+
+/// A pseudo-terminal of the host's devpts (openpty).
+fn open_on_host(ws: Option<&libc::winsize>) -> std::io::Result<Opened> {
+    let (mut m, mut s) = (-1, -1);
+    let mut name = [0 as libc::c_char; 64];
+    let wsp = ws.map_or(std::ptr::null(), |w| w as *const _);
+    // SAFETY: openpty fills two fds and the name (64 bytes is more than it writes).
+    if unsafe { libc::openpty(&mut m, &mut s, name.as_mut_ptr(), std::ptr::null(), wsp) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: fresh descriptors, owned here.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(m), OwnedFd::from_raw_fd(s)) };
+    for fd in [&master, &slave] {
+        // SAFETY: plain fcntl on an fd we own.
+        unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
+    // SAFETY: openpty wrote a NUL-terminated name.
+    let name = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }
+        .to_string_lossy()
+        .into_owned();
+    Ok((master, slave, name))
+}
+
+/// A pseudo-terminal of the devpts instance whose root is `devpts`: its `ptmx`, unlocked, and
+/// the peer the kernel opens for it (no path needed).
+fn open_in(devpts: BorrowedFd, ws: Option<&libc::winsize>) -> std::io::Result<Opened> {
+    let last = || std::io::Error::last_os_error();
+    let flags = libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC;
+    // SAFETY: openat relative to a directory fd we hold, with a static name.
+    let m = unsafe { libc::openat(devpts.as_raw_fd(), c"ptmx".as_ptr(), flags) };
+    if m < 0 {
+        return Err(last());
+    }
+    // SAFETY: a fresh descriptor, owned here.
+    let master = unsafe { OwnedFd::from_raw_fd(m) };
+    let (unlock, mut n) = (0 as libc::c_int, 0 as libc::c_int);
+    // SAFETY: the pty ioctls with pointers to locals; TIOCGPTPEER returns a new fd.
+    let s = unsafe {
+        if libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &unlock) < 0
+            || libc::ioctl(master.as_raw_fd(), libc::TIOCGPTN, &mut n) < 0
+        {
+            return Err(last());
+        }
+        libc::ioctl(master.as_raw_fd(), libc::TIOCGPTPEER, flags)
+    };
+    if s < 0 {
+        return Err(last());
+    }
+    // SAFETY: a fresh descriptor, owned here.
+    let slave = unsafe { OwnedFd::from_raw_fd(s) };
+    if let Some(w) = ws {
+        // SAFETY: TIOCSWINSZ with a valid winsize.
+        unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSWINSZ, w) };
+    }
+    Ok((master, slave, format!("/dev/pts/{n}")))
+}
+
 impl Pty {
-    /// A new pseudo-terminal the size of mvm's own terminal. `interactive` (`-i`): mvm's stdin
-    /// is relayed to it (and put in raw mode when it is a terminal).
-    pub fn open(interactive: bool) -> std::io::Result<Pty> {
-        let (mut m, mut s) = (-1, -1);
-        let mut name = [0 as libc::c_char; 64];
+    /// A new pseudo-terminal the size of mvm's own terminal, made in the run's own devpts
+    /// instance `devpts` when it has one (the program sees /dev/pts/0, as in a container), else
+    /// on the host's. `interactive` (`-i`): mvm's stdin is relayed to it (and put in raw mode
+    /// when it is a terminal).
+    pub fn open(interactive: bool, devpts: Option<BorrowedFd>) -> std::io::Result<Pty> {
         let ws = window_size();
-        let wsp = ws.as_ref().map_or(std::ptr::null(), |w| w as *const _);
-        // SAFETY: openpty fills two fds and the name (64 bytes is more than it writes).
-        if unsafe { libc::openpty(&mut m, &mut s, name.as_mut_ptr(), std::ptr::null(), wsp) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: fresh descriptors, owned here.
-        let (master, slave) = unsafe { (OwnedFd::from_raw_fd(m), OwnedFd::from_raw_fd(s)) };
-        for fd in [&master, &slave] {
-            // SAFETY: plain fcntl on an fd we own.
-            unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
-        }
+        let (master, slave, name) = match devpts {
+            Some(d) => open_in(d, ws.as_ref())?,
+            None => open_on_host(ws.as_ref())?,
+        };
         // The signal characters' flush would drop output (`sys::tty::Ctty::relayed`).
         if let Some(mut t) = tcgetattr(slave.as_raw_fd()) {
             t.c_lflag |= libc::NOFLSH;
             // SAFETY: `t` is a valid termios.
             unsafe { libc::tcsetattr(slave.as_raw_fd(), libc::TCSANOW, &t) };
         }
-        // SAFETY: openpty wrote a NUL-terminated name.
-        let name = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }
-            .to_string_lossy()
-            .into_owned();
         Ok(Pty {
             master: Arc::new(master),
             slave: Some(slave),
@@ -119,7 +166,7 @@ impl Pty {
         })
     }
 
-    /// The slave's host name (`/dev/pts/N`).
+    /// The slave's name (`/dev/pts/N`, in the devpts instance it was made in).
     pub fn name(&self) -> &str {
         &self.name
     }

@@ -27,12 +27,12 @@ const MOUNT_ATTR_NOEXEC: u32 = 0x08;
 /// places and a scratch directory).
 pub const MAX: usize = 32;
 
-/// What one tmpfs is to be: at most `size` bytes, its root of `mode`, and programs not
-/// executable from it when `noexec`.
-pub struct Spec {
-    pub size: u64,
-    pub mode: u32,
-    pub noexec: bool,
+/// What one file system is to be: a tmpfs of at most `size` bytes whose root has `mode`
+/// (programs not executable from it when `noexec`), or a devpts instance of the run's own
+/// (its pseudo-terminals, numbered from 0, seen by no one else).
+pub enum Spec {
+    Tmpfs { size: u64, mode: u32, noexec: bool },
+    Devpts,
 }
 
 fn check(r: libc::c_long) -> std::io::Result<RawFd> {
@@ -43,36 +43,47 @@ fn check(r: libc::c_long) -> std::io::Result<RawFd> {
     }
 }
 
-/// A spec's mount parameters as C strings, made before anything runs where allocation is not
-/// allowed (the child after `fork`).
+/// A spec's file system type and mount parameters as C strings, made before anything runs
+/// where allocation is not allowed (the child after `fork`).
 struct Prepared {
-    params: [(&'static std::ffi::CStr, CString); 4],
+    fstype: &'static std::ffi::CStr,
+    params: Vec<(&'static std::ffi::CStr, CString)>,
     attrs: u32,
 }
 
 fn prepare(spec: &Spec, owner: (u32, u32)) -> std::io::Result<Prepared> {
     let c = |s: String| CString::new(s).map_err(std::io::Error::other);
-    Ok(Prepared {
-        params: [
-            (c"size", c(spec.size.max(4096).to_string())?),
-            (c"mode", c(format!("{:o}", spec.mode & 0o7777))?),
-            (c"uid", c(owner.0.to_string())?),
-            (c"gid", c(owner.1.to_string())?),
-        ],
-        attrs: MOUNT_ATTR_NOSUID
-            | MOUNT_ATTR_NODEV
-            | if spec.noexec { MOUNT_ATTR_NOEXEC } else { 0 },
+    Ok(match spec {
+        Spec::Tmpfs { size, mode, noexec } => Prepared {
+            fstype: c"tmpfs",
+            params: vec![
+                (c"size", c((*size).max(4096).to_string())?),
+                (c"mode", c(format!("{:o}", mode & 0o7777))?),
+                (c"uid", c(owner.0.to_string())?),
+                (c"gid", c(owner.1.to_string())?),
+            ],
+            attrs: MOUNT_ATTR_NOSUID
+                | MOUNT_ATTR_NODEV
+                | if *noexec { MOUNT_ATTR_NOEXEC } else { 0 },
+        },
+        // Anyone of the run may make a terminal (ptmx); a terminal is its maker's, readable
+        // and writable by it and writable by its group, as Linux's /dev/pts gives them.
+        Spec::Devpts => Prepared {
+            fstype: c"devpts",
+            params: vec![(c"ptmxmode", c("666".into())?), (c"mode", c("620".into())?)],
+            attrs: MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+        },
     })
 }
 
-/// Makes one tmpfs and returns an `O_PATH`-like descriptor of its root (the mount's). Only
-/// system calls: it runs in the child after `fork` too.
+/// Makes one file system and returns an `O_PATH`-like descriptor of its root (the mount's).
+/// Only system calls: it runs in the child after `fork` too.
 fn make(p: &Prepared) -> std::io::Result<OwnedFd> {
     // SAFETY: fsopen with a static name; the result is checked and owned.
     let fs = unsafe {
         OwnedFd::from_raw_fd(check(libc::syscall(
             libc::SYS_fsopen,
-            c"tmpfs".as_ptr(),
+            p.fstype.as_ptr(),
             FSOPEN_CLOEXEC,
         ))?)
     };
@@ -112,13 +123,14 @@ fn make(p: &Prepared) -> std::io::Result<OwnedFd> {
     Ok(root)
 }
 
-/// A new tmpfs for `spec`, owned by `owner` (user, group), made by mvm itself.
+/// A new file system for `spec`, owned by `owner` (user, group), made by mvm itself.
 pub fn new(spec: &Spec, owner: (u32, u32)) -> std::io::Result<OwnedFd> {
     make(&prepare(spec, owner)?)
 }
 
-/// New tmpfs file systems for `specs`, each owned by `owner`: made by mvm itself where it may
-/// mount, else in a user namespace of a child's. `None` when neither may be done here.
+/// New file systems for `specs`, each owned by `owner`: made by mvm itself where it may mount,
+/// else in a user namespace of a child's (tmpfs and devpts are file systems a user namespace
+/// may make). `None` when neither may be done here.
 pub fn new_all(specs: &[Spec], owner: (u32, u32)) -> std::io::Result<Option<Vec<OwnedFd>>> {
     if specs.len() > MAX {
         return Err(std::io::Error::from_raw_os_error(libc::E2BIG));
@@ -299,7 +311,7 @@ mod tests {
         assert_eq!(big.unwrap_err().raw_os_error(), Some(libc::ENOSPC));
     }
 
-    const SMALL: Spec = Spec {
+    const SMALL: Spec = Spec::Tmpfs {
         size: 64 << 10,
         mode: 0o1777,
         noexec: false,

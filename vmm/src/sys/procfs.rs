@@ -211,7 +211,13 @@ fn node(task: &mut Task, guest: &str) -> Result<Node, SysError> {
                 ("urandom", DT_CHR),
                 ("zero", DT_CHR),
             ];
-            if pts(task).is_some() {
+            // The run's own devpts instance is mounted at /dev/pts, and /dev/ptmx leads to its
+            // ptmx, as in a container; without one, /dev/pts shows -t's terminal alone.
+            let devpts = task.fs.has_mount("/dev/pts");
+            if devpts {
+                v.push(("ptmx", DT_LNK));
+            }
+            if devpts || pts(task).is_some() {
                 v.push(("pts", DT_DIR));
             }
             dir(&v)
@@ -225,6 +231,7 @@ fn node(task: &mut Task, guest: &str) -> Result<Node, SysError> {
             ])
         }
         ["dev", "pts", n] if pts(task) == Some(n) => Node::Pts,
+        ["dev", "ptmx"] if task.fs.has_mount("/dev/pts") => Node::Link("/dev/pts/ptmx".into()),
         ["dev", "null"] => Node::Dev("/dev/null"),
         ["dev", "zero"] => Node::Dev("/dev/zero"),
         ["dev", "full"] => Node::Dev("/dev/full"),
@@ -565,8 +572,9 @@ fn stat_depth(task: &mut Task, r: &Resolved, depth: u32) -> Result<libc::stat, S
         Node::Dev(p) => host_stat(p),
         Node::Tty => host_stat("/dev/tty"),
         Node::Pts => {
+            // Through mvm's own descriptor of it: its host path is not in mvm's mount namespace.
             let t = task.machine.tty.as_ref().ok_or(errno(libc::ENOENT))?;
-            host_stat(t.path())
+            fstat(t.node()).map_err(errno)
         }
         _ if !r.follow => lnk_stat(task),
         Node::Fd(fd) => fstat(task.fds.get(fd)?).map_err(errno),

@@ -57,7 +57,7 @@ table! {
     13 rt_sigaction signal::rt_sigaction, Full [Signal, SigactIn, SigactOut, Ulong] "";
     14 rt_sigprocmask signal::rt_sigprocmask, Full [SigHow, SigsetIn, SigsetOut, Ulong] "";
     15 rt_sigreturn signal::rt_sigreturn, Partial [SigreturnMask] "64-bit frames only (cs/ss are forced to the 64-bit user selectors); a bad frame kills with SIGSEGV even when a SIGSEGV handler is set";
-    16 ioctl fs::ioctl, Partial [Fd, IoctlReq, IoctlArg] "the terminal requests with the kernel's layouts (TCGETS/TCSETS*, TCGETS2/TCSETS*2, TCGETA/TCSETA*, TIOCGWINSZ/TIOCSWINSZ, TCFLSH, TCXONC, TCSBRK, TIOCOUTQ, TIOCEXCL, TIOCMGET/TIOCMSET, TIOCGETD/TIOCSETD), job control on the run's terminal (TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY), FIONREAD, FIONBIO, FIOASYNC, FIOCLEX, FIONCLEX; TIOCSTI is EIO (as Linux without CAP_SYS_ADMIN); others ENOTTY";
+    16 ioctl fs::ioctl, Partial [Fd, IoctlReq, IoctlArg] "the terminal requests with the kernel's layouts (TCGETS/TCSETS*, TCGETS2/TCSETS*2, TCGETA/TCSETA*, TIOCGWINSZ/TIOCSWINSZ, TCFLSH, TCXONC, TCSBRK, TIOCOUTQ, TIOCEXCL, TIOCMGET/TIOCMSET, TIOCGETD/TIOCSETD), job control on the run's terminal (TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY), FIONREAD, FIONBIO, FIOASYNC, FIOCLEX, FIONCLEX; on a pseudo-terminal master of the run's own devpts (/dev/ptmx) TIOCGPTN, TIOCSPTLCK/TIOCGPTLCK, TIOCPKT/TIOCGPKT, TIOCGPTPEER; TIOCSTI is EIO (as Linux without CAP_SYS_ADMIN); others ENOTTY";
     17 pread64 fs::pread64, Full [Fd, OutBuf, Ulong, Long] "";
     18 pwrite64 fs::pwrite64, Full [Fd, InBuf, Ulong, Long] "";
     19 readv fs::readv, Full [Fd, IovOut, Int] "";

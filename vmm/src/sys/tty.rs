@@ -57,6 +57,12 @@ pub mod req {
     pub const TIOCGDEV: u64 = 0x8004_5432;
     pub const TIOCVHANGUP: u64 = 0x5437;
     pub const TIOCGEXCL: u64 = 0x8004_5440;
+    pub const TIOCGPTN: u64 = 0x8004_5430;
+    pub const TIOCSPTLCK: u64 = 0x4004_5431;
+    pub const TIOCGPTLCK: u64 = 0x8004_5439;
+    pub const TIOCGPKT: u64 = 0x8004_5438;
+    pub const TIOCPKT: u64 = 0x5420;
+    pub const TIOCGPTPEER: u64 = 0x5441;
 }
 
 /// The kernel's `struct termios` (c_iflag, c_oflag, c_cflag, c_lflag, c_line, c_cc[19]).
@@ -84,6 +90,9 @@ pub struct Ctty {
     dev: u32,
     fd: OwnedFd,
     path: String,
+    /// Its node at `path` (`O_PATH`), when `fd` is another's (mvm's `/dev/tty`): what a stat
+    /// of `path` shows, since the host's /dev is not in mvm's mount namespace.
+    node: Option<OwnedFd>,
     sid: AtomicI32,
     fg: AtomicI32,
     /// On `-t`'s pseudo-terminal, whether the program asked for NOFLSH (see `Ctty::relayed`);
@@ -100,6 +109,7 @@ impl Ctty {
             dev,
             fd,
             path,
+            node: None,
             sid: AtomicI32::new(1),
             fg: AtomicI32::new(1),
             noflsh: None,
@@ -139,7 +149,20 @@ impl Ctty {
             .find_map(|s| std::fs::read_link(format!("/proc/self/fd/{s}")).ok())
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_else(|| pts_name(dev));
-        Ctty::new(fd, path)
+        let node = CString::new(path.as_str()).ok().and_then(|p| {
+            // SAFETY: a valid path; the result is checked and owned.
+            let n = unsafe { libc::open(p.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+            // SAFETY: a fresh descriptor.
+            (n >= 0).then(|| unsafe { OwnedFd::from_raw_fd(n) })
+        });
+        let mut t = Ctty::new(fd, path)?;
+        t.node = node;
+        Some(t)
+    }
+
+    /// A descriptor whose stat is the terminal's node at `path()`.
+    pub fn node(&self) -> RawFd {
+        self.node.as_ref().unwrap_or(&self.fd).as_raw_fd()
     }
 
     /// Its device number (the kernel's encoding, as `/proc/PID/stat`'s tty_nr).
@@ -347,6 +370,11 @@ pub fn ioctl(task: &mut Task, h: RawFd, request: u64, a: Args) -> Option<SysResu
         TCGETA => get::<TERMIO_SIZE>(task, h, request, at),
         TIOCGWINSZ => get::<WINSIZE_SIZE>(task, h, request, at),
         TIOCOUTQ | FIONREAD | TIOCGETD | TIOCMGET | TIOCGEXCL => get::<4>(task, h, request, at),
+        // A pseudo-terminal's master (the run's own devpts: /dev/ptmx): its number, its lock,
+        // packet mode, and its peer. The host refuses them on anything else (ENOTTY).
+        TIOCGPTN | TIOCGPTLCK | TIOCGPKT => get::<4>(task, h, request, at),
+        TIOCSPTLCK | TIOCPKT => set::<4>(task, h, request, at, false),
+        TIOCGPTPEER => peer(task, h, at),
         TCSETS | TCSETSW | TCSETSF => job_check(task, h, libc::SIGTTOU)
             .and_then(|_| set::<TERMIOS_SIZE>(task, h, request, at, request != TCSETS)),
         TCSETS2 | TCSETSW2 | TCSETSF2 => job_check(task, h, libc::SIGTTOU)
@@ -392,6 +420,22 @@ pub fn ioctl(task: &mut Task, h: RawFd, request: u64, a: Args) -> Option<SysResu
 
 /// TIOCSPGRP (`tcsetpgrp`): the caller's controlling terminal gets process group `*at` of its
 /// session in the foreground.
+/// TIOCGPTPEER: the master's slave, opened by the host without a path, as a new descriptor
+/// of the program's with the flags it asks for.
+fn peer(task: &mut Task, h: RawFd, flags: u64) -> SysResult {
+    let allowed = (libc::O_ACCMODE | libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC) as u64;
+    if flags & !allowed != 0 {
+        return err(libc::EINVAL);
+    }
+    let own = libc::O_CLOEXEC | flags as i32 & !libc::O_CLOEXEC;
+    let fd = host_ioctl(task, h, req::TIOCGPTPEER, own as usize, false)?;
+    // SAFETY: a fresh descriptor the host just made.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
+    let path = pts_name(tty_dev(fd.as_raw_fd()).unwrap_or(0));
+    let file = super::fs::OpenFile::owned(fd, Some(path), true);
+    task.fds.install(file, flags & libc::O_CLOEXEC as u64 != 0)
+}
+
 fn set_foreground(task: &mut Task, h: RawFd, at: u64) -> SysResult {
     if own_ctty(task, h).is_none() {
         return err(libc::ENOTTY);
