@@ -814,6 +814,7 @@ pub fn epoll_wait(task: &mut Task, a: Args) -> SysResult {
     let deadline = (timeout > 0)
         .then(|| std::time::Instant::now() + std::time::Duration::from_millis(timeout as u64));
     let n = loop {
+        super::signalfd::refresh(task);
         if timeout != 0 {
             // Wait for the instance to be ready or the thread to be woken (a signal sent just
             // before the wait starts still ends it), then collect without waiting.

@@ -30,6 +30,7 @@ fn poll_guest(task: &mut Task, at: u64, n: u64, timeout_ms: i32) -> SysResult {
             revents: 0,
         });
     }
+    super::signalfd::refresh(task);
     if task.stop_requested().is_some() {
         return err(libc::EINTR);
     }
@@ -166,6 +167,7 @@ fn select_ms(task: &mut Task, a: Args, timeout: i32) -> SysResult {
             which.push(fd);
         }
     }
+    super::signalfd::refresh(task);
     if task.stop_requested().is_some() {
         return err(libc::EINTR);
     }

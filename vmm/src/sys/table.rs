@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use super::trace::Arg;
-use super::{fs, mem, net, path, poll, process, signal, time, Args, SysResult};
+use super::{fs, mem, net, path, poll, process, signal, signalfd, time, Args, SysResult};
 use crate::task::Task;
 
 /// How completely a syscall is served.
@@ -55,6 +55,7 @@ table! {
     11 munmap mem::munmap, Full [Ptr, Ulong] "";
     12 brk mem::brk, Full [Ptr] "";
     13 rt_sigaction signal::rt_sigaction, Full [Signal, SigactIn, SigactOut, Ulong] "";
+    129 rt_sigqueueinfo signal::rt_sigqueueinfo, Partial [Int, Signal, Ptr] "to one program (pid > 0); signals do not queue (one of each pending at a time)";
     14 rt_sigprocmask signal::rt_sigprocmask, Full [SigHow, SigsetIn, SigsetOut, Ulong] "";
     15 rt_sigreturn signal::rt_sigreturn, Partial [SigreturnMask] "64-bit frames only (cs/ss are forced to the 64-bit user selectors); a bad frame kills with SIGSEGV even when a SIGSEGV handler is set";
     16 ioctl fs::ioctl, Partial [Fd, IoctlReq, IoctlArg] "the terminal requests with the kernel's layouts (TCGETS/TCSETS*, TCGETS2/TCSETS*2, TCGETA/TCSETA*, TIOCGWINSZ/TIOCSWINSZ, TCFLSH, TCXONC, TCSBRK, TIOCOUTQ, TIOCEXCL, TIOCMGET/TIOCMSET, TIOCGETD/TIOCSETD), job control on the run's terminal (TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY), FIONREAD, FIONBIO, FIOASYNC, FIOCLEX, FIONCLEX; TIOCSTI is EIO (as Linux without CAP_SYS_ADMIN); others ENOTTY";
@@ -232,6 +233,8 @@ table! {
     286 timerfd_settime fs::timerfd_settime, Full [Fd, Hex, Ptr, Ptr] "";
     287 timerfd_gettime fs::timerfd_gettime, Full [Fd, Ptr] "";
     290 eventfd2 fs::eventfd2, Full [Uint, EfdFlags] "";
+    282 signalfd signalfd::signalfd, Partial [Fd, SigsetIn, Ulong] "as signalfd4";
+    289 signalfd4 signalfd::signalfd4, Partial [Fd, SigsetIn, Ulong, EfdFlags] "signals do not queue (one of each pending at a time, as everywhere in mvm); a poll or epoll wait sees the readiness of the waiting thread, so an epoll set shared with another thread or program may also wake for a signal pending there";
     294 inotify_init1 path::inotify_init1, Full [InotifyFlags] "";
     293 pipe2 fs::pipe2, Full [PipeFds, FdFlags] "";
     316 renameat2 path::renameat2, Full [Dirfd, Path, Dirfd, Path, RenameFlags] "";
