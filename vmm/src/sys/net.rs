@@ -525,6 +525,10 @@ fn host_control(task: &mut Task, at: u64, len: u64) -> Result<Control, SysError>
         for c in buf[off + CMSG_HDR..off + clen].chunks_exact(4) {
             let fd = i32::from_le_bytes(c.try_into().unwrap());
             let f = task.fds.file(fd as u64)?;
+            // A signalfd is mvm's own file: its host descriptor would arrive as a plain eventfd.
+            if f.signalfd.is_some() {
+                return err(libc::EOPNOTSUPP);
+            }
             fds.push(f.raw());
             held.push(f);
         }

@@ -95,7 +95,7 @@ table! {
     43 accept net::accept, Full [Fd, SockaddrOut, Socklen] "";
     44 sendto net::sendto, Full [Fd, InBuf, Ulong, MsgFlags, SockaddrIn, Uint] "";
     45 recvfrom net::recvfrom, Full [Fd, OutBuf, Ulong, MsgFlags, SockaddrOut, Socklen] "";
-    46 sendmsg net::sendmsg, Partial [Fd, MsghdrIn, MsgFlags] "ancillary data: SCM_RIGHTS only (EOPNOTSUPP otherwise)";
+    46 sendmsg net::sendmsg, Partial [Fd, MsghdrIn, MsgFlags] "ancillary data: SCM_RIGHTS only (EOPNOTSUPP otherwise, and for a signalfd)";
     47 recvmsg net::recvmsg, Partial [Fd, MsghdrOut, MsgFlags] "ancillary data: SCM_RIGHTS only (others are left out, MSG_CTRUNC)";
     48 shutdown net::shutdown, Full [Fd, Shutdown] "";
     49 bind net::bind, Partial [Fd, SockaddrIn, Uint] "any port: a published one (-p) on its host port and address, another on the host's loopback at a port the host picks (the run reaches it by its own number); Unix socket paths in writable mounts; abstract Unix names are private to the run";
@@ -234,7 +234,7 @@ table! {
     287 timerfd_gettime fs::timerfd_gettime, Full [Fd, Ptr] "";
     290 eventfd2 fs::eventfd2, Full [Uint, EfdFlags] "";
     282 signalfd signalfd::signalfd, Partial [Fd, SigsetIn, Ulong] "as signalfd4";
-    289 signalfd4 signalfd::signalfd4, Partial [Fd, SigsetIn, Ulong, EfdFlags] "signals do not queue (one of each pending at a time, as everywhere in mvm); a poll or epoll wait sees the readiness of the waiting thread, so an epoll set shared with another thread or program may also wake for a signal pending there";
+    289 signalfd4 signalfd::signalfd4, Partial [Fd, SigsetIn, Ulong, EfdFlags] "signals do not queue (one of each pending at a time, as everywhere in mvm); a poll or epoll wait sees the readiness of the waiting thread, so an epoll set shared with another thread or program may also wake for a signal pending there; one cannot be passed over SCM_RIGHTS (EOPNOTSUPP)";
     294 inotify_init1 path::inotify_init1, Full [InotifyFlags] "";
     293 pipe2 fs::pipe2, Full [PipeFds, FdFlags] "";
     316 renameat2 path::renameat2, Full [Dirfd, Path, Dirfd, Path, RenameFlags] "";
