@@ -233,8 +233,8 @@ table! {
     286 timerfd_settime fs::timerfd_settime, Full [Fd, Hex, Ptr, Ptr] "";
     287 timerfd_gettime fs::timerfd_gettime, Full [Fd, Ptr] "";
     290 eventfd2 fs::eventfd2, Full [Uint, EfdFlags] "";
-    282 signalfd signalfd::signalfd, Partial [Fd, SigsetIn, Ulong] "as signalfd4";
-    289 signalfd4 signalfd::signalfd4, Partial [Fd, SigsetIn, Ulong, EfdFlags] "signals do not queue (one of each pending at a time, as everywhere in mvm); a poll or epoll wait sees the readiness of the waiting thread, so an epoll set shared with another thread or program may also wake for a signal pending there; one cannot be passed over SCM_RIGHTS (EOPNOTSUPP)";
+    282 signalfd signalfd::signalfd, Partial [Fd, SfdMask, Ulong] "as signalfd4";
+    289 signalfd4 signalfd::signalfd4, Partial [Fd, SfdMask, Ulong, SfdFlags] "signals do not queue (one of each pending at a time, as everywhere in mvm); a poll or epoll wait sees the readiness of the waiting thread, so an epoll set shared with another thread or program may also wake for a signal pending there; one cannot be passed over SCM_RIGHTS (EOPNOTSUPP)";
     294 inotify_init1 path::inotify_init1, Full [InotifyFlags] "";
     293 pipe2 fs::pipe2, Full [PipeFds, FdFlags] "";
     316 renameat2 path::renameat2, Full [Dirfd, Path, Dirfd, Path, RenameFlags] "";
