@@ -82,6 +82,7 @@ fn poll_select_and_epoll_readiness() {
         "USR1 pending: poll=1 select=1 epoll=1 data=0x1234 events=0x1\n",
     );
     has(&out, "after the read: poll=0 select=0 epoll=0\n");
+    has(&out, "for writing: poll=0 select=0 epoll=0\n");
 }
 
 #[test]

@@ -256,6 +256,18 @@ static void case_poll(void)
     struct epoll_event out[2];
     printf("nothing pending: poll=%d select=%d epoll=%d\n", poll_in(fd, 0), select_in(fd),
            epoll_wait(ep, out, 2, 0));
+    /* Never writable. */
+    struct pollfd pw = {fd, POLLIN | POLLOUT, 0};
+    fd_set w;
+    FD_ZERO(&w);
+    FD_SET(fd, &w);
+    struct timeval tv = {0, 0};
+    int ep2 = epoll_create1(0);
+    struct epoll_event evw = {.events = EPOLLIN | EPOLLOUT, .data.u64 = 1};
+    epoll_ctl(ep2, EPOLL_CTL_ADD, fd, &evw);
+    printf("for writing: poll=%d select=%d epoll=%d\n", poll(&pw, 1, 0),
+           select(fd + 1, NULL, &w, NULL, &tv), epoll_wait(ep2, out, 2, 0));
+    close(ep2);
     raise(SIGUSR2);
     printf("another signal pending: poll=%d select=%d epoll=%d\n", poll_in(fd, 0),
            select_in(fd), epoll_wait(ep, out, 2, 0));

@@ -801,6 +801,10 @@ pub fn epoll_ctl(task: &mut Task, a: Args) -> SysResult {
         let raw: [u8; 12] = task.mm.read_obj(a[3])?;
         ev.events = u32::from_le_bytes(raw[0..4].try_into().unwrap());
         ev.u64 = u64::from_le_bytes(raw[4..12].try_into().unwrap());
+        // A signalfd is never writable, though the eventfd behind it is.
+        if target.signalfd.is_some() {
+            ev.events &= !(libc::EPOLLOUT | libc::EPOLLWRNORM | libc::EPOLLWRBAND) as u32;
+        }
     }
     // SAFETY: `ev` is a valid event.
     host(unsafe { libc::epoll_ctl(ep.raw(), op, target.raw(), &mut ev) } as isize)
