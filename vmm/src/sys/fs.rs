@@ -114,6 +114,9 @@ pub struct OpenFile {
     pub listing: Option<(Listing, AtomicUsize)>,
     /// The file as the program's mappings of it hold it (`mapped`).
     pub mapped: Mutex<Weak<std::fs::File>>,
+    /// A signalfd's state: its reads are mvm's, its host descriptor only tells a host poll
+    /// whether it is readable (see `signalfd`).
+    pub signalfd: Option<super::signalfd::SignalFd>,
 }
 
 impl OpenFile {
@@ -125,6 +128,7 @@ impl OpenFile {
             writable,
             listing: None,
             mapped: Mutex::default(),
+            signalfd: None,
         })
     }
 
@@ -172,6 +176,8 @@ pub struct FdTable {
     fds: Vec<Option<FdEntry>>,
     /// The program's own `RLIMIT_NOFILE` once it set one (`max_fds` until then).
     limit: Option<usize>,
+    /// Whether it ever held a signalfd (a poll looks for them only then).
+    signalfds: bool,
 }
 
 impl FdTable {
@@ -188,6 +194,7 @@ impl FdTable {
                             writable: true,
                             listing: None,
                             mapped: Mutex::default(),
+                            signalfd: None,
                         })
                     });
                     Some(FdEntry {
@@ -197,6 +204,7 @@ impl FdTable {
                 })
                 .collect(),
             limit: None,
+            signalfds: false,
         }
     }
 
@@ -232,6 +240,7 @@ impl FdTable {
     }
 
     fn install_at(&mut self, fd: usize, e: FdEntry) {
+        self.signalfds |= e.file.signalfd.is_some();
         if self.fds.len() <= fd {
             self.fds.resize(fd + 1, None);
         }
@@ -264,6 +273,19 @@ impl FdTable {
             .collect()
     }
 
+    /// The signalfds among the open descriptors (none looked for unless one was ever opened).
+    pub fn signalfds(&self) -> Vec<Arc<OpenFile>> {
+        if !self.signalfds {
+            return Vec::new();
+        }
+        self.fds
+            .iter()
+            .flatten()
+            .filter(|e| e.file.signalfd.is_some())
+            .map(|e| e.file.clone())
+            .collect()
+    }
+
     /// Closes every `FD_CLOEXEC` descriptor (execve).
     pub fn on_exec(&mut self) {
         for e in self.fds.iter_mut() {
@@ -278,6 +300,9 @@ impl FdTable {
 fn rw(task: &mut Task, fd: u64, buf: u64, len: u64, off: Option<i64>, write: bool) -> SysResult {
     let file = task.fds.file(fd)?;
     let len = len.min(0x7fff_f000) as usize;
+    if file.signalfd.is_some() {
+        return super::signalfd::rw(task, &file, &[(buf, len as u64)], off, write);
+    }
     // Data flows into program memory on read.
     let iov = task.mm.iovecs(buf, len, !write)?;
     host_iov(task, &file, &iov, off, write)
@@ -366,6 +391,7 @@ fn vectored_at(task: &mut Task, a: Args, off: Option<i64>, write: bool) -> SysRe
         return err(libc::EINVAL);
     }
     let mut host_iov = Vec::new();
+    let mut guest = Vec::new();
     let mut total: u64 = 0;
     for i in 0..cnt as u64 {
         let base = task.mm.read_u64(a[1] + 16 * i)?;
@@ -374,7 +400,14 @@ fn vectored_at(task: &mut Task, a: Args, off: Option<i64>, write: bool) -> SysRe
             .checked_add(len)
             .filter(|t| *t <= isize::MAX as u64)
             .ok_or(SysError::Errno(libc::EINVAL))?;
-        host_iov.extend(task.mm.iovecs(base, len as usize, !write)?);
+        if file.signalfd.is_some() {
+            guest.push((base, len));
+        } else {
+            host_iov.extend(task.mm.iovecs(base, len as usize, !write)?);
+        }
+    }
+    if file.signalfd.is_some() {
+        return super::signalfd::rw(task, &file, &guest, off, write);
     }
     self::host_iov(task, &file, &host_iov, off, write)
 }

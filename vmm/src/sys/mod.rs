@@ -11,6 +11,7 @@ pub mod process;
 pub mod procfs;
 pub mod sigframe;
 pub mod signal;
+pub mod signalfd;
 pub mod table;
 pub mod time;
 pub mod trace;

@@ -525,6 +525,10 @@ fn host_control(task: &mut Task, at: u64, len: u64) -> Result<Control, SysError>
         for c in buf[off + CMSG_HDR..off + clen].chunks_exact(4) {
             let fd = i32::from_le_bytes(c.try_into().unwrap());
             let f = task.fds.file(fd as u64)?;
+            // A signalfd is mvm's own file: its host descriptor would arrive as a plain eventfd.
+            if f.signalfd.is_some() {
+                return err(libc::EOPNOTSUPP);
+            }
             fds.push(f.raw());
             held.push(f);
         }
@@ -797,6 +801,10 @@ pub fn epoll_ctl(task: &mut Task, a: Args) -> SysResult {
         let raw: [u8; 12] = task.mm.read_obj(a[3])?;
         ev.events = u32::from_le_bytes(raw[0..4].try_into().unwrap());
         ev.u64 = u64::from_le_bytes(raw[4..12].try_into().unwrap());
+        // A signalfd is never writable, though the eventfd behind it is.
+        if target.signalfd.is_some() {
+            ev.events &= !(libc::EPOLLOUT | libc::EPOLLWRNORM | libc::EPOLLWRBAND) as u32;
+        }
     }
     // SAFETY: `ev` is a valid event.
     host(unsafe { libc::epoll_ctl(ep.raw(), op, target.raw(), &mut ev) } as isize)
@@ -814,6 +822,7 @@ pub fn epoll_wait(task: &mut Task, a: Args) -> SysResult {
     let deadline = (timeout > 0)
         .then(|| std::time::Instant::now() + std::time::Duration::from_millis(timeout as u64));
     let n = loop {
+        super::signalfd::refresh(task);
         if timeout != 0 {
             // Wait for the instance to be ready or the thread to be woken (a signal sent just
             // before the wait starts still ends it), then collect without waiting.

@@ -15,21 +15,23 @@ fn poll_guest(task: &mut Task, at: u64, n: u64, timeout_ms: i32) -> SysResult {
         let raw: [i32; 2] = task.mm.read_obj(at + 8 * i)?;
         let (fd, events) = (raw[0], raw[1] as i16);
         let h = if fd < 0 {
-            Ok(-1)
+            Ok((-1, events))
         } else {
             task.fds.file(fd as u64).map(|f| {
-                let h = f.raw();
+                let h = (f.raw(), host_events(&f, events));
                 held.push(f);
                 h
             })
         };
         nval.push(h.is_err());
+        let (fd, events) = h.unwrap_or((-1, events));
         fds.push(libc::pollfd {
-            fd: h.unwrap_or(-1),
+            fd,
             events,
             revents: 0,
         });
     }
+    super::signalfd::refresh(task);
     if task.stop_requested().is_some() {
         return err(libc::EINTR);
     }
@@ -42,6 +44,16 @@ fn poll_guest(task: &mut Task, at: u64, n: u64, timeout_ms: i32) -> SysResult {
         task.mm.write_obj(at + 8 * i as u64 + 6, &rev)?;
     }
     Ok(r + bad)
+}
+
+/// The events to ask the host for on `f`: a signalfd is never writable, though the eventfd
+/// behind it is.
+fn host_events(f: &super::fs::OpenFile, events: i16) -> i16 {
+    if f.signalfd.is_some() {
+        events & !(libc::POLLOUT | libc::POLLWRNORM | libc::POLLWRBAND)
+    } else {
+        events
+    }
 }
 
 /// The host poll, without the process lock and with the thread's wake-up among the descriptors,
@@ -156,7 +168,7 @@ fn select_ms(task: &mut Task, a: Args, timeout: i32) -> SysResult {
         }
         if ev != 0 {
             let f = task.fds.file(fd)?;
-            let h = f.raw();
+            let (h, ev) = (f.raw(), host_events(&f, ev));
             held.push(f);
             pfds.push(libc::pollfd {
                 fd: h,
@@ -166,6 +178,7 @@ fn select_ms(task: &mut Task, a: Args, timeout: i32) -> SysResult {
             which.push(fd);
         }
     }
+    super::signalfd::refresh(task);
     if task.stop_requested().is_some() {
         return err(libc::EINTR);
     }

@@ -634,6 +634,7 @@ fn open_depth(
                 writable: false,
                 listing: Some((entries, AtomicUsize::new(0))),
                 mapped: Default::default(),
+                signalfd: None,
             }))
         }
         Node::File(c) => {
@@ -691,6 +692,7 @@ fn open_depth(
                 writable: f.writable,
                 listing: None,
                 mapped: Default::default(),
+                signalfd: None,
             }))
         }
         Node::Link(t) => {

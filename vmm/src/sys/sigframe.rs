@@ -235,6 +235,8 @@ pub struct SigInfo {
     pub from_host: bool,
     /// SIGCHLD: the child's exit status, or the signal that killed it.
     pub status: i32,
+    /// `si_value` of a signal queued with its value (SI_QUEUE: sigqueue, rt_sigqueueinfo).
+    pub value: u64,
 }
 
 /// `si_code` values.
@@ -245,6 +247,8 @@ pub mod code {
     pub const SI_KERNEL: i32 = 0x80;
     /// tkill(2)/tgkill(2).
     pub const SI_TKILL: i32 = -6;
+    /// sigqueue(3), rt_sigqueueinfo(2): sent with a value.
+    pub const SI_QUEUE: i32 = -1;
     /// SIGSEGV: no mapping.
     pub const SEGV_MAPERR: i32 = 1;
     /// SIGSEGV: no permission.
@@ -322,6 +326,40 @@ impl SigInfo {
             b[20..24].copy_from_slice(&self.uid.to_le_bytes());
             if self.signo == libc::SIGCHLD {
                 b[24..28].copy_from_slice(&self.status.to_le_bytes());
+            } else if self.code == code::SI_QUEUE {
+                b[24..32].copy_from_slice(&self.value.to_le_bytes());
+            }
+        }
+        b
+    }
+
+    /// The 128 bytes of `struct signalfd_siginfo` that signalfd(2) reads for it: the same
+    /// fields as the siginfo carries, each at its own offset (the sender's times of a SIGCHLD
+    /// are not kept: zero).
+    pub fn to_signalfd(&self) -> [u8; 128] {
+        let mut b = [0u8; 128];
+        let put32 =
+            |b: &mut [u8; 128], at: usize, v: u32| b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        let put64 =
+            |b: &mut [u8; 128], at: usize, v: u64| b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+        put32(&mut b, 0, self.signo as u32);
+        put32(&mut b, 8, self.code as u32);
+        if self.is_fault() {
+            put64(&mut b, 72, self.addr);
+        } else if self.code == super::time::SI_TIMER {
+            // ssi_tid, ssi_overrun, and si_value as ssi_ptr and ssi_int.
+            put32(&mut b, 24, self.pid as u32);
+            put32(&mut b, 32, self.uid);
+            put64(&mut b, 48, self.addr);
+            put32(&mut b, 44, self.addr as u32);
+        } else if self.code <= 0 || self.signo == libc::SIGCHLD {
+            put32(&mut b, 12, self.pid as u32);
+            put32(&mut b, 16, self.uid);
+            if self.signo == libc::SIGCHLD {
+                put32(&mut b, 40, self.status as u32);
+            } else if self.code == code::SI_QUEUE {
+                put64(&mut b, 48, self.value);
+                put32(&mut b, 44, self.value as u32);
             }
         }
         b
@@ -411,6 +449,31 @@ mod tests {
         assert_eq!(
             crate::sys::trace::siginfo(&k),
             "{si_signo=SIGUSR1, si_code=SI_TKILL, si_pid=1, si_uid=1000}"
+        );
+    }
+
+    #[test]
+    fn signalfd_records_put_each_field_at_its_offset() {
+        let at32 = |b: &[u8; 128], i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
+        let b = SigInfo::child(7, 1000, 3 << 8).to_signalfd();
+        // ssi_signo, ssi_code, ssi_pid, ssi_uid, ssi_status.
+        assert_eq!([at32(&b, 0), at32(&b, 8), at32(&b, 12)], [17, 1, 7]);
+        assert_eq!([at32(&b, 16), at32(&b, 40)], [1000, 3]);
+        let q = SigInfo {
+            signo: libc::SIGUSR1,
+            code: code::SI_QUEUE,
+            pid: 2,
+            value: 42,
+            ..Default::default()
+        };
+        let b = q.to_signalfd();
+        // ssi_int and ssi_ptr carry the value.
+        assert_eq!([at32(&b, 8), at32(&b, 12), at32(&b, 44)], [u32::MAX, 2, 42]);
+        assert_eq!(u64::from_le_bytes(b[48..56].try_into().unwrap()), 42);
+        // The siginfo a handler gets has it as si_value.
+        assert_eq!(
+            u64::from_le_bytes(q.to_bytes()[24..32].try_into().unwrap()),
+            42
         );
     }
 }

@@ -910,7 +910,8 @@ pub fn rt_sigaction(task: &mut Task, a: Args) -> SysResult {
     Ok(0)
 }
 
-fn read_sigset(task: &mut Task, at: u64, size: u64) -> Result<u64, SysError> {
+/// A guest `sigset_t` of `size` bytes (8, else EINVAL), without SIGKILL and SIGSTOP.
+pub fn read_sigset(task: &mut Task, at: u64, size: u64) -> Result<u64, SysError> {
     if size != 8 {
         return err(libc::EINVAL);
     }
@@ -1016,6 +1017,61 @@ pub fn rt_sigtimedwait(task: &mut Task, a: Args) -> SysResult {
             return err(libc::EAGAIN);
         }
     }
+}
+
+/// The signals pending for this thread or the program (what makes a signalfd readable), once
+/// what was sent to it is taken.
+pub fn pending_now(task: &mut Task) -> u64 {
+    take_host(task);
+    take_inbox(task);
+    task.sig.pending | task.sigs.pending
+}
+
+/// Takes the pending signal of `set` a signalfd reads next, blocked or not: this thread's
+/// first, then the program's, each the synchronous ones first (Linux's `dequeue_signal`).
+pub fn take_in(task: &mut Task, set: u64) -> Option<SigInfo> {
+    take_host(task);
+    take_inbox(task);
+    let sig = first(task.sig.pending, !set).or_else(|| first(task.sigs.pending, !set))?;
+    Some(dequeue(task, sig))
+}
+
+/// rt_sigqueueinfo(2): kill(2) of one program with the caller's siginfo (its code, sender and
+/// value). A code the kernel keeps for itself or for kill/tkill is the program's own to send
+/// only to itself (EPERM otherwise), as on Linux.
+pub fn rt_sigqueueinfo(task: &mut Task, a: Args) -> SysResult {
+    let pid = a[0] as i32;
+    let sig = if a[1] == 0 { 0 } else { valid(a[1])? };
+    let mut raw = [0u8; 128];
+    task.mm.read(a[2], &mut raw)?;
+    let word = |at: usize| i32::from_le_bytes(raw[at..at + 4].try_into().expect("4 bytes"));
+    let si_code = word(8);
+    let me = task.pid();
+    if (si_code >= 0 || si_code == code::SI_TKILL) && pid != me {
+        return err(libc::EPERM);
+    }
+    if pid <= 0 {
+        return err(libc::ESRCH);
+    }
+    let info = SigInfo {
+        signo: sig,
+        code: si_code,
+        pid: word(16),
+        uid: word(20) as u32,
+        value: u64::from_le_bytes(raw[24..32].try_into().expect("8 bytes")),
+        ..Default::default()
+    };
+    if pid == me {
+        if sig != 0 {
+            queue_process(task, info);
+        }
+        return Ok(0);
+    }
+    let p = task.machine.find(pid).ok_or(SysError::Errno(libc::ESRCH))?;
+    if sig != 0 && p.status.lock().unwrap().is_none() {
+        p.send(info);
+    }
+    Ok(0)
 }
 
 /// sigaltstack(2).

@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use super::trace::Arg;
-use super::{fs, mem, net, path, poll, process, signal, time, Args, SysResult};
+use super::{fs, mem, net, path, poll, process, signal, signalfd, time, Args, SysResult};
 use crate::task::Task;
 
 /// How completely a syscall is served.
@@ -55,6 +55,7 @@ table! {
     11 munmap mem::munmap, Full [Ptr, Ulong] "";
     12 brk mem::brk, Full [Ptr] "";
     13 rt_sigaction signal::rt_sigaction, Full [Signal, SigactIn, SigactOut, Ulong] "";
+    129 rt_sigqueueinfo signal::rt_sigqueueinfo, Partial [Int, Signal, Ptr] "to one program (pid > 0); signals do not queue (one of each pending at a time)";
     14 rt_sigprocmask signal::rt_sigprocmask, Full [SigHow, SigsetIn, SigsetOut, Ulong] "";
     15 rt_sigreturn signal::rt_sigreturn, Partial [SigreturnMask] "64-bit frames only (cs/ss are forced to the 64-bit user selectors); a bad frame kills with SIGSEGV even when a SIGSEGV handler is set";
     16 ioctl fs::ioctl, Partial [Fd, IoctlReq, IoctlArg] "the terminal requests with the kernel's layouts (TCGETS/TCSETS*, TCGETS2/TCSETS*2, TCGETA/TCSETA*, TIOCGWINSZ/TIOCSWINSZ, TCFLSH, TCXONC, TCSBRK, TIOCOUTQ, TIOCEXCL, TIOCMGET/TIOCMSET, TIOCGETD/TIOCSETD), job control on the run's terminal (TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY), FIONREAD, FIONBIO, FIOASYNC, FIOCLEX, FIONCLEX; on a pseudo-terminal master of the run's own devpts (/dev/ptmx) TIOCGPTN, TIOCSPTLCK/TIOCGPTLCK, TIOCPKT/TIOCGPKT, TIOCGPTPEER; TIOCSTI is EIO (as Linux without CAP_SYS_ADMIN); others ENOTTY";
@@ -94,7 +95,7 @@ table! {
     43 accept net::accept, Full [Fd, SockaddrOut, Socklen] "";
     44 sendto net::sendto, Full [Fd, InBuf, Ulong, MsgFlags, SockaddrIn, Uint] "";
     45 recvfrom net::recvfrom, Full [Fd, OutBuf, Ulong, MsgFlags, SockaddrOut, Socklen] "";
-    46 sendmsg net::sendmsg, Partial [Fd, MsghdrIn, MsgFlags] "ancillary data: SCM_RIGHTS only (EOPNOTSUPP otherwise)";
+    46 sendmsg net::sendmsg, Partial [Fd, MsghdrIn, MsgFlags] "ancillary data: SCM_RIGHTS only (EOPNOTSUPP otherwise, and for a signalfd)";
     47 recvmsg net::recvmsg, Partial [Fd, MsghdrOut, MsgFlags] "ancillary data: SCM_RIGHTS only (others are left out, MSG_CTRUNC)";
     48 shutdown net::shutdown, Full [Fd, Shutdown] "";
     49 bind net::bind, Partial [Fd, SockaddrIn, Uint] "any port: a published one (-p) on its host port and address, another on the host's loopback at a port the host picks (the run reaches it by its own number); Unix socket paths in writable mounts; abstract Unix names are private to the run";
@@ -232,6 +233,8 @@ table! {
     286 timerfd_settime fs::timerfd_settime, Full [Fd, Hex, Ptr, Ptr] "";
     287 timerfd_gettime fs::timerfd_gettime, Full [Fd, Ptr] "";
     290 eventfd2 fs::eventfd2, Full [Uint, EfdFlags] "";
+    282 signalfd signalfd::signalfd, Partial [Fd, SfdMask, Ulong] "as signalfd4";
+    289 signalfd4 signalfd::signalfd4, Partial [Fd, SfdMask, Ulong, SfdFlags] "signals do not queue (one of each pending at a time, as everywhere in mvm); a poll or epoll wait sees the readiness of the waiting thread, so an epoll set shared with another thread or program may also wake for a signal pending there; one cannot be passed over SCM_RIGHTS (EOPNOTSUPP)";
     294 inotify_init1 path::inotify_init1, Full [InotifyFlags] "";
     293 pipe2 fs::pipe2, Full [PipeFds, FdFlags] "";
     316 renameat2 path::renameat2, Full [Dirfd, Path, Dirfd, Path, RenameFlags] "";

@@ -118,6 +118,8 @@ pub enum Arg {
     MfdFlags,
     /// eventfd2's flags.
     EfdFlags,
+    /// signalfd4's flags.
+    SfdFlags,
     /// getrandom's flags.
     GrndFlags,
 
@@ -146,6 +148,8 @@ pub enum Arg {
     SigHow,
     /// A signal set passed in (its size is the call's last argument): `[INT TERM]`.
     SigsetIn,
+    /// signalfd's mask (its size is the next argument).
+    SfdMask,
     /// A signal set the call fills.
     SigsetOut,
     /// A `struct sigaction` passed in.

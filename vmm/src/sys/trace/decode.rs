@@ -405,6 +405,7 @@ impl Ctx<'_> {
             InotifyMask => flags(a as u32 as u64, names::IN_MASK, "IN_???"),
             MfdFlags => flags(a as u32 as u64, names::MFD, "MFD_???"),
             EfdFlags => flags(a as u32 as u64, names::EFD, "EFD_???"),
+            SfdFlags => flags(a as u32 as u64, names::SFD, "SFD_???"),
             GrndFlags => flags(a as u32 as u64, names::GRND, "GRND_???"),
             Prot if a as u32 == 0 => "PROT_NONE".into(),
             Prot => flags(a as u32 as u64, names::PROT, "PROT_???"),
@@ -419,6 +420,7 @@ impl Ctx<'_> {
             Signal => signal(a as i32 as i64),
             SigHow => named(a as u32 as u64, names::SIG_HOW, "SIG_???"),
             SigsetIn => sigset_at(task, a, last),
+            SfdMask => sigset_at(task, a, next),
             SigactIn => show(task, a, 32, structs::sigaction),
             SigreturnMask => {
                 let at = task.sig.syscall_rsp.wrapping_sub(8)

@@ -192,6 +192,9 @@ pub static MFD: Table = libc_names![
 /// eventfd2 flags.
 pub static EFD: Table = libc_names![EFD_SEMAPHORE, EFD_CLOEXEC, EFD_NONBLOCK];
 
+/// signalfd4 flags.
+pub static SFD: Table = libc_names![SFD_CLOEXEC, SFD_NONBLOCK];
+
 /// inotify_init1 flags.
 pub static IN_INIT: Table = libc_names![IN_CLOEXEC, IN_NONBLOCK];
 
