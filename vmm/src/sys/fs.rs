@@ -114,6 +114,9 @@ pub struct OpenFile {
     pub listing: Option<(Listing, AtomicUsize)>,
     /// The file as the program's mappings of it hold it (`mapped`).
     pub mapped: Mutex<Weak<std::fs::File>>,
+    /// A POSIX message queue's descriptor (mqd): the queue (its host descriptor shows the
+    /// queue's readiness to poll).
+    pub mq: Option<Arc<super::mqueue::MqOpen>>,
 }
 
 impl OpenFile {
@@ -125,6 +128,7 @@ impl OpenFile {
             writable,
             listing: None,
             mapped: Mutex::default(),
+            mq: None,
         })
     }
 
@@ -188,6 +192,7 @@ impl FdTable {
                             writable: true,
                             listing: None,
                             mapped: Mutex::default(),
+                            mq: None,
                         })
                     });
                     Some(FdEntry {
@@ -278,6 +283,15 @@ impl FdTable {
 fn rw(task: &mut Task, fd: u64, buf: u64, len: u64, off: Option<i64>, write: bool) -> SysResult {
     let file = task.fds.file(fd)?;
     let len = len.min(0x7fff_f000) as usize;
+    if let Some(m) = &file.mq {
+        // A message queue reads as its status line and cannot be written (Linux's mqueue fs).
+        if write {
+            return err(libc::EINVAL);
+        }
+        let line = m.status_line(len);
+        task.mm.write(buf, &line)?;
+        return Ok(line.len() as u64);
+    }
     // Data flows into program memory on read.
     let iov = task.mm.iovecs(buf, len, !write)?;
     host_iov(task, &file, &iov, off, write)
