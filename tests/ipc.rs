@@ -164,3 +164,20 @@ fn runs_do_not_share_ipc_objects_nor_leave_any_on_the_host() {
         again.describe()
     );
 }
+
+#[test]
+fn a_run_holds_a_bounded_amount_of_ipc_memory() {
+    // Under mvm only: these are mvm's limits (its own memory), not Linux's.
+    let out = Run::mvm_run(&[], program("ipc_limits"), &[]).run();
+    out.assert_code(0);
+    assert_eq!(
+        out.stdout_str(),
+        "semaphore sets of 32000: 32, then No space left on device; as /proc says: 1\n\
+         messages of 8192 bytes: 8144 in 4073 queues, then Resource temporarily unavailable\n\
+         that queue holds 0 of 16384 bytes\n\
+         after one queue goes: ok\n\
+         done\n",
+        "{}",
+        out.describe()
+    );
+}

@@ -63,7 +63,6 @@ int main(void) {
     read_file("/proc/sys/kernel/msgmax");
     read_file("/proc/sys/kernel/msgmnb");
     read_file("/proc/sys/kernel/msgmni");
-    read_file("/proc/sys/kernel/sem");
 
     int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
     printf("msgget: %s\n", e(id));

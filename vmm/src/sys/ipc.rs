@@ -40,10 +40,12 @@ const MSG_NOERROR: i32 = 0o10000;
 const MSG_EXCEPT: i32 = 0o20000;
 const MSG_COPY: i32 = 0o40000;
 
-/// Linux's default limits (what /proc/sys/kernel/{sem,msgmax,msgmnb,msgmni} show).
+/// The limits (what /proc/sys/kernel/{sem,msgmax,msgmnb,msgmni} show): Linux's defaults but
+/// for the semaphores in the run, fewer than Linux's 1,024,000,000, as mvm keeps them in its own
+/// memory (outside the run's `--memory`): a million take 8 MiB.
 pub const SEMMSL: usize = 32000;
 /// Most semaphores in the run.
-pub const SEMMNS: usize = 1_024_000_000;
+pub const SEMMNS: usize = 1 << 20;
 /// Most operations in one semop.
 pub const SEMOPM: usize = 500;
 /// Most semaphore sets.
@@ -55,6 +57,12 @@ pub const MSGMAX: usize = 8192;
 pub const MSGMNB: usize = 16384;
 /// Most message queues.
 pub const MSGMNI: usize = 32000;
+/// Most bytes all the run's message queues hold together, each message counted with a header
+/// as Linux counts it: Linux's limits would let a run hold 512 MiB (and far more in the
+/// headers of empty messages) of mvm's own memory; past this a queue is full.
+const MSG_BUDGET: usize = 64 << 20;
+/// What one message costs against `MSG_BUDGET` besides its text.
+const MSG_HEADER: usize = 48;
 /// Ids are an index plus a sequence number times this (Linux's IPCMNI).
 const SEQ_MULTIPLIER: i32 = 32768;
 
@@ -329,6 +337,8 @@ pub struct State {
     sems: Table<SemSet>,
     undo: Vec<Undo>,
     msgs: Table<MsgQueue>,
+    /// What the run's queues hold, against `MSG_BUDGET`.
+    msg_bytes: usize,
 }
 
 /// The run's IPC namespace (`Machine::ipc`): SysV semaphores and message queues here, POSIX
@@ -347,6 +357,7 @@ impl Default for Ipc {
                 sems: Table::new(SEMMNI),
                 undo: Vec::new(),
                 msgs: Table::new(MSGMNI),
+                msg_bytes: 0,
             }),
             mq: Mutex::default(),
         }
@@ -860,14 +871,20 @@ pub fn msgsnd(task: &mut Task, a: Args) -> SysResult {
         libc::EAGAIN,
         || machine.ipc.lock(),
         |task, st| {
-            let Some((perm, q)) = st.msgs.get(id) else {
+            let State {
+                msgs, msg_bytes, ..
+            } = st;
+            let Some((perm, q)) = msgs.get(id) else {
                 return Try::Done(err(if first { libc::EINVAL } else { libc::EIDRM }));
             };
             if std::mem::replace(&mut first, false) && !perm.may(&c, 2) {
                 return Try::Done(err(libc::EACCES));
             }
             let len = text.as_ref().map_or(0, Vec::len);
-            if q.cbytes + len > q.qbytes || q.msgs.len() + 1 > q.qbytes {
+            if q.cbytes + len > q.qbytes
+                || q.msgs.len() + 1 > q.qbytes
+                || *msg_bytes + len + MSG_HEADER > MSG_BUDGET
+            {
                 if flags & IPC_NOWAIT != 0 {
                     return Try::Done(err(libc::EAGAIN));
                 }
@@ -876,6 +893,7 @@ pub fn msgsnd(task: &mut Task, a: Args) -> SysResult {
             }
             q.msgs.push_back((mtype, text.take().unwrap_or_default()));
             q.cbytes += len;
+            *msg_bytes += len + MSG_HEADER;
             q.lspid = pid;
             q.stime = now();
             q.waiters.wake_all();
@@ -930,7 +948,10 @@ pub fn msgrcv(task: &mut Task, a: Args) -> SysResult {
         libc::EAGAIN,
         || machine.ipc.lock(),
         |task, st| {
-            let Some((perm, q)) = st.msgs.get(id) else {
+            let State {
+                msgs, msg_bytes, ..
+            } = st;
+            let Some((perm, q)) = msgs.get(id) else {
                 return Try::Done(err(if first { libc::EINVAL } else { libc::EIDRM }));
             };
             if std::mem::replace(&mut first, false) && !perm.may(&c, 4) {
@@ -958,9 +979,18 @@ pub fn msgrcv(task: &mut Task, a: Args) -> SysResult {
             if flags & MSG_COPY == 0 {
                 let (_, text) = q.msgs.remove(i).expect("picked");
                 q.cbytes -= text.len();
+                // Room made in a nearly spent run budget may be what a sender on another
+                // queue waits for (on its own queue): then every queue's waiters look again.
+                let budget_was_short = *msg_bytes + MSG_BUDGET / 64 >= MSG_BUDGET;
+                *msg_bytes -= text.len() + MSG_HEADER;
                 q.lrpid = pid;
                 q.rtime = now();
                 q.waiters.wake_all();
+                if budget_was_short {
+                    for q in msgs.values_mut() {
+                        q.waiters.wake_all();
+                    }
+                }
             }
             Try::Done(Ok(n as u64))
         },
@@ -1073,7 +1103,12 @@ pub fn msgctl(task: &mut Task, a: Args) -> SysResult {
                 return err(libc::EPERM);
             }
             q.waiters.wake_all();
+            let held = q.cbytes + q.msgs.len() * MSG_HEADER;
             msgs.remove(id);
+            st.msg_bytes -= held;
+            for q in st.msgs.values_mut() {
+                q.waiters.wake_all();
+            }
             Ok(0)
         }
         _ => err(libc::EINVAL),

@@ -28,7 +28,8 @@ pub const QUEUES_MAX: usize = 256;
 /// What root may ask for beyond the defaults (Linux's HARD_MSGMAX, HARD_MSGSIZEMAX).
 const HARD_MSGMAX: i64 = 65536;
 const HARD_MSGSIZEMAX: i64 = 16 << 20;
-/// RLIMIT_MSGQUEUE's default: most bytes one queue may reserve.
+/// RLIMIT_MSGQUEUE's default: most bytes one user's queues may reserve (which also bounds
+/// what they hold of mvm's own memory).
 const MSGQUEUE_BYTES: i64 = 819_200;
 const MQ_PRIO_MAX: u64 = 32768;
 /// `si_code` of a message queue's notification.
@@ -58,6 +59,8 @@ struct Inner {
     mode: u32,
     maxmsg: usize,
     msgsize: usize,
+    /// What it reserves against its owner's RLIMIT_MSGQUEUE.
+    charge: i64,
     /// The messages, highest priority first, oldest first within a priority.
     msgs: Vec<(u32, Vec<u8>)>,
     bytes: usize,
@@ -213,9 +216,21 @@ pub fn mq_open(task: &mut Task, a: Args) -> SysResult {
             if maxmsg <= 0 || msgsize <= 0 || maxmsg > mmax || msgsize > smax {
                 return err(libc::EINVAL);
             }
-            // What Linux charges against RLIMIT_MSGQUEUE: the messages and their headers.
+            // What Linux charges against RLIMIT_MSGQUEUE: the messages and their headers,
+            // summed over the user's queues (here the named ones).
             let bytes = maxmsg * (msgsize + 48) + maxmsg.min(MQ_PRIO_MAX as i64) * 40;
-            if bytes > MSGQUEUE_BYTES {
+            let used: i64 = all
+                .values()
+                .map(|q| {
+                    let i = q.lock();
+                    if i.uid == c.uid {
+                        i.charge
+                    } else {
+                        0
+                    }
+                })
+                .sum();
+            if used + bytes > MSGQUEUE_BYTES {
                 return err(libc::EMFILE);
             }
             if all.len() >= QUEUES_MAX && !c.privileged() {
@@ -231,6 +246,7 @@ pub fn mq_open(task: &mut Task, a: Args) -> SysResult {
                     mode: mode & 0o777 & !umask,
                     maxmsg: maxmsg as usize,
                     msgsize: msgsize as usize,
+                    charge: bytes,
                     msgs: Vec::new(),
                     bytes: 0,
                     waiters: Waiters::default(),

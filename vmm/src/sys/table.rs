@@ -266,7 +266,7 @@ table! {
     69 msgsnd ipc::msgsnd, Full [Int, Ptr, Ulong, Hex] "";
     70 msgrcv ipc::msgrcv, Full [Int, Ptr, Ulong, Long, Hex] "";
     71 msgctl ipc::msgctl, Full [Int, Int, Ptr] "";
-    240 mq_open mqueue::mq_open, Partial [Str, OpenFlags, OpenMode, Ptr] "private to the run; fcntl's status flags and fstat of a queue's descriptor are those of the eventfd behind it (mq_setattr's O_NONBLOCK is the descriptor's own); RLIMIT_MSGQUEUE is checked per queue, not per user";
+    240 mq_open mqueue::mq_open, Partial [Str, OpenFlags, OpenMode, Ptr] "private to the run; fcntl's status flags and fstat of a queue's descriptor are those of the eventfd behind it (mq_setattr's O_NONBLOCK is the descriptor's own); RLIMIT_MSGQUEUE (its default) counts a user's named queues, not those unlinked and still open";
     241 mq_unlink mqueue::mq_unlink, Full [Str] "";
     242 mq_timedsend mqueue::mq_timedsend, Full [Fd, InBuf, Ulong, Uint, TimespecIn] "";
     243 mq_timedreceive mqueue::mq_timedreceive, Full [Fd, OutBuf, Ulong, Ptr, TimespecIn] "";
