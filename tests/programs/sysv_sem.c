@@ -4,6 +4,7 @@
 // and permissions. Prints only what is the same on every run (no ids, pids or times).
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,14 @@ static int await_ncnt(int id, int num, int n) {
         usleep(1000);
     }
     return 0;
+}
+
+static int thread_sem;
+
+// Waits on the semaphore while the program's other thread goes on and posts it.
+static void *waiter(void *arg) {
+    (void)arg;
+    return (void *)(long)op(thread_sem, 0, -1, 0);
 }
 
 static void on_usr1(int sig) {
@@ -128,6 +137,16 @@ int main(void) {
     printf("parent: wait %s\n", e(op(id, 0, -1, 0)));
     printf("child: %d\n", reap(pid));
     printf("GETPID is the last to operate: %d\n", semctl(id, 0, GETPID) == getpid());
+
+    // A thread of the same program waits; the other goes on and wakes it.
+    thread_sem = id;
+    pthread_t th;
+    pthread_create(&th, NULL, waiter, NULL);
+    printf("thread waits: %d\n", await_ncnt(id, 0, 1));
+    printf("main posts: %s\n", e(op(id, 0, 1, 0)));
+    void *tr;
+    pthread_join(th, &tr);
+    printf("thread woken: %ld\n", (long)tr);
 
     // Two operations at once: all or nothing.
     struct sembuf two[2] = {{0, 1, 0}, {1, -1, IPC_NOWAIT}};
