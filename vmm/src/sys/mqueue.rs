@@ -132,10 +132,6 @@ impl MqOpen {
     }
 }
 
-fn names(task: &Task) -> Arc<crate::task::Machine> {
-    task.machine.clone()
-}
-
 /// The queue's name as mq_open and mq_unlink get it (glibc takes the leading `/` off).
 fn name_at(task: &mut Task, at: u64) -> Result<Vec<u8>, SysError> {
     let name = task.mm.read_cstr(at)?;
@@ -186,7 +182,7 @@ pub fn mq_open(task: &mut Task, a: Args) -> SysResult {
     };
     let want = (read as u32) << 2 | (write as u32) << 1;
     let c = Creds::of(task);
-    let machine = names(task);
+    let machine = task.machine.clone();
     let mut all = machine.ipc.mq.lock().unwrap_or_else(|e| e.into_inner());
     let queue = match all.get(&name) {
         Some(q) => {
@@ -287,7 +283,7 @@ pub fn mq_open(task: &mut Task, a: Args) -> SysResult {
 pub fn mq_unlink(task: &mut Task, a: Args) -> SysResult {
     let name = name_at(task, a[0])?;
     let c = Creds::of(task);
-    let machine = names(task);
+    let machine = task.machine.clone();
     let mut all = machine.ipc.mq.lock().unwrap_or_else(|e| e.into_inner());
     let Some(q) = all.get(&name) else {
         return err(libc::ENOENT);
