@@ -1281,15 +1281,15 @@ impl Task {
             self.flags.clone(),
         );
         self.run();
-        let ended = self.run_rest();
+        let ended = self.join_threads();
         // Its semaphore adjustments (SEM_UNDO) are undone, its notifications dropped.
         let pid = self.pid();
         self.machine.ipc.on_exit(pid);
         ended
     }
 
-    /// The end of `run_main`: waits for the other threads.
-    fn run_rest(&mut self) -> ExitReason {
+    /// Waits for the program's other threads to end; its status.
+    fn join_threads(&mut self) -> ExitReason {
         // Wait for the other threads (a kick they miss is repeated: `Kicker::kick_one`); one
         // may start more before it ends.
         loop {
