@@ -42,6 +42,36 @@ static int revents(int fd) {
     return p.revents;
 }
 
+static void on_usr2(int sig) {
+    (void)sig;
+}
+
+// A child blocked in mq_receive gets SIGUSR2 (handled with `flags`), then a message: EINTR
+// without SA_RESTART; with it the call goes on and takes the message (unlike semop/msgrcv).
+static void interrupted_receive(mqd_t q, int flags) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_usr2;
+        sa.sa_flags = flags;
+        sigaction(SIGUSR2, &sa, NULL);
+        rcv(q, flags ? "SA_RESTART receive" : "plain receive");
+        _exit(0);
+    }
+    usleep(100 * 1000);
+    kill(pid, SIGUSR2);
+    usleep(100 * 1000);
+    mq_send(q, "after signal", 12, 0);
+    reap(pid);
+    struct mq_attr a;
+    mq_getattr(q, &a);
+    if (a.mq_curmsgs) {
+        char buf[128];
+        mq_receive(q, buf, sizeof buf, NULL);
+    }
+}
+
 static void read_file(const char *path) {
     char buf[64] = {0};
     FILE *f = fopen(path, "r");
@@ -189,6 +219,9 @@ int main(void) {
     printf("epoll empty: %d\n", epoll_wait(ep, &out, 1, 0));
     close(ep);
     printf("child: %d\n", reap(pid));
+
+    interrupted_receive(q, 0);
+    interrupted_receive(q, SA_RESTART);
 
     // Another user may not open a 0600 queue, nor unlink it.
     pid = fork();
