@@ -25,9 +25,6 @@ const KNOWN: &[(&str, &str)] = &[
         "sigpipe",
         "clone(CLONE_VM) of a new program (not a thread): memory shared between programs this way is not served",
     ),
-    ("sem-sysv", "System V semaphores are not served"),
-    ("msg", "System V message queues are not served"),
-    ("mq", "POSIX message queues are not served"),
     ("rlimit", "RLIMIT_CPU/RLIMIT_FSIZE are not enforced (no SIGXCPU/SIGXFSZ)"),
 ];
 

@@ -422,6 +422,9 @@ pub struct Machine {
     pub unix_names: std::sync::Mutex<std::collections::HashMap<Vec<u8>, Vec<u8>>>,
     /// The run's controlling terminal, if it has one (`-t`'s pseudo-terminal, or mvm's own).
     pub tty: Option<crate::sys::tty::Ctty>,
+    /// The run's IPC namespace: its SysV semaphores and message queues, its POSIX message
+    /// queues (never the host's, which every run would share and which would outlive it).
+    pub ipc: crate::sys::ipc::Ipc,
     /// What the run was configured with that its programs see.
     pub conf: RunConf,
     /// Written when the first program stops (job control), for the control loop, which then
@@ -467,6 +470,7 @@ impl Machine {
             handles: Default::default(),
             unix_names: Default::default(),
             shared_futexes: Default::default(),
+            ipc: Default::default(),
             tty,
             first_stopped: EventFd::new(libc::EFD_NONBLOCK | libc::EFD_CLOEXEC)?,
             hint: Default::default(),
@@ -1277,6 +1281,15 @@ impl Task {
             self.flags.clone(),
         );
         self.run();
+        let ended = self.join_threads();
+        // Its semaphore adjustments (SEM_UNDO) are undone, its notifications dropped.
+        let pid = self.pid();
+        self.machine.ipc.on_exit(pid);
+        ended
+    }
+
+    /// Waits for the program's other threads to end; its status.
+    fn join_threads(&mut self) -> ExitReason {
         // Wait for the other threads (a kick they miss is repeated: `Kicker::kick_one`); one
         // may start more before it ends.
         loop {

@@ -117,6 +117,9 @@ pub struct OpenFile {
     /// A signalfd's state: its reads are mvm's, its host descriptor only tells a host poll
     /// whether it is readable (see `signalfd`).
     pub signalfd: Option<super::signalfd::SignalFd>,
+    /// A POSIX message queue's descriptor (mqd): the queue (its host descriptor shows the
+    /// queue's readiness to poll).
+    pub mq: Option<Arc<super::mqueue::MqOpen>>,
 }
 
 impl OpenFile {
@@ -129,6 +132,7 @@ impl OpenFile {
             listing: None,
             mapped: Mutex::default(),
             signalfd: None,
+            mq: None,
         })
     }
 
@@ -195,6 +199,7 @@ impl FdTable {
                             listing: None,
                             mapped: Mutex::default(),
                             signalfd: None,
+                            mq: None,
                         })
                     });
                     Some(FdEntry {
@@ -302,6 +307,15 @@ fn rw(task: &mut Task, fd: u64, buf: u64, len: u64, off: Option<i64>, write: boo
     let len = len.min(0x7fff_f000) as usize;
     if file.signalfd.is_some() {
         return super::signalfd::rw(task, &file, &[(buf, len as u64)], off, write);
+    }
+    if let Some(m) = &file.mq {
+        // A message queue reads as its status line and cannot be written (Linux's mqueue fs).
+        if write {
+            return err(libc::EINVAL);
+        }
+        let line = m.status_line(len);
+        task.mm.write(buf, &line)?;
+        return Ok(line.len() as u64);
     }
     // Data flows into program memory on read.
     let iov = task.mm.iovecs(buf, len, !write)?;

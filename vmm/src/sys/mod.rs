@@ -3,7 +3,9 @@
 //! as Linux errno values. Every guest pointer goes through `AddressSpace`'s checked accessors.
 
 pub mod fs;
+pub mod ipc;
 pub mod mem;
+pub mod mqueue;
 pub mod net;
 pub mod path;
 pub mod poll;

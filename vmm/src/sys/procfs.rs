@@ -140,9 +140,56 @@ fn node(task: &mut Task, guest: &str) -> Result<Node, SysError> {
             Node::File(format!("{up:.2} 0.00\n").into_bytes())
         }
         ["proc", "mounts"] => Node::Link("/proc/self/mounts".into()),
-        ["proc", "sys"] => dir(&[(".", DT_DIR), ("..", DT_DIR), ("kernel", DT_DIR)]),
-        ["proc", "sys", "kernel"] => dir(&[(".", DT_DIR), ("..", DT_DIR), ("pid_max", DT_REG)]),
+        ["proc", "sys"] => dir(&[
+            (".", DT_DIR),
+            ("..", DT_DIR),
+            ("fs", DT_DIR),
+            ("kernel", DT_DIR),
+        ]),
+        ["proc", "sys", "kernel"] => dir(&[
+            (".", DT_DIR),
+            ("..", DT_DIR),
+            ("msgmax", DT_REG),
+            ("msgmnb", DT_REG),
+            ("msgmni", DT_REG),
+            ("pid_max", DT_REG),
+            ("sem", DT_REG),
+        ]),
         ["proc", "sys", "kernel", "pid_max"] => Node::File(b"4194304\n".to_vec()),
+        // The run's own IPC limits (`sys::ipc`, `sys::mqueue`): Linux's defaults.
+        ["proc", "sys", "kernel", "sem"] => {
+            use super::ipc::{SEMMNI, SEMMNS, SEMMSL, SEMOPM};
+            Node::File(format!("{SEMMSL}\t{SEMMNS}\t{SEMOPM}\t{SEMMNI}\n").into_bytes())
+        }
+        ["proc", "sys", "kernel", "msgmax"] => {
+            Node::File(format!("{}\n", super::ipc::MSGMAX).into_bytes())
+        }
+        ["proc", "sys", "kernel", "msgmnb"] => {
+            Node::File(format!("{}\n", super::ipc::MSGMNB).into_bytes())
+        }
+        ["proc", "sys", "kernel", "msgmni"] => {
+            Node::File(format!("{}\n", super::ipc::MSGMNI).into_bytes())
+        }
+        ["proc", "sys", "fs"] => dir(&[(".", DT_DIR), ("..", DT_DIR), ("mqueue", DT_DIR)]),
+        ["proc", "sys", "fs", "mqueue"] => dir(&[
+            (".", DT_DIR),
+            ("..", DT_DIR),
+            ("msg_default", DT_REG),
+            ("msg_max", DT_REG),
+            ("msgsize_default", DT_REG),
+            ("msgsize_max", DT_REG),
+            ("queues_max", DT_REG),
+        ]),
+        ["proc", "sys", "fs", "mqueue", f] => {
+            use super::mqueue::{MSGSIZE_MAX, MSG_MAX, QUEUES_MAX};
+            let v = match *f {
+                "msg_default" | "msg_max" => MSG_MAX as usize,
+                "msgsize_default" | "msgsize_max" => MSGSIZE_MAX as usize,
+                "queues_max" => QUEUES_MAX,
+                _ => return err(libc::ENOENT),
+            };
+            Node::File(format!("{v}\n").into_bytes())
+        }
         ["proc", p] if pid(p) => dir(&[
             (".", DT_DIR),
             ("..", DT_DIR),
@@ -635,6 +682,7 @@ fn open_depth(
                 listing: Some((entries, AtomicUsize::new(0))),
                 mapped: Default::default(),
                 signalfd: None,
+                mq: None,
             }))
         }
         Node::File(c) => {
@@ -693,6 +741,7 @@ fn open_depth(
                 listing: None,
                 mapped: Default::default(),
                 signalfd: None,
+                mq: None,
             }))
         }
         Node::Link(t) => {

@@ -316,8 +316,9 @@ impl SigInfo {
         b[8..12].copy_from_slice(&self.code.to_le_bytes());
         if self.is_fault() {
             b[16..24].copy_from_slice(&self.addr.to_le_bytes());
-        } else if self.code == super::time::SI_TIMER {
-            // si_timerid, si_overrun, si_value (kept in `pid`, `uid` and `addr`).
+        } else if self.code == super::time::SI_TIMER || self.code == super::mqueue::SI_MESGQ {
+            // si_timerid, si_overrun, si_value (kept in `pid`, `uid` and `addr`); a message
+            // queue's si_pid, si_uid and si_value sit at the same places.
             b[16..20].copy_from_slice(&self.pid.to_le_bytes());
             b[20..24].copy_from_slice(&self.uid.to_le_bytes());
             b[24..32].copy_from_slice(&self.addr.to_le_bytes());

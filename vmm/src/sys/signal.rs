@@ -529,6 +529,8 @@ fn restarts_with_sa_restart(nr: u64, a: &Args) -> bool {
         // poll, select, pause, nanosleep, rt_sigtimedwait, rt_sigsuspend, clock_nanosleep,
         // epoll_wait, pselect6, ppoll, epoll_pwait, epoll_pwait2: never restarted after a handler.
         7 | 23 | 34 | 35 | 128 | 130 | 230 | 232 | 270 | 271 | 281 | 441 => false,
+        // semop, msgsnd, msgrcv, semtimedop (System V IPC): never restarted after a handler.
+        65 | 69 | 70 | 220 => false,
         // futex: a wait with a timeout is not restarted (restart_block), one without is.
         202 => a[3] == 0,
         _ => true,

@@ -95,6 +95,7 @@ pub fn signalfd4(task: &mut Task, a: Args) -> SysResult {
         writable: true,
         listing: None,
         mapped: Mutex::default(),
+        mq: None,
         signalfd: Some(SignalFd {
             mask: AtomicU64::new(mask),
             level: Mutex::new(false),

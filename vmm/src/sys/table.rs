@@ -5,7 +5,9 @@
 use std::sync::OnceLock;
 
 use super::trace::Arg;
-use super::{fs, mem, net, path, poll, process, signal, signalfd, time, Args, SysResult};
+use super::{
+    fs, ipc, mem, mqueue, net, path, poll, process, signal, signalfd, time, Args, SysResult,
+};
 use crate::task::Task;
 
 /// How completely a syscall is served.
@@ -261,6 +263,20 @@ table! {
     141 setpriority process::setpriority, Partial [Int, Int, Int] "the calling thread only; sets its host thread's niceness, never below mvm's own (EACCES)";
     98 getrusage process::getrusage, Partial [Int, Ptr] "user time is the program's time in the guest; system time, its children's usage and the counters are zero; ru_maxrss is its memory now";
     100 times process::times, Partial [Ptr] "user time is the program's time in the guest; system and children's times are zero";
+    64 semget ipc::semget, Full [Int, Int, Hex] "";
+    65 semop ipc::semop, Full [Int, Ptr, Uint] "";
+    66 semctl ipc::semctl, Full [Int, Int, Int, Hex] "";
+    220 semtimedop ipc::semtimedop, Full [Int, Ptr, Uint, TimespecIn] "";
+    68 msgget ipc::msgget, Full [Int, Hex] "";
+    69 msgsnd ipc::msgsnd, Full [Int, Ptr, Ulong, Hex] "";
+    70 msgrcv ipc::msgrcv, Full [Int, Ptr, Ulong, Long, Hex] "";
+    71 msgctl ipc::msgctl, Full [Int, Int, Ptr] "";
+    240 mq_open mqueue::mq_open, Partial [Str, OpenFlags, OpenMode, Ptr] "private to the run; fcntl's status flags and fstat of a queue's descriptor are those of the eventfd behind it (mq_setattr's O_NONBLOCK is the descriptor's own); RLIMIT_MSGQUEUE (its default) counts a user's named queues, not those unlinked and still open";
+    241 mq_unlink mqueue::mq_unlink, Full [Str] "";
+    242 mq_timedsend mqueue::mq_timedsend, Full [Fd, InBuf, Ulong, Uint, TimespecIn] "";
+    243 mq_timedreceive mqueue::mq_timedreceive, Full [Fd, OutBuf, Ulong, Ptr, TimespecIn] "";
+    244 mq_notify mqueue::mq_notify, Partial [Fd, Ptr] "SIGEV_SIGNAL and SIGEV_NONE; SIGEV_THREAD (glibc's, over a netlink socket) is ENOSYS";
+    245 mq_getsetattr mqueue::mq_getsetattr, Full [Fd, Ptr, Ptr] "";
     99 sysinfo process::sysinfo, Partial [Sysinfo] "memory is the VM's (--memory); uptime and load are the host's; one process";
 }
 
