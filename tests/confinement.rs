@@ -47,9 +47,7 @@ fn every_thread_of_a_run_is_under_its_seccomp_filter() {
         .hold_stdin()
         .spawn();
     running.wait_for_stdout("ready");
-    let threads = threads(running.pid());
-    let names: Vec<&str> = threads.iter().map(|t| t.0.as_str()).collect();
-    for kind in [
+    let kinds = [
         "mvm",
         "vcpu0",
         "vcpu-t",
@@ -57,7 +55,22 @@ fn every_thread_of_a_run_is_under_its_seccomp_filter() {
         "mvm-pty-out",
         "mvm-pty-in",
         "mvm-cpus",
-    ] {
+    ];
+    // A new thread carries its creator's name until it names itself: the forked program's
+    // vCPU thread may still be "vcpu0" for a moment after the parent printed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let threads = loop {
+        let threads = threads(running.pid());
+        let all = kinds
+            .iter()
+            .all(|k| threads.iter().any(|t| t.0.starts_with(k)));
+        if all || std::time::Instant::now() > deadline {
+            break threads;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let names: Vec<&str> = threads.iter().map(|t| t.0.as_str()).collect();
+    for kind in kinds {
         assert!(
             names.iter().any(|n| n.starts_with(kind)),
             "no {kind} thread among {names:?}"
