@@ -274,10 +274,68 @@ impl FdTable {
     }
 }
 
+/// RLIMIT_FSIZE, as Linux applies it to a write of `len` bytes at `off` (`None`: at the file's
+/// offset, or its end if it appends) to regular file `h`: the bytes that may go, fewer if the
+/// write would pass the limit; at or past it, EFBIG and SIGXFSZ. Other files are not limited.
+fn fsize_clip(task: &mut Task, h: i32, off: Option<i64>, len: u64) -> Result<u64, SysError> {
+    let limit = super::process::fsize_limit(task);
+    if limit == u64::MAX || len == 0 {
+        return Ok(len);
+    }
+    let Ok(st) = crate::policy::fstat(h) else {
+        return Ok(len);
+    };
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return Ok(len);
+    }
+    let pos = match off {
+        Some(o) => o as u64,
+        None => {
+            // SAFETY: plain host calls on a descriptor the program holds.
+            let flags = unsafe { libc::fcntl(h, libc::F_GETFL) };
+            if flags >= 0 && flags & libc::O_APPEND != 0 {
+                st.st_size as u64
+            } else {
+                // SAFETY: as above.
+                let at = unsafe { libc::lseek(h, 0, libc::SEEK_CUR) };
+                if at < 0 {
+                    return Ok(len);
+                }
+                at as u64
+            }
+        }
+    };
+    if pos >= limit {
+        super::signal::raise(task, libc::SIGXFSZ)?;
+        return err(libc::EFBIG);
+    }
+    Ok(len.min(limit - pos))
+}
+
+/// RLIMIT_FSIZE for growing regular file `h` to `size` bytes (ftruncate, truncate,
+/// fallocate): past the limit, EFBIG and SIGXFSZ, as Linux; shrinking is never limited.
+pub fn fsize_grow(task: &mut Task, h: i32, size: u64) -> Result<(), SysError> {
+    let limit = super::process::fsize_limit(task);
+    if limit == u64::MAX || size <= limit {
+        return Ok(());
+    }
+    let Ok(st) = crate::policy::fstat(h) else {
+        return Ok(());
+    };
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG || size <= st.st_size as u64 {
+        return Ok(());
+    }
+    super::signal::raise(task, libc::SIGXFSZ)?;
+    err(libc::EFBIG)
+}
+
 /// Host read/write on a guest buffer, through the checked accessor.
 fn rw(task: &mut Task, fd: u64, buf: u64, len: u64, off: Option<i64>, write: bool) -> SysResult {
     let file = task.fds.file(fd)?;
-    let len = len.min(0x7fff_f000) as usize;
+    let mut len = len.min(0x7fff_f000) as usize;
+    if write {
+        len = fsize_clip(task, file.raw(), off, len as u64)? as usize;
+    }
     // Data flows into program memory on read.
     let iov = task.mm.iovecs(buf, len, !write)?;
     host_iov(task, &file, &iov, off, write)
@@ -375,6 +433,18 @@ fn vectored_at(task: &mut Task, a: Args, off: Option<i64>, write: bool) -> SysRe
             .filter(|t| *t <= isize::MAX as u64)
             .ok_or(SysError::Errno(libc::EINVAL))?;
         host_iov.extend(task.mm.iovecs(base, len as usize, !write)?);
+    }
+    if write {
+        let mut allowed = fsize_clip(task, file.raw(), off, total)?;
+        if allowed < total {
+            // A write past RLIMIT_FSIZE is cut at the limit.
+            host_iov.retain_mut(|v| {
+                let keep = (v.iov_len as u64).min(allowed);
+                v.iov_len = keep as usize;
+                allowed -= keep;
+                keep > 0
+            });
+        }
     }
     self::host_iov(task, &file, &host_iov, off, write)
 }
@@ -744,6 +814,7 @@ pub fn ftruncate(task: &mut Task, a: Args) -> SysResult {
     if (a[1] as i64) < 0 {
         return err(libc::EINVAL);
     }
+    fsize_grow(task, h, a[1])?;
     // SAFETY: plain host call.
     let r = host(unsafe { libc::ftruncate(h, a[1] as i64) } as isize)?;
     task.mm.truncated(h, a[1]);
@@ -753,6 +824,9 @@ pub fn ftruncate(task: &mut Task, a: Args) -> SysResult {
 /// fallocate(2).
 pub fn fallocate(task: &mut Task, a: Args) -> SysResult {
     let h = task.fds.get(a[0])?;
+    if a[1] as i32 & libc::FALLOC_FL_KEEP_SIZE == 0 && (a[2] as i64) >= 0 && (a[3] as i64) > 0 {
+        fsize_grow(task, h, a[2].saturating_add(a[3]))?;
+    }
     // SAFETY: plain host call.
     host(unsafe { libc::fallocate(h, a[1] as i32, a[2] as i64, a[3] as i64) } as isize)
 }

@@ -548,6 +548,11 @@ fn rlimit(task: &Task, res: u32) -> (u64, u64) {
     }
 }
 
+/// The program's RLIMIT_FSIZE soft limit, in bytes (`u64::MAX`: none).
+pub fn fsize_limit(task: &Task) -> u64 {
+    rlimit(task, libc::RLIMIT_FSIZE).0
+}
+
 /// prlimit64(2), for the program itself.
 pub fn prlimit64(task: &mut Task, a: Args) -> SysResult {
     if a[0] as i32 != 0 && a[0] as i32 != task.pid() {
@@ -571,6 +576,10 @@ pub fn prlimit64(task: &mut Task, a: Args) -> SysResult {
         task.rlimits.push((res, soft, hard));
         if res == libc::RLIMIT_NOFILE {
             task.fds.set_limit(soft);
+        }
+        if res == libc::RLIMIT_CPU {
+            let me = task.me.clone();
+            crate::sys::time::watch_cpu_limit(&mut task.cpu_limit, &me, soft, hard);
         }
     }
     if a[3] != 0 {
@@ -1171,6 +1180,8 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
         ports: task.ports.clone(),
         itimer: Default::default(),
         timers: Vec::new(),
+        cpu_itimers: Default::default(),
+        cpu_limit: Default::default(),
         trace: task.trace.clone(),
         exe: task.exe.clone(),
         aux: task.aux,
@@ -1190,6 +1201,10 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
     };
     let mut child = Task::main(process, vcpu);
     child.tid = pid;
+    // RLIMIT_CPU is inherited, and counts the child's own CPU time from zero.
+    let (soft, hard) = rlimit(&child, libc::RLIMIT_CPU);
+    let child_me = child.me.clone();
+    crate::sys::time::watch_cpu_limit(&mut child.cpu_limit, &child_me, soft, hard);
     child.sig = task.sig.for_fork();
     if flags & CLONE_CHILD_CLEARTID != 0 {
         child.clear_child_tid = ctid;
@@ -1672,40 +1687,53 @@ pub fn setpriority(task: &mut Task, a: Args) -> SysResult {
     host(unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as u32, nice) } as isize)
 }
 
-/// The program's CPU time as mvm can tell it: the time its threads spent running in the guest
-/// (user time; the time mvm spends serving its calls is not split out per program).
-fn guest_cpu(task: &Task) -> Duration {
-    task.stats.guest_time
+/// CPU time split as user and system time: user time is the time in the guest (measured around
+/// `KVM_RUN`, so never more than the CPU time), system time the rest of the host threads' CPU
+/// time (mvm serving the exits: what Linux would count as the kernel's).
+fn split_cpu(total: Duration, guest: Duration) -> (Duration, Duration) {
+    let user = guest.min(total);
+    (user, total - user)
 }
 
-/// getrusage(2): RUSAGE_SELF and RUSAGE_THREAD give the program's guest time as user time and
-/// its memory as the peak; RUSAGE_CHILDREN gives zeros.
+/// The program's (user, system) CPU time.
+fn process_cpu(task: &Task) -> (Duration, Duration) {
+    split_cpu(task.me.kicker.cpu_time(), task.stats.guest_time)
+}
+
+/// getrusage(2): RUSAGE_SELF and RUSAGE_THREAD give the program's or the thread's CPU time
+/// (`split_cpu`) and the program's memory as the peak; RUSAGE_CHILDREN gives zeros.
 pub fn getrusage(task: &mut Task, a: Args) -> SysResult {
     const RUSAGE_SELF: i32 = 0;
     const RUSAGE_CHILDREN: i32 = -1;
     const RUSAGE_THREAD: i32 = 1;
     let who = a[0] as i32;
     let mut ru = [0i64; 18];
-    match who {
-        RUSAGE_SELF | RUSAGE_THREAD => {
-            let t = guest_cpu(task);
-            ru[0] = t.as_secs() as i64;
-            ru[1] = i64::from(t.subsec_micros());
-            ru[4] = (task.mm.ram.user_frames() * 4) as i64;
+    let timeval = |d: Duration| [d.as_secs() as i64, i64::from(d.subsec_micros())];
+    let times = match who {
+        RUSAGE_SELF => Some(process_cpu(task)),
+        RUSAGE_THREAD => {
+            let total = task.me.kicker.thread_cpu_time(task.tid).unwrap_or_default();
+            Some(split_cpu(total, task.guest_time))
         }
-        RUSAGE_CHILDREN => {}
+        RUSAGE_CHILDREN => None,
         _ => return err(libc::EINVAL),
+    };
+    if let Some((user, system)) = times {
+        ru[0..2].copy_from_slice(&timeval(user));
+        ru[2..4].copy_from_slice(&timeval(system));
+        ru[4] = (task.mm.ram.user_frames() * 4) as i64;
     }
     task.mm.write_obj(a[1], &ru)?;
     Ok(0)
 }
 
-/// times(2): the program's guest time as user time, in clock ticks (100 a second), and ticks
+/// times(2): the program's user and system time (`split_cpu`), in clock ticks (100 a second), and ticks
 /// since an arbitrary point (the host's boot).
 pub fn times(task: &mut Task, a: Args) -> SysResult {
     let ticks = |d: Duration| (d.as_millis() / 10) as i64;
     if a[0] != 0 {
-        let tms = [ticks(guest_cpu(task)), 0, 0, 0];
+        let (user, system) = process_cpu(task);
+        let tms = [ticks(user), ticks(system), 0, 0];
         task.mm.write_obj(a[0], &tms)?;
     }
     let now = super::time::now(libc::CLOCK_MONOTONIC as u64)?;
