@@ -215,6 +215,21 @@ static int cpu_timer(void)
     printf("thread timer fired: %s\n", usr1 == 1 ? "yes" : "no");
     timer_delete(t);
 
+    /* clock_nanosleep on the process clock while another thread computes; not on this
+     * thread's own clock. */
+    stop_spinner = 0;
+    pthread_t th;
+    pthread_create(&th, NULL, spinner, NULL);
+    double c0 = secs(CLOCK_PROCESS_CPUTIME_ID);
+    struct timespec d = {0, 100000000};
+    int s = clock_nanosleep(CLOCK_PROCESS_CPUTIME_ID, 0, &d, NULL);
+    double c1 = secs(CLOCK_PROCESS_CPUTIME_ID);
+    printf("sleep on the process clock: %d %s\n", s, c1 - c0 >= 0.099 ? "yes" : "no");
+    stop_spinner = 1;
+    pthread_join(th, NULL);
+    printf("sleep on the thread clock: %s\n",
+           strerrorname_np(clock_nanosleep(CLOCK_THREAD_CPUTIME_ID, 0, &d, NULL)));
+
     errno = 0;
     int r = timer_create((~0 << 3) | 3, &ev, &t); /* a clock of a descriptor (stdin): none */
     printf("descriptor clock: %d %s\n", r, strerrorname_np(errno));

@@ -874,9 +874,10 @@ fn read_off(task: &mut Task, at: u64) -> Result<Option<i64>, SysError> {
 pub fn sendfile(task: &mut Task, a: Args) -> SysResult {
     let (out, inp) = (task.fds.get(a[0])?, task.fds.get(a[1])?);
     let mut off = read_off(task, a[2])?;
+    let count = fsize_clip(task, out, None, a[3].min(0x7fff_f000))?;
     let p = off.as_mut().map_or(std::ptr::null_mut(), |o| o as *mut i64);
     // SAFETY: `p` is null or points to `off`.
-    let r = host(unsafe { libc::sendfile(out, inp, p, a[3].min(0x7fff_f000) as usize) });
+    let r = host(unsafe { libc::sendfile(out, inp, p, count as usize) });
     if let Some(o) = off {
         task.mm.write_obj(a[2], &o)?;
     }
@@ -888,11 +889,12 @@ pub fn copy_file_range(task: &mut Task, a: Args) -> SysResult {
     let (inp, out) = (task.fds.get(a[0])?, task.fds.get(a[2])?);
     let mut oi = read_off(task, a[1])?;
     let mut oo = read_off(task, a[3])?;
+    let count = fsize_clip(task, out, oo, a[4].min(0x7fff_f000))?;
     let pi = oi.as_mut().map_or(std::ptr::null_mut(), |o| o as *mut i64);
     let po = oo.as_mut().map_or(std::ptr::null_mut(), |o| o as *mut i64);
     // SAFETY: the offsets are null or point to locals.
     let r = host(
-        unsafe { libc::copy_file_range(inp, pi, out, po, a[4] as usize, a[5] as u32) } as isize,
+        unsafe { libc::copy_file_range(inp, pi, out, po, count as usize, a[5] as u32) } as isize,
     );
     if let Some(o) = oi {
         task.mm.write_obj(a[1], &o)?;

@@ -183,9 +183,16 @@ pub fn nanosleep(task: &mut Task, a: Args) -> SysResult {
     interruptible(task, libc::CLOCK_MONOTONIC, 0, a[0], a[1])
 }
 
-/// clock_nanosleep(2).
+/// clock_nanosleep(2); on a CPU-time clock, until it reads the time asked (a thread's own
+/// clock is EINVAL, as Linux: it could not advance while the thread sleeps).
 pub fn clock_nanosleep(task: &mut Task, a: Args) -> SysResult {
     let clock = a[0] as libc::clockid_t;
+    if let Some((c, _)) = cpu_clock(task, clock)? {
+        if c.thread == Some(task.tid) {
+            return err(libc::EINVAL);
+        }
+        return cpu_sleep(task, c, a[1] as i32 & libc::TIMER_ABSTIME != 0, a[2], a[3]);
+    }
     if !matches!(
         clock,
         libc::CLOCK_REALTIME | libc::CLOCK_MONOTONIC | libc::CLOCK_BOOTTIME | libc::CLOCK_TAI
@@ -193,6 +200,37 @@ pub fn clock_nanosleep(task: &mut Task, a: Args) -> SysResult {
         return err(libc::EINVAL);
     }
     interruptible(task, clock, a[1] as i32 & libc::TIMER_ABSTIME, a[2], a[3])
+}
+
+/// Sleeps until `clock` has counted `req` more (or reads `req`, if `absolute`), or a signal
+/// interrupts the sleep (EINTR, the CPU time left in `rem`). It looks at the clock as a CPU
+/// timer does (`watch_cpu`).
+fn cpu_sleep(task: &mut Task, clock: CpuClock, absolute: bool, req: u64, rem: u64) -> SysResult {
+    let ts = read_timespec(task, req)?;
+    let want = Duration::new(ts[0].min(1 << 40) as u64, ts[1] as u32);
+    let start = clock.now().ok_or(SysError::Errno(libc::EINVAL))?;
+    let target = if absolute { want } else { start + want };
+    loop {
+        if task.stop_requested().is_some() {
+            return err(libc::EINTR);
+        }
+        // A thread that is gone counts no more: its clock's sleep ends.
+        let Some(now) = clock.now() else {
+            return Ok(0);
+        };
+        if now >= target {
+            return Ok(0);
+        }
+        let left = target - now;
+        let look = Instant::now() + left.clamp(CPU_LOOK_MIN, CPU_LOOK);
+        if task.wait_wake(Some(look)) && super::signal::interrupted(task) {
+            if rem != 0 && !absolute {
+                let left = [left.as_secs() as i64, left.subsec_nanos() as i64];
+                task.mm.write_obj(rem, &left)?;
+            }
+            return err(libc::EINTR);
+        }
+    }
 }
 
 /// A `struct itimerval` as (interval, value).
