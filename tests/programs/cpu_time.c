@@ -54,7 +54,12 @@ static void on_xcpu(int s)
 {
     (void)s;
     xcpu++;
-    write(1, "SIGXCPU\n", 8);
+    /* Linux raises the soft limit a second at each SIGXCPU. */
+    struct rlimit r;
+    getrlimit(RLIMIT_CPU, &r);
+    char msg[] = "SIGXCPU, soft limit now ?\n";
+    msg[sizeof msg - 3] = r.rlim_cur < 10 ? '0' + r.rlim_cur : '+';
+    write(1, msg, sizeof msg - 1);
 }
 
 static int itimer(int which, int sig)

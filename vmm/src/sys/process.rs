@@ -534,6 +534,10 @@ const RLIM_INFINITY: u64 = u64::MAX;
 
 fn rlimit(task: &Task, res: u32) -> (u64, u64) {
     if let Some(&(_, s, h)) = task.rlimits.iter().find(|(r, _, _)| *r == res) {
+        if res == libc::RLIMIT_CPU {
+            // Raised at each SIGXCPU.
+            return (task.cpu_limit.soft().unwrap_or(s), h);
+        }
         return (s, h);
     }
     match res {
@@ -1696,7 +1700,7 @@ fn split_cpu(total: Duration, guest: Duration) -> (Duration, Duration) {
 }
 
 /// The program's (user, system) CPU time.
-fn process_cpu(task: &Task) -> (Duration, Duration) {
+pub fn process_cpu(task: &Task) -> (Duration, Duration) {
     split_cpu(task.me.kicker.cpu_time(), task.stats.guest_time)
 }
 

@@ -169,7 +169,7 @@ table! {
     291 epoll_create1 net::epoll_create1, Full [EpollFlags] "";
     292 dup3 fs::dup3, Full [Fd, Fd, FdFlags] "";
     262 newfstatat path::newfstatat, Full [Dirfd, Path, Stat, AtFlags] "";
-    302 prlimit64 process::prlimit64, Partial [Int, Resource, RlimitIn, RlimitOut] "the program itself only (ESRCH for others); RLIMIT_NOFILE, RLIMIT_CPU and RLIMIT_FSIZE are enforced, the others stored and reported; RLIMIT_CPU's soft limit reads as set after each SIGXCPU (Linux raises it a second)";
+    302 prlimit64 process::prlimit64, Partial [Int, Resource, RlimitIn, RlimitOut] "the program itself only (ESRCH for others); RLIMIT_NOFILE, RLIMIT_CPU and RLIMIT_FSIZE are enforced, the others stored and reported";
     318 getrandom process::getrandom, Full [RandBuf, Ulong, GrndFlags] "";
     332 statx path::statx, Partial [Dirfd, Path, StatxFlags, StatxMask, Statx] "synthesized /proc and /dev files report the basic fields only";
     334 rseq process::rseq, Partial [Ptr, Hex, Int, Hex] "registration only: one CPU, never preempted inside a critical section";

@@ -625,11 +625,22 @@ fn watch_cpu(
 pub struct CpuLimit {
     watching: Option<(u64, u64)>,
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The soft limit now: raised a second at each SIGXCPU, as Linux raises it.
+    soft: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl CpuLimit {
+    /// The soft limit in force, if watched (what getrlimit reports after SIGXCPU).
+    pub fn soft(&self) -> Option<u64> {
+        self.watching
+            .map(|_| self.soft.load(std::sync::atomic::Ordering::Acquire))
+    }
 }
 
 /// Watches program `me`'s CPU time for its RLIMIT_CPU of `soft` and `hard` seconds, as Linux:
-/// SIGXCPU at the soft limit and every second after, SIGKILL at the hard limit; nothing while
-/// the soft limit is infinite. Setting the same limits again changes nothing.
+/// SIGXCPU at the soft limit, which then rises a second (and so every second after), SIGKILL
+/// at the hard limit; nothing while the soft limit is infinite. Setting the limits in force
+/// again changes nothing.
 pub fn watch_cpu_limit(
     limit: &mut CpuLimit,
     me: &std::sync::Arc<crate::task::ProcHandle>,
@@ -638,7 +649,10 @@ pub fn watch_cpu_limit(
 ) {
     use std::sync::atomic::Ordering;
     let wanted = (soft != u64::MAX).then_some((soft, hard));
-    if limit.watching == wanted {
+    let current = limit
+        .watching
+        .map(|(_, h)| (limit.soft.load(Ordering::Acquire), h));
+    if current == wanted {
         return;
     }
     limit.generation.fetch_add(1, Ordering::AcqRel);
@@ -646,6 +660,9 @@ pub fn watch_cpu_limit(
     let Some((soft, hard)) = wanted else {
         return;
     };
+    // A fresh word: a watch of older limits that is about to stop cannot raise this one.
+    limit.soft = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(soft));
+    let shown = limit.soft.clone();
     let secs = |s: u64| Duration::from_secs(s.min(1 << 40));
     let (mut soft_at, hard_at) = (secs(soft), (hard != u64::MAX).then(|| secs(hard)));
     let sender = me.clone();
@@ -664,6 +681,7 @@ pub fn watch_cpu_limit(
             return None;
         }
         soft_at += Duration::from_secs(1);
+        shown.fetch_add(1, Ordering::AcqRel);
         Some(hard_at.map_or(soft_at, |h| soft_at.min(h)))
     };
     let first = hard_at.map_or(soft_at, |h| soft_at.min(h));
