@@ -313,8 +313,10 @@ fn a_timer_faster_than_its_signals_counts_overruns_and_sigterm_still_ends_the_ru
 /// status; returns the mvm run.
 fn cpu_time_case(mode: &str, want_status: i32) -> Outcome {
     let prog = program("cpu_time");
-    let vm = Run::mvm_run(&[], &prog, &[mode]).run();
-    let native = Run::native(&prog, &[mode]).run();
+    // CPU time comes slowly on a shared machine: the program's loops wait for it up to 100 s.
+    let deadline = Duration::from_secs(150);
+    let vm = Run::mvm_run(&[], &prog, &[mode]).deadline(deadline).run();
+    let native = Run::native(&prog, &[mode]).deadline(deadline).run();
     assert_agree(&vm, &native, mode);
     assert_eq!(vm.code(), want_status, "{}", vm.describe());
     assert!(
