@@ -346,7 +346,8 @@ fn cpu_time_clocks_count_threads_and_programs_as_native() {
     // CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID near the wall time of a loop that
     // makes no syscall, another thread's clock (pthread_getcpuclockid), an exited thread's time
     // kept, a child's process clock (clock_getcpuclockid), and EINVAL for a child's thread
-    // clock, a reaped child's and an unknown kind; getrusage near the clock.
+    // clock, a reaped child's and an unknown kind; getrusage near the clock; the child's CPU
+    // time in wait4's rusage and RUSAGE_CHILDREN.
     let vm = cpu_time_case("clocks", 0);
     assert!(
         vm.stdout_str()

@@ -179,7 +179,17 @@ static int clocks(void)
     r = clock_gettime((~0 << 3) | 3, &ts); /* no such kind of CPU clock */
     printf("bad kind: %d %s\n", r, strerrorname_np(errno));
     kill(child, SIGKILL);
-    waitpid(child, NULL, 0);
+    struct rusage cru, all;
+    wait4(child, NULL, 0, &cru);
+    getrusage(RUSAGE_CHILDREN, &all);
+    double cu = cru.ru_utime.tv_sec + cru.ru_utime.tv_usec / 1e6 + cru.ru_stime.tv_sec +
+                cru.ru_stime.tv_usec / 1e6;
+    double au = all.ru_utime.tv_sec + all.ru_utime.tv_usec / 1e6 + all.ru_stime.tv_sec +
+                all.ru_stime.tv_usec / 1e6;
+    printf("wait4 reports the child's CPU time: %s\n", cu >= k1 - 0.001 && k1 > 0 ? "yes" : "no");
+    printf("RUSAGE_CHILDREN counts it: %s\n", au >= cu - 0.001 && au < cu + 0.01 ? "yes" : "no");
+    if (cu < k1 - 0.001 || au < cu - 0.001 || au >= cu + 0.01)
+        fprintf(stderr, "child clock %.3f, wait4 %.3f, RUSAGE_CHILDREN %.3f\n", k1, cu, au);
     errno = 0;
     r = clock_gettime(kc, &ts);
     printf("reaped child's clock: %d %s\n", r, strerrorname_np(errno));

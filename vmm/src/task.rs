@@ -350,6 +350,9 @@ pub struct ProcHandle {
     /// Stopped by a stop signal until SIGCONT or SIGKILL (its threads run no guest code), and
     /// what its parent's `wait(WUNTRACED|WCONTINUED)` has not yet been told.
     pub suspended: std::sync::Mutex<Suspension>,
+    /// Its (user, system) CPU time once it has ended, its reaped children's included: what
+    /// its parent's wait reports and adds to its own children's.
+    pub ended_cpu: std::sync::Mutex<(std::time::Duration, std::time::Duration)>,
 }
 
 /// A program's process group, session and controlling terminal.
@@ -434,6 +437,7 @@ impl ProcHandle {
             born: Instant::now(),
             job,
             suspended: Default::default(),
+            ended_cpu: Default::default(),
         })
     }
 
@@ -751,6 +755,8 @@ pub struct Process {
     pub cpu_itimers: [crate::sys::time::Timer; 2],
     /// The watch on its CPU time for RLIMIT_CPU.
     pub cpu_limit: crate::sys::time::CpuLimit,
+    /// The (user, system) CPU time of its children that it has reaped (RUSAGE_CHILDREN).
+    pub children_cpu: (std::time::Duration, std::time::Duration),
     /// `--trace`: where the trace goes (shared by every program of the run).
     pub trace: Option<Arc<crate::sys::trace::Tracer>>,
     /// The path of the running executable (`/proc/self/exe`), for messages.
@@ -1370,6 +1376,7 @@ impl Task {
     pub fn run_child(mut self) {
         let reason = self.run_main();
         let status = wait_status(&reason);
+        *self.me.ended_cpu.lock().unwrap() = crate::sys::process::usage_at_end(&self);
         let (me, machine, uid) = (self.me.clone(), self.machine.clone(), self.aux.uid);
         drop(self);
         for p in machine.all() {

@@ -142,6 +142,7 @@ pub fn build(
         timers: Vec::new(),
         cpu_itimers: Default::default(),
         cpu_limit: Default::default(),
+        children_cpu: Default::default(),
         trace,
         exe: String::new(),
         aux: stack::AuxInfo {

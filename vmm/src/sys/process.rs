@@ -1186,6 +1186,7 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
         timers: Vec::new(),
         cpu_itimers: Default::default(),
         cpu_limit: Default::default(),
+        children_cpu: Default::default(),
         trace: task.trace.clone(),
         exe: task.exe.clone(),
         aux: task.aux,
@@ -1248,7 +1249,7 @@ const WNOTHREAD: i32 = 0x2000_0000;
 /// Waits for a child `sel` picks (-1: any; 0: of the caller's group; -N: of group N; else that
 /// pid) to have ended, or with WUNTRACED / WCONTINUED to have stopped or continued: its pid and
 /// wait status, reaped (or the report taken) unless WNOWAIT; `None` if none has and WNOHANG.
-fn reap(task: &mut Task, sel: i32, options: i32) -> Result<Option<(i32, i32)>, SysError> {
+fn reap(task: &mut Task, sel: i32, options: i32) -> Result<Option<Reaped>, SysError> {
     let group = match sel {
         0 => Some(task.me.job.pgid()),
         s if s < -1 => Some(s.wrapping_neg()),
@@ -1257,13 +1258,16 @@ fn reap(task: &mut Task, sel: i32, options: i32) -> Result<Option<(i32, i32)>, S
     reap_from(task, sel.max(0), group, options)
 }
 
+/// A child wait found: its pid, its wait status, and its (user, system) CPU time if it ended.
+type Reaped = (i32, i32, (Duration, Duration));
+
 /// `reap` of the children that are `pid` (0: any) and in `group` (if given).
 fn reap_from(
     task: &mut Task,
     pid: i32,
     group: Option<i32>,
     options: i32,
-) -> Result<Option<(i32, i32)>, SysError> {
+) -> Result<Option<Reaped>, SysError> {
     loop {
         let me = task.pid();
         let kids: Vec<_> = task
@@ -1282,10 +1286,13 @@ fn reap_from(
         for k in &kids {
             let status = *k.status.lock().unwrap();
             if let Some(st) = status.filter(|_| options & WEXITED != 0) {
+                let used = *k.ended_cpu.lock().unwrap();
                 if options & WNOWAIT == 0 {
                     task.machine.remove(k.pid);
+                    let c = &mut task.children_cpu;
+                    *c = (c.0 + used.0, c.1 + used.1);
                 }
-                return Ok(Some((k.pid, st)));
+                return Ok(Some((k.pid, st, used)));
             }
             let mut s = k.suspended.lock().unwrap();
             let st = match s.report {
@@ -1296,7 +1303,7 @@ fn reap_from(
             if options & WNOWAIT == 0 {
                 s.report = None;
             }
-            return Ok(Some((k.pid, st)));
+            return Ok(Some((k.pid, st, Default::default())));
         }
         if options & WNOHANG != 0 {
             return Ok(None);
@@ -1318,14 +1325,14 @@ pub fn wait4(task: &mut Task, a: Args) -> SysResult {
     if sel == i32::MIN {
         return err(libc::ESRCH);
     }
-    let Some((pid, st)) = reap(task, sel, options | WEXITED)? else {
+    let Some((pid, st, used)) = reap(task, sel, options | WEXITED)? else {
         return Ok(0);
     };
     if wstatus != 0 {
         task.mm.write_obj(wstatus, &st)?;
     }
     if rusage != 0 {
-        task.mm.write(rusage, &[0u8; 144])?;
+        task.mm.write_obj(rusage, &rusage_of(used))?;
     }
     Ok(pid as u64)
 }
@@ -1350,13 +1357,14 @@ pub fn waitid(task: &mut Task, a: Args) -> SysResult {
     let found = reap_from(task, pid, group, options)?;
     if infop != 0 {
         // Nothing ended yet (WNOHANG): all zeros, si_pid 0.
-        let info = found.map_or([0u8; 128], |(pid, st)| {
+        let info = found.map_or([0u8; 128], |(pid, st, _)| {
             super::sigframe::SigInfo::child(pid, task.aux.uid, st).to_bytes()
         });
         task.mm.write(infop, &info)?;
     }
     if rusage != 0 {
-        task.mm.write(rusage, &[0u8; 144])?;
+        let used = found.map(|(_, _, used)| used).unwrap_or_default();
+        task.mm.write_obj(rusage, &rusage_of(used))?;
     }
     Ok(0)
 }
@@ -1699,13 +1707,31 @@ fn split_cpu(total: Duration, guest: Duration) -> (Duration, Duration) {
     (user, total - user)
 }
 
+/// What a program that ended leaves its parent's wait: its (user, system) CPU time with its
+/// reaped children's.
+pub fn usage_at_end(task: &Task) -> (Duration, Duration) {
+    let (user, system) = process_cpu(task);
+    (user + task.children_cpu.0, system + task.children_cpu.1)
+}
+
+/// A `struct rusage` with these (user, system) times, the rest zeros.
+fn rusage_of((user, system): (Duration, Duration)) -> [i64; 18] {
+    let mut ru = [0i64; 18];
+    ru[0] = user.as_secs() as i64;
+    ru[1] = i64::from(user.subsec_micros());
+    ru[2] = system.as_secs() as i64;
+    ru[3] = i64::from(system.subsec_micros());
+    ru
+}
+
 /// The program's (user, system) CPU time.
 pub fn process_cpu(task: &Task) -> (Duration, Duration) {
     split_cpu(task.me.kicker.cpu_time(), task.stats.guest_time)
 }
 
 /// getrusage(2): RUSAGE_SELF and RUSAGE_THREAD give the program's or the thread's CPU time
-/// (`split_cpu`) and the program's memory as the peak; RUSAGE_CHILDREN gives zeros.
+/// (`split_cpu`) and the program's memory as the peak; RUSAGE_CHILDREN the CPU time of the
+/// children it has reaped (and theirs, as Linux).
 pub fn getrusage(task: &mut Task, a: Args) -> SysResult {
     const RUSAGE_SELF: i32 = 0;
     const RUSAGE_CHILDREN: i32 = -1;
@@ -1719,7 +1745,11 @@ pub fn getrusage(task: &mut Task, a: Args) -> SysResult {
             let total = task.me.kicker.thread_cpu_time(task.tid).unwrap_or_default();
             Some(split_cpu(total, task.guest_time))
         }
-        RUSAGE_CHILDREN => None,
+        RUSAGE_CHILDREN => {
+            let ru = rusage_of(task.children_cpu);
+            task.mm.write_obj(a[1], &ru)?;
+            return Ok(0);
+        }
         _ => return err(libc::EINVAL),
     };
     if let Some((user, system)) = times {
@@ -1731,13 +1761,15 @@ pub fn getrusage(task: &mut Task, a: Args) -> SysResult {
     Ok(0)
 }
 
-/// times(2): the program's user and system time (`split_cpu`), in clock ticks (100 a second), and ticks
+/// times(2): the program's user and system time (`split_cpu`) and its reaped children's, in
+/// clock ticks (100 a second), and ticks
 /// since an arbitrary point (the host's boot).
 pub fn times(task: &mut Task, a: Args) -> SysResult {
     let ticks = |d: Duration| (d.as_millis() / 10) as i64;
     if a[0] != 0 {
         let (user, system) = process_cpu(task);
-        let tms = [ticks(user), ticks(system), 0, 0];
+        let (cuser, csystem) = task.children_cpu;
+        let tms = [ticks(user), ticks(system), ticks(cuser), ticks(csystem)];
         task.mm.write_obj(a[0], &tms)?;
     }
     let now = super::time::now(libc::CLOCK_MONOTONIC as u64)?;

@@ -110,7 +110,7 @@ table! {
     57 fork process::fork, Partial [] "the child is a new micro-VM with a copy of the private memory; MAP_SHARED memory is shared with it";
     58 vfork process::vfork, Partial [] "a fork whose parent waits for the child's exec or exit: the memory is copied; a child that exits without exec'ing leaves its writes to the parent (posix_spawn's error report)";
     60 exit process::exit, Full [Int] "";
-    61 wait4 process::wait4, Partial [Int, WaitStatus, WaitOptions, Rusage] "rusage is zeros";
+    61 wait4 process::wait4, Partial [Int, WaitStatus, WaitOptions, Rusage] "rusage has the child's user and system times only (as getrusage splits them)";
     62 kill signal::kill, Full [Int, Signal] "";
     63 uname process::uname, Full [Utsname] "";
     72 fcntl fs::fcntl, Partial [Fd, FcntlCmd, FcntlArg] "F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD(_CLOEXEC), record locks (F_GETLK, F_SETLK(W), F_OFD_*) on the host file, F_GET/SETPIPE_SZ, F_ADD/GET_SEALS; no F_SETOWN, leases or notify";
@@ -159,7 +159,7 @@ table! {
     232 epoll_wait net::epoll_wait, Full [Fd, EpollEvents, Int, Int] "";
     233 epoll_ctl net::epoll_ctl, Full [Fd, EpollOp, Fd, EpollEventIn] "";
     234 tgkill signal::tgkill, Partial [Int, Int, Signal] "to the program's one thread";
-    247 waitid process::waitid, Partial [IdType, Int, SiginfoOut, WaitOptions, Rusage] "P_PIDFD is EINVAL; rusage is zeros";
+    247 waitid process::waitid, Partial [IdType, Int, SiginfoOut, WaitOptions, Rusage] "P_PIDFD is EINVAL; rusage has the child's user and system times only (as getrusage splits them)";
     270 pselect6 poll::pselect6, Full [Int, FdSet, FdSet, FdSet, TimespecIn, Ptr] "";
     271 ppoll poll::ppoll, Full [PollFds, Uint, TimespecIn, SigsetIn, Ulong] "";
     273 set_robust_list process::set_robust_list, Full [Ptr, Ulong] "";
@@ -256,8 +256,8 @@ table! {
     199 fremovexattr path::fsetxattr, Partial [Fd, Str] "no extended attributes in the view: ENOTSUP";
     140 getpriority process::getpriority, Partial [Int, Int] "the calling thread only (who 0 or its own id); the niceness of its host thread";
     141 setpriority process::setpriority, Partial [Int, Int, Int] "the calling thread only; sets its host thread's niceness, never below mvm's own (EACCES)";
-    98 getrusage process::getrusage, Partial [Int, Ptr] "user time is the time in the guest, system time the rest of its host threads' CPU time (mvm serving its calls); its children's usage and the counters are zero; ru_maxrss is its memory now";
-    100 times process::times, Partial [Ptr] "user time is the time in the guest, system time the rest of its host threads' CPU time (mvm serving its calls); children's times are zero";
+    98 getrusage process::getrusage, Partial [Int, Ptr] "user time is the time in the guest, system time the rest of its host threads' CPU time (mvm serving its calls); the counters are zero; ru_maxrss is its memory now; RUSAGE_CHILDREN has the reaped children's times only";
+    100 times process::times, Partial [Ptr] "user time is the time in the guest, system time the rest of its host threads' CPU time (mvm serving its calls)";
     99 sysinfo process::sysinfo, Partial [Sysinfo] "memory is the VM's (--memory); uptime and load are the host's; one process";
 }
 
