@@ -309,6 +309,90 @@ fn a_timer_faster_than_its_signals_counts_overruns_and_sigterm_still_ends_the_ru
     }
 }
 
+/// One mode of tests/programs/cpu_time.c under mvm and natively: the same lines, the same
+/// status; returns the mvm run.
+fn cpu_time_case(mode: &str, want_status: i32) -> Outcome {
+    let prog = program("cpu_time");
+    // CPU time comes slowly on a shared machine: the program's loops wait for it up to 100 s.
+    let deadline = Duration::from_secs(150);
+    let vm = Run::mvm_run(&[], &prog, &[mode]).deadline(deadline).run();
+    let native = Run::native(&prog, &[mode]).deadline(deadline).run();
+    assert_agree(&vm, &native, mode);
+    assert_eq!(vm.code(), want_status, "{}", vm.describe());
+    assert!(
+        !vm.stdout_str().contains(": no\n"),
+        "a check failed: {}",
+        vm.describe()
+    );
+    vm
+}
+
+#[test]
+fn itimer_prof_and_virtual_count_cpu_time_as_native() {
+    // 10 ms ticks over 300 ms of CPU time in a busy loop: between 5 and 40 SIGPROF/SIGVTALRM,
+    // getitimer counting down with CPU time, none once disarmed.
+    for mode in ["prof", "virtual"] {
+        let vm = cpu_time_case(mode, 0);
+        assert!(
+            vm.stdout_str().contains("ticks in range: yes\n"),
+            "{}",
+            vm.describe()
+        );
+    }
+}
+
+#[test]
+fn cpu_time_clocks_count_threads_and_programs_as_native() {
+    // CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID near the wall time of a loop that
+    // makes no syscall, another thread's clock (pthread_getcpuclockid), an exited thread's time
+    // kept, a child's process clock (clock_getcpuclockid), and EINVAL for a child's thread
+    // clock, a reaped child's and an unknown kind; getrusage near the clock; the child's CPU
+    // time in wait4's rusage and RUSAGE_CHILDREN.
+    let vm = cpu_time_case("clocks", 0);
+    assert!(
+        vm.stdout_str()
+            .contains("child's thread clock: -1 EINVAL\n"),
+        "{}",
+        vm.describe()
+    );
+}
+
+#[test]
+fn timers_on_cpu_time_clocks_fire_as_native() {
+    // timer_create on CLOCK_PROCESS_CPUTIME_ID (relative) and CLOCK_THREAD_CPUTIME_ID
+    // (TIMER_ABSTIME), each firing once while the program computes.
+    let vm = cpu_time_case("timer", 0);
+    assert!(
+        vm.stdout_str().contains("thread timer fired: yes\n"),
+        "{}",
+        vm.describe()
+    );
+}
+
+#[test]
+fn rlimit_cpu_sends_sigxcpu_then_kills_at_the_hard_limit() {
+    // RLIMIT_CPU {1, 2}: SIGXCPU at 1 s of CPU time (getrlimit then says 2 s), SIGKILL at 2 s.
+    let vm = cpu_time_case("rlimit_cpu", 137);
+    assert!(
+        vm.stdout_str().ends_with("SIGXCPU, soft limit now 2\n"),
+        "{}",
+        vm.describe()
+    );
+}
+
+#[test]
+fn rlimit_fsize_cuts_writes_then_efbig_and_sigxfsz() {
+    // RLIMIT_FSIZE 10: a 20-byte write writes 10, the next fails with EFBIG and SIGXFSZ, as
+    // does growing the file by ftruncate; a pipe is not limited; with SIGXFSZ at its default
+    // action the program dies of it (153).
+    let vm = cpu_time_case("rlimit_fsize", 153);
+    assert!(
+        vm.stdout_str().contains("write past: -1 EFBIG xfsz=1\n"),
+        "{}",
+        vm.describe()
+    );
+}
+
 #[test]
 fn posix_timers_match_native() {
     // timer_create/settime/gettime/delete: a periodic RT-signal timer with a value read through

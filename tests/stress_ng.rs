@@ -20,12 +20,10 @@ const STRESS_NG: &str = "/usr/bin/stress-ng";
 /// Stressors that pass natively and fail under mvm today, and why. Not run at all: vm-segv,
 /// whose child stops itself for a tracer (ptrace is not served) and so waits out the run.
 const KNOWN: &[(&str, &str)] = &[
-    ("itimer", "ITIMER_PROF and ITIMER_VIRTUAL never fire (no CPU-time timers)"),
     (
         "sigpipe",
         "clone(CLONE_VM) of a new program (not a thread): memory shared between programs this way is not served",
     ),
-    ("rlimit", "RLIMIT_CPU/RLIMIT_FSIZE are not enforced (no SIGXCPU/SIGXFSZ)"),
 ];
 
 /// tests/fixtures/stress-ng.txt: `GROUP STRESSOR [OPTIONS...]` per line (shared with

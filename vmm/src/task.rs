@@ -99,6 +99,9 @@ pub struct Kicker {
     gate: parking_lot::RwLock<()>,
     /// A thread repeats unanswered kicks (see `kick_one`).
     rekicking: AtomicBool,
+    /// CPU time of the threads that have left, in nanoseconds (changed under `threads`' lock,
+    /// so that a sum over the list and this never counts a thread twice or not at all).
+    exited_cpu: std::sync::atomic::AtomicU64,
 }
 
 /// What a thread tells its kickers.
@@ -117,6 +120,25 @@ struct Kickee {
     pthread: libc::pthread_t,
     wake: Arc<Wake>,
     flags: Arc<ThreadFlags>,
+    /// The host's CPU-time clock of its host thread (the guest thread's CPU time: its vCPU's
+    /// time in the guest and mvm's serving of its exits), and that clock's reading when the
+    /// thread was registered (what the host thread spent before is not the guest thread's).
+    clock: Option<libc::clockid_t>,
+    base: std::time::Duration,
+}
+
+/// A host CPU-time clock's reading (`None` if the host refuses it).
+pub fn read_cpu_clock(clock: libc::clockid_t) -> Option<std::time::Duration> {
+    // SAFETY: a plain struct filled by the host.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: `ts` is valid for writing; the host checks the clock id.
+    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+        return None;
+    }
+    Some(std::time::Duration::new(
+        ts.tv_sec as u64,
+        ts.tv_nsec as u32,
+    ))
 }
 
 /// How often an unanswered kick is repeated.
@@ -132,17 +154,54 @@ impl Kicker {
         wake: Arc<Wake>,
         flags: Arc<ThreadFlags>,
     ) {
+        let mut clock: libc::clockid_t = 0;
+        // SAFETY: `pthread` is a live thread (the caller's own, or one it just started that
+        // waits for the process lock the caller holds); `clock` is valid for writing.
+        let clock =
+            (unsafe { libc::pthread_getcpuclockid(pthread, &mut clock) } == 0).then_some(clock);
+        let base = clock.and_then(read_cpu_clock).unwrap_or_default();
         self.threads.lock().unwrap().push(Kickee {
             tid,
             pthread,
             wake,
             flags,
+            clock,
+            base,
         });
     }
 
-    /// Forgets thread `tid`.
+    /// Forgets thread `tid`, keeping its CPU time in the program's.
     pub fn remove(&self, tid: i32) {
-        self.threads.lock().unwrap().retain(|t| t.tid != tid);
+        let mut list = self.threads.lock().unwrap();
+        if let Some(t) = list.iter().find(|t| t.tid == tid) {
+            let spent = Self::spent(t).as_nanos() as u64;
+            self.exited_cpu.fetch_add(spent, Ordering::AcqRel);
+        }
+        list.retain(|t| t.tid != tid);
+    }
+
+    /// A registered thread's CPU time since it was registered (the caller holds the list's
+    /// lock: the thread is alive, so its clock is valid).
+    fn spent(t: &Kickee) -> std::time::Duration {
+        t.clock
+            .and_then(read_cpu_clock)
+            .map(|d| d.saturating_sub(t.base))
+            .unwrap_or_default()
+    }
+
+    /// The program's CPU time: its live threads' and its exited threads', as Linux counts a
+    /// process's.
+    pub fn cpu_time(&self) -> std::time::Duration {
+        let list = self.threads.lock().unwrap();
+        let exited = self.exited_cpu.load(Ordering::Acquire);
+        list.iter().map(Self::spent).sum::<std::time::Duration>()
+            + std::time::Duration::from_nanos(exited)
+    }
+
+    /// Thread `tid`'s CPU time; `None` if it is gone.
+    pub fn thread_cpu_time(&self, tid: i32) -> Option<std::time::Duration> {
+        let list = self.threads.lock().unwrap();
+        list.iter().find(|t| t.tid == tid).map(Self::spent)
     }
 
     fn signal(pthread: libc::pthread_t) {
@@ -291,6 +350,9 @@ pub struct ProcHandle {
     /// Stopped by a stop signal until SIGCONT or SIGKILL (its threads run no guest code), and
     /// what its parent's `wait(WUNTRACED|WCONTINUED)` has not yet been told.
     pub suspended: std::sync::Mutex<Suspension>,
+    /// Its (user, system) CPU time once it has ended, its reaped children's included: what
+    /// its parent's wait reports and adds to its own children's.
+    pub ended_cpu: std::sync::Mutex<(std::time::Duration, std::time::Duration)>,
 }
 
 /// A program's process group, session and controlling terminal.
@@ -375,6 +437,7 @@ impl ProcHandle {
             born: Instant::now(),
             job,
             suspended: Default::default(),
+            ended_cpu: Default::default(),
         })
     }
 
@@ -692,6 +755,12 @@ pub struct Process {
     pub itimer: crate::sys::time::Timer,
     /// POSIX timers (`timer_create`), by id.
     pub timers: Vec<Option<crate::sys::time::Timer>>,
+    /// ITIMER_VIRTUAL and ITIMER_PROF, which count the program's CPU time.
+    pub cpu_itimers: [crate::sys::time::Timer; 2],
+    /// The watch on its CPU time for RLIMIT_CPU.
+    pub cpu_limit: crate::sys::time::CpuLimit,
+    /// The (user, system) CPU time of its children that it has reaped (RUSAGE_CHILDREN).
+    pub children_cpu: (std::time::Duration, std::time::Duration),
     /// `--trace`: where the trace goes (shared by every program of the run).
     pub trace: Option<Arc<crate::sys::trace::Tracer>>,
     /// The path of the running executable (`/proc/self/exe`), for messages.
@@ -784,6 +853,8 @@ pub struct Task {
     pub flags: Arc<ThreadFlags>,
     /// The `Process::creds_gen` whose ids this host thread has taken on, if any.
     pub creds_applied: Option<u64>,
+    /// Its own time inside `KVM_RUN` (`Stats::guest_time` is the program's).
+    pub guest_time: std::time::Duration,
     shared: Arc<Mutex<Process>>,
     guard: Option<ArcMutexGuard<RawMutex, Process>>,
 }
@@ -929,6 +1000,7 @@ impl Task {
             wake: Arc::default(),
             flags: Arc::default(),
             creds_applied: None,
+            guest_time: Default::default(),
             shared,
             guard,
         }
@@ -952,6 +1024,7 @@ impl Task {
             wake: Arc::default(),
             flags: Arc::default(),
             creds_applied: None,
+            guest_time: Default::default(),
             shared: self.shared.clone(),
             guard: None,
         })
@@ -1227,6 +1300,7 @@ impl Task {
             drop(inside);
             self.guard = Some(self.shared.lock_arc());
             self.stats.guest_time += spent;
+            self.guest_time += spent;
             let exit = match exit {
                 Ok(e) => e,
                 Err(e) => return End::Process(ExitReason::Broken(e.to_string())),
@@ -1315,6 +1389,7 @@ impl Task {
     pub fn run_child(mut self) {
         let reason = self.run_main();
         let status = wait_status(&reason);
+        *self.me.ended_cpu.lock().unwrap() = crate::sys::process::usage_at_end(&self);
         let (me, machine, uid) = (self.me.clone(), self.machine.clone(), self.aux.uid);
         drop(self);
         for p in machine.all() {

@@ -140,6 +140,9 @@ pub fn build(
         ports: crate::policy::Ports::new(&spec.publish, spec.network),
         itimer: Default::default(),
         timers: Vec::new(),
+        cpu_itimers: Default::default(),
+        cpu_limit: Default::default(),
+        children_cpu: Default::default(),
         trace,
         exe: String::new(),
         aux: stack::AuxInfo {

@@ -301,10 +301,68 @@ impl FdTable {
     }
 }
 
+/// RLIMIT_FSIZE, as Linux applies it to a write of `len` bytes at `off` (`None`: at the file's
+/// offset, or its end if it appends) to regular file `h`: the bytes that may go, fewer if the
+/// write would pass the limit; at or past it, EFBIG and SIGXFSZ. Other files are not limited.
+fn fsize_clip(task: &mut Task, h: i32, off: Option<i64>, len: u64) -> Result<u64, SysError> {
+    let limit = super::process::fsize_limit(task);
+    if limit == u64::MAX || len == 0 {
+        return Ok(len);
+    }
+    let Ok(st) = crate::policy::fstat(h) else {
+        return Ok(len);
+    };
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return Ok(len);
+    }
+    let pos = match off {
+        Some(o) => o as u64,
+        None => {
+            // SAFETY: plain host calls on a descriptor the program holds.
+            let flags = unsafe { libc::fcntl(h, libc::F_GETFL) };
+            if flags >= 0 && flags & libc::O_APPEND != 0 {
+                st.st_size as u64
+            } else {
+                // SAFETY: as above.
+                let at = unsafe { libc::lseek(h, 0, libc::SEEK_CUR) };
+                if at < 0 {
+                    return Ok(len);
+                }
+                at as u64
+            }
+        }
+    };
+    if pos >= limit {
+        super::signal::raise(task, libc::SIGXFSZ)?;
+        return err(libc::EFBIG);
+    }
+    Ok(len.min(limit - pos))
+}
+
+/// RLIMIT_FSIZE for growing regular file `h` to `size` bytes (ftruncate, truncate,
+/// fallocate): past the limit, EFBIG and SIGXFSZ, as Linux; shrinking is never limited.
+pub fn fsize_grow(task: &mut Task, h: i32, size: u64) -> Result<(), SysError> {
+    let limit = super::process::fsize_limit(task);
+    if limit == u64::MAX || size <= limit {
+        return Ok(());
+    }
+    let Ok(st) = crate::policy::fstat(h) else {
+        return Ok(());
+    };
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG || size <= st.st_size as u64 {
+        return Ok(());
+    }
+    super::signal::raise(task, libc::SIGXFSZ)?;
+    err(libc::EFBIG)
+}
+
 /// Host read/write on a guest buffer, through the checked accessor.
 fn rw(task: &mut Task, fd: u64, buf: u64, len: u64, off: Option<i64>, write: bool) -> SysResult {
     let file = task.fds.file(fd)?;
-    let len = len.min(0x7fff_f000) as usize;
+    let mut len = len.min(0x7fff_f000) as usize;
+    if write {
+        len = fsize_clip(task, file.raw(), off, len as u64)? as usize;
+    }
     if file.signalfd.is_some() {
         return super::signalfd::rw(task, &file, &[(buf, len as u64)], off, write);
     }
@@ -422,6 +480,18 @@ fn vectored_at(task: &mut Task, a: Args, off: Option<i64>, write: bool) -> SysRe
     }
     if file.signalfd.is_some() {
         return super::signalfd::rw(task, &file, &guest, off, write);
+    }
+    if write {
+        let mut allowed = fsize_clip(task, file.raw(), off, total)?;
+        if allowed < total {
+            // A write past RLIMIT_FSIZE is cut at the limit.
+            host_iov.retain_mut(|v| {
+                let keep = (v.iov_len as u64).min(allowed);
+                v.iov_len = keep as usize;
+                allowed -= keep;
+                keep > 0
+            });
+        }
     }
     self::host_iov(task, &file, &host_iov, off, write)
 }
@@ -791,6 +861,7 @@ pub fn ftruncate(task: &mut Task, a: Args) -> SysResult {
     if (a[1] as i64) < 0 {
         return err(libc::EINVAL);
     }
+    fsize_grow(task, h, a[1])?;
     // SAFETY: plain host call.
     let r = host(unsafe { libc::ftruncate(h, a[1] as i64) } as isize)?;
     task.mm.truncated(h, a[1]);
@@ -800,6 +871,9 @@ pub fn ftruncate(task: &mut Task, a: Args) -> SysResult {
 /// fallocate(2).
 pub fn fallocate(task: &mut Task, a: Args) -> SysResult {
     let h = task.fds.get(a[0])?;
+    if a[1] as i32 & libc::FALLOC_FL_KEEP_SIZE == 0 && (a[2] as i64) >= 0 && (a[3] as i64) > 0 {
+        fsize_grow(task, h, a[2].saturating_add(a[3]))?;
+    }
     // SAFETY: plain host call.
     host(unsafe { libc::fallocate(h, a[1] as i32, a[2] as i64, a[3] as i64) } as isize)
 }
@@ -847,9 +921,10 @@ fn read_off(task: &mut Task, at: u64) -> Result<Option<i64>, SysError> {
 pub fn sendfile(task: &mut Task, a: Args) -> SysResult {
     let (out, inp) = (task.fds.get(a[0])?, task.fds.get(a[1])?);
     let mut off = read_off(task, a[2])?;
+    let count = fsize_clip(task, out, None, a[3].min(0x7fff_f000))?;
     let p = off.as_mut().map_or(std::ptr::null_mut(), |o| o as *mut i64);
     // SAFETY: `p` is null or points to `off`.
-    let r = host(unsafe { libc::sendfile(out, inp, p, a[3].min(0x7fff_f000) as usize) });
+    let r = host(unsafe { libc::sendfile(out, inp, p, count as usize) });
     if let Some(o) = off {
         task.mm.write_obj(a[2], &o)?;
     }
@@ -861,11 +936,12 @@ pub fn copy_file_range(task: &mut Task, a: Args) -> SysResult {
     let (inp, out) = (task.fds.get(a[0])?, task.fds.get(a[2])?);
     let mut oi = read_off(task, a[1])?;
     let mut oo = read_off(task, a[3])?;
+    let count = fsize_clip(task, out, oo, a[4].min(0x7fff_f000))?;
     let pi = oi.as_mut().map_or(std::ptr::null_mut(), |o| o as *mut i64);
     let po = oo.as_mut().map_or(std::ptr::null_mut(), |o| o as *mut i64);
     // SAFETY: the offsets are null or point to locals.
     let r = host(
-        unsafe { libc::copy_file_range(inp, pi, out, po, a[4] as usize, a[5] as u32) } as isize,
+        unsafe { libc::copy_file_range(inp, pi, out, po, count as usize, a[5] as u32) } as isize,
     );
     if let Some(o) = oi {
         task.mm.write_obj(a[1], &o)?;

@@ -789,6 +789,7 @@ pub fn truncate(task: &mut Task, a: Args) -> SysResult {
         return err(libc::EACCES);
     }
     let fd = task.fs.open(&r, libc::O_WRONLY, 0).map_err(errno)?;
+    super::fs::fsize_grow(task, fd.as_raw_fd(), a[1])?;
     // SAFETY: plain host call.
     let ret = host(unsafe { libc::ftruncate(fd.as_raw_fd(), a[1] as i64) } as isize)?;
     task.mm.truncated(fd.as_raw_fd(), a[1]);

@@ -534,6 +534,10 @@ const RLIM_INFINITY: u64 = u64::MAX;
 
 fn rlimit(task: &Task, res: u32) -> (u64, u64) {
     if let Some(&(_, s, h)) = task.rlimits.iter().find(|(r, _, _)| *r == res) {
+        if res == libc::RLIMIT_CPU {
+            // Raised at each SIGXCPU.
+            return (task.cpu_limit.soft().unwrap_or(s), h);
+        }
         return (s, h);
     }
     match res {
@@ -546,6 +550,11 @@ fn rlimit(task: &Task, res: u32) -> (u64, u64) {
         libc::RLIMIT_NICE | libc::RLIMIT_RTPRIO => (0, 0),
         _ => (RLIM_INFINITY, RLIM_INFINITY),
     }
+}
+
+/// The program's RLIMIT_FSIZE soft limit, in bytes (`u64::MAX`: none).
+pub fn fsize_limit(task: &Task) -> u64 {
+    rlimit(task, libc::RLIMIT_FSIZE).0
 }
 
 /// prlimit64(2), for the program itself.
@@ -571,6 +580,10 @@ pub fn prlimit64(task: &mut Task, a: Args) -> SysResult {
         task.rlimits.push((res, soft, hard));
         if res == libc::RLIMIT_NOFILE {
             task.fds.set_limit(soft);
+        }
+        if res == libc::RLIMIT_CPU {
+            let me = task.me.clone();
+            crate::sys::time::watch_cpu_limit(&mut task.cpu_limit, &me, soft, hard);
         }
     }
     if a[3] != 0 {
@@ -1171,6 +1184,9 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
         ports: task.ports.clone(),
         itimer: Default::default(),
         timers: Vec::new(),
+        cpu_itimers: Default::default(),
+        cpu_limit: Default::default(),
+        children_cpu: Default::default(),
         trace: task.trace.clone(),
         exe: task.exe.clone(),
         aux: task.aux,
@@ -1190,6 +1206,10 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
     };
     let mut child = Task::main(process, vcpu);
     child.tid = pid;
+    // RLIMIT_CPU is inherited, and counts the child's own CPU time from zero.
+    let (soft, hard) = rlimit(&child, libc::RLIMIT_CPU);
+    let child_me = child.me.clone();
+    crate::sys::time::watch_cpu_limit(&mut child.cpu_limit, &child_me, soft, hard);
     child.sig = task.sig.for_fork();
     if flags & CLONE_CHILD_CLEARTID != 0 {
         child.clear_child_tid = ctid;
@@ -1229,7 +1249,7 @@ const WNOTHREAD: i32 = 0x2000_0000;
 /// Waits for a child `sel` picks (-1: any; 0: of the caller's group; -N: of group N; else that
 /// pid) to have ended, or with WUNTRACED / WCONTINUED to have stopped or continued: its pid and
 /// wait status, reaped (or the report taken) unless WNOWAIT; `None` if none has and WNOHANG.
-fn reap(task: &mut Task, sel: i32, options: i32) -> Result<Option<(i32, i32)>, SysError> {
+fn reap(task: &mut Task, sel: i32, options: i32) -> Result<Option<Reaped>, SysError> {
     let group = match sel {
         0 => Some(task.me.job.pgid()),
         s if s < -1 => Some(s.wrapping_neg()),
@@ -1238,13 +1258,16 @@ fn reap(task: &mut Task, sel: i32, options: i32) -> Result<Option<(i32, i32)>, S
     reap_from(task, sel.max(0), group, options)
 }
 
+/// A child wait found: its pid, its wait status, and its (user, system) CPU time if it ended.
+type Reaped = (i32, i32, (Duration, Duration));
+
 /// `reap` of the children that are `pid` (0: any) and in `group` (if given).
 fn reap_from(
     task: &mut Task,
     pid: i32,
     group: Option<i32>,
     options: i32,
-) -> Result<Option<(i32, i32)>, SysError> {
+) -> Result<Option<Reaped>, SysError> {
     loop {
         let me = task.pid();
         let kids: Vec<_> = task
@@ -1263,10 +1286,13 @@ fn reap_from(
         for k in &kids {
             let status = *k.status.lock().unwrap();
             if let Some(st) = status.filter(|_| options & WEXITED != 0) {
+                let used = *k.ended_cpu.lock().unwrap();
                 if options & WNOWAIT == 0 {
                     task.machine.remove(k.pid);
+                    let c = &mut task.children_cpu;
+                    *c = (c.0 + used.0, c.1 + used.1);
                 }
-                return Ok(Some((k.pid, st)));
+                return Ok(Some((k.pid, st, used)));
             }
             let mut s = k.suspended.lock().unwrap();
             let st = match s.report {
@@ -1277,7 +1303,7 @@ fn reap_from(
             if options & WNOWAIT == 0 {
                 s.report = None;
             }
-            return Ok(Some((k.pid, st)));
+            return Ok(Some((k.pid, st, Default::default())));
         }
         if options & WNOHANG != 0 {
             return Ok(None);
@@ -1299,14 +1325,14 @@ pub fn wait4(task: &mut Task, a: Args) -> SysResult {
     if sel == i32::MIN {
         return err(libc::ESRCH);
     }
-    let Some((pid, st)) = reap(task, sel, options | WEXITED)? else {
+    let Some((pid, st, used)) = reap(task, sel, options | WEXITED)? else {
         return Ok(0);
     };
     if wstatus != 0 {
         task.mm.write_obj(wstatus, &st)?;
     }
     if rusage != 0 {
-        task.mm.write(rusage, &[0u8; 144])?;
+        task.mm.write_obj(rusage, &rusage_of(used))?;
     }
     Ok(pid as u64)
 }
@@ -1331,13 +1357,14 @@ pub fn waitid(task: &mut Task, a: Args) -> SysResult {
     let found = reap_from(task, pid, group, options)?;
     if infop != 0 {
         // Nothing ended yet (WNOHANG): all zeros, si_pid 0.
-        let info = found.map_or([0u8; 128], |(pid, st)| {
+        let info = found.map_or([0u8; 128], |(pid, st, _)| {
             super::sigframe::SigInfo::child(pid, task.aux.uid, st).to_bytes()
         });
         task.mm.write(infop, &info)?;
     }
     if rusage != 0 {
-        task.mm.write(rusage, &[0u8; 144])?;
+        let used = found.map(|(_, _, used)| used).unwrap_or_default();
+        task.mm.write_obj(rusage, &rusage_of(used))?;
     }
     Ok(0)
 }
@@ -1672,40 +1699,77 @@ pub fn setpriority(task: &mut Task, a: Args) -> SysResult {
     host(unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as u32, nice) } as isize)
 }
 
-/// The program's CPU time as mvm can tell it: the time its threads spent running in the guest
-/// (user time; the time mvm spends serving its calls is not split out per program).
-fn guest_cpu(task: &Task) -> Duration {
-    task.stats.guest_time
+/// CPU time split as user and system time: user time is the time in the guest (measured around
+/// `KVM_RUN`, so never more than the CPU time), system time the rest of the host threads' CPU
+/// time (mvm serving the exits: what Linux would count as the kernel's).
+fn split_cpu(total: Duration, guest: Duration) -> (Duration, Duration) {
+    let user = guest.min(total);
+    (user, total - user)
 }
 
-/// getrusage(2): RUSAGE_SELF and RUSAGE_THREAD give the program's guest time as user time and
-/// its memory as the peak; RUSAGE_CHILDREN gives zeros.
+/// What a program that ended leaves its parent's wait: its (user, system) CPU time with its
+/// reaped children's.
+pub fn usage_at_end(task: &Task) -> (Duration, Duration) {
+    let (user, system) = process_cpu(task);
+    (user + task.children_cpu.0, system + task.children_cpu.1)
+}
+
+/// A `struct rusage` with these (user, system) times, the rest zeros.
+fn rusage_of((user, system): (Duration, Duration)) -> [i64; 18] {
+    let mut ru = [0i64; 18];
+    ru[0] = user.as_secs() as i64;
+    ru[1] = i64::from(user.subsec_micros());
+    ru[2] = system.as_secs() as i64;
+    ru[3] = i64::from(system.subsec_micros());
+    ru
+}
+
+/// The program's (user, system) CPU time.
+pub fn process_cpu(task: &Task) -> (Duration, Duration) {
+    split_cpu(task.me.kicker.cpu_time(), task.stats.guest_time)
+}
+
+/// getrusage(2): RUSAGE_SELF and RUSAGE_THREAD give the program's or the thread's CPU time
+/// (`split_cpu`) and the program's memory as the peak; RUSAGE_CHILDREN the CPU time of the
+/// children it has reaped (and theirs, as Linux).
 pub fn getrusage(task: &mut Task, a: Args) -> SysResult {
     const RUSAGE_SELF: i32 = 0;
     const RUSAGE_CHILDREN: i32 = -1;
     const RUSAGE_THREAD: i32 = 1;
     let who = a[0] as i32;
     let mut ru = [0i64; 18];
-    match who {
-        RUSAGE_SELF | RUSAGE_THREAD => {
-            let t = guest_cpu(task);
-            ru[0] = t.as_secs() as i64;
-            ru[1] = i64::from(t.subsec_micros());
-            ru[4] = (task.mm.ram.user_frames() * 4) as i64;
+    let timeval = |d: Duration| [d.as_secs() as i64, i64::from(d.subsec_micros())];
+    let times = match who {
+        RUSAGE_SELF => Some(process_cpu(task)),
+        RUSAGE_THREAD => {
+            let total = task.me.kicker.thread_cpu_time(task.tid).unwrap_or_default();
+            Some(split_cpu(total, task.guest_time))
         }
-        RUSAGE_CHILDREN => {}
+        RUSAGE_CHILDREN => {
+            let ru = rusage_of(task.children_cpu);
+            task.mm.write_obj(a[1], &ru)?;
+            return Ok(0);
+        }
         _ => return err(libc::EINVAL),
+    };
+    if let Some((user, system)) = times {
+        ru[0..2].copy_from_slice(&timeval(user));
+        ru[2..4].copy_from_slice(&timeval(system));
+        ru[4] = (task.mm.ram.user_frames() * 4) as i64;
     }
     task.mm.write_obj(a[1], &ru)?;
     Ok(0)
 }
 
-/// times(2): the program's guest time as user time, in clock ticks (100 a second), and ticks
+/// times(2): the program's user and system time (`split_cpu`) and its reaped children's, in
+/// clock ticks (100 a second), and ticks
 /// since an arbitrary point (the host's boot).
 pub fn times(task: &mut Task, a: Args) -> SysResult {
     let ticks = |d: Duration| (d.as_millis() / 10) as i64;
     if a[0] != 0 {
-        let tms = [ticks(guest_cpu(task)), 0, 0, 0];
+        let (user, system) = process_cpu(task);
+        let (cuser, csystem) = task.children_cpu;
+        let tms = [ticks(user), ticks(system), ticks(cuser), ticks(csystem)];
         task.mm.write_obj(a[0], &tms)?;
     }
     let now = super::time::now(libc::CLOCK_MONOTONIC as u64)?;

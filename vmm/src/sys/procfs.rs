@@ -424,6 +424,7 @@ fn state(p: &ProcHandle) -> char {
 struct StatCounts {
     minflt: u64,
     utime: u64,
+    stime: u64,
     threads: usize,
     vsize: u64,
     rss: u64,
@@ -445,12 +446,13 @@ fn stat_line(task: &Task, p: &ProcHandle, state: char, c: StatCounts) -> Vec<u8>
     let StatCounts {
         minflt,
         utime,
+        stime,
         threads,
         vsize,
         rss,
     } = c;
     let mut f = format!(
-        "{} ({}) {state} {ppid} {pgrp} {sid} {tty_nr} {tpgid} 4194304 {minflt} 0 0 0 {utime} 0 0 0 20 0 {threads} 0 \
+        "{} ({}) {state} {ppid} {pgrp} {sid} {tty_nr} {tpgid} 4194304 {minflt} 0 0 0 {utime} {stime} 0 0 20 0 {threads} 0 \
          {start} {vsize} {rss} 18446744073709551615",
         p.pid,
         comm_name(p)
@@ -464,9 +466,11 @@ fn stat_line(task: &Task, p: &ProcHandle, state: char, c: StatCounts) -> Vec<u8>
 }
 
 fn own_stat(task: &Task) -> Vec<u8> {
+    let (user, system) = super::process::process_cpu(task);
     let counts = StatCounts {
         minflt: task.stats.faults,
-        utime: ticks(task.stats.guest_time),
+        utime: ticks(user),
+        stime: ticks(system),
         threads: task.live,
         vsize: task.mm.vmas().map(|(start, v)| v.end - start).sum(),
         rss: task.mm.ram.user_frames(),

@@ -78,7 +78,7 @@ table! {
     325 mlock2 mem::mlock, Partial [Ptr, Ulong, Mlock2Flags] "accepted for mapped ranges (mvm does not page memory out)";
     125 capget process::capget, Partial [Ptr, Ptr] "the program holds no capabilities";
     126 capset process::capset, Partial [Ptr, Ptr] "capabilities can be dropped, never gained";
-    222 timer_create time::timer_create, Partial [Clock, Sigevent, IntOut] "REALTIME, MONOTONIC and BOOTTIME clocks (no CPU-time clocks)";
+    222 timer_create time::timer_create, Partial [Clock, Sigevent, IntOut] "REALTIME, MONOTONIC, BOOTTIME and CPU-time clocks (no TAI or alarm clocks); a CPU-time timer's clock is looked at every 1-10 ms, so it fires up to 10 ms late";
     223 timer_settime time::timer_settime, Full [Int, TimerFlags, ItimerspecIn, ItimerspecOut] "";
     224 timer_gettime time::timer_gettime, Full [Int, ItimerspecOut] "";
     225 timer_getoverrun time::timer_getoverrun, Full [Int] "";
@@ -88,9 +88,9 @@ table! {
     33 dup2 fs::dup2, Full [Fd, Fd] "";
     34 pause signal::pause, Full [] "";
     35 nanosleep time::nanosleep, Full [TimespecIn, Rem] "";
-    36 getitimer time::getitimer, Partial [ItimerWhich, ItimervalOut] "ITIMER_VIRTUAL and ITIMER_PROF read as disarmed";
+    36 getitimer time::getitimer, Partial [ItimerWhich, ItimervalOut] "ITIMER_VIRTUAL counts the same CPU time as ITIMER_PROF (see setitimer)";
     37 alarm time::alarm, Full [Uint] "";
-    38 setitimer time::setitimer, Partial [ItimerWhich, ItimervalIn, ItimervalOut] "ITIMER_REAL only: ITIMER_VIRTUAL and ITIMER_PROF are accepted and never fire";
+    38 setitimer time::setitimer, Partial [ItimerWhich, ItimervalIn, ItimervalOut] "ITIMER_VIRTUAL counts all the program's CPU time, as ITIMER_PROF: its host threads', which include mvm serving its calls (what Linux counts as system time); the CPU time is looked at every 1-10 ms";
     39 getpid process::getpid, Full [] "";
     41 socket net::socket, Partial [Domain, SockType, Protocol] "AF_INET and AF_INET6 stream and datagram sockets; AF_UNIX stream, datagram and seqpacket sockets; no raw, packet or netlink sockets";
     42 connect net::connect, Full [Fd, SockaddrIn, Uint] "";
@@ -113,7 +113,7 @@ table! {
     57 fork process::fork, Partial [] "the child is a new micro-VM with a copy of the private memory; MAP_SHARED memory is shared with it";
     58 vfork process::vfork, Partial [] "a fork whose parent waits for the child's exec or exit: the memory is copied; a child that exits without exec'ing leaves its writes to the parent (posix_spawn's error report)";
     60 exit process::exit, Full [Int] "";
-    61 wait4 process::wait4, Partial [Int, WaitStatus, WaitOptions, Rusage] "rusage is zeros";
+    61 wait4 process::wait4, Partial [Int, WaitStatus, WaitOptions, Rusage] "rusage has the child's user and system times only (as getrusage splits them)";
     62 kill signal::kill, Full [Int, Signal] "";
     63 uname process::uname, Full [Utsname] "";
     72 fcntl fs::fcntl, Partial [Fd, FcntlCmd, FcntlArg] "F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD(_CLOEXEC), record locks (F_GETLK, F_SETLK(W), F_OFD_*) on the host file, F_GET/SETPIPE_SZ, F_ADD/GET_SEALS; no F_SETOWN, leases or notify";
@@ -155,14 +155,14 @@ table! {
     204 sched_getaffinity process::sched_getaffinity, Full [Int, Uint, CpusetOut] "";
     213 epoll_create net::epoll_create, Full [Int] "";
     218 set_tid_address process::set_tid_address, Full [Ptr] "";
-    228 clock_gettime time::clock_gettime, Full [Clock, TimespecOut] "";
+    228 clock_gettime time::clock_gettime, Partial [Clock, TimespecOut] "CPU-time clocks count their host threads' CPU time, mvm serving the calls included (Linux's system time), and only the run's own threads and programs; the user-time kind counts the same";
     229 clock_getres time::clock_getres, Full [Clock, TimespecOut] "";
     230 clock_nanosleep time::clock_nanosleep, Full [Clock, TimerFlags, TimespecIn, Rem] "";
     231 exit_group process::exit_group, Full [Int] "";
     232 epoll_wait net::epoll_wait, Full [Fd, EpollEvents, Int, Int] "";
     233 epoll_ctl net::epoll_ctl, Full [Fd, EpollOp, Fd, EpollEventIn] "";
     234 tgkill signal::tgkill, Partial [Int, Int, Signal] "to the program's one thread";
-    247 waitid process::waitid, Partial [IdType, Int, SiginfoOut, WaitOptions, Rusage] "P_PIDFD is EINVAL; rusage is zeros";
+    247 waitid process::waitid, Partial [IdType, Int, SiginfoOut, WaitOptions, Rusage] "P_PIDFD is EINVAL; rusage has the child's user and system times only (as getrusage splits them)";
     270 pselect6 poll::pselect6, Full [Int, FdSet, FdSet, FdSet, TimespecIn, Ptr] "";
     271 ppoll poll::ppoll, Full [PollFds, Uint, TimespecIn, SigsetIn, Ulong] "";
     273 set_robust_list process::set_robust_list, Full [Ptr, Ulong] "";
@@ -172,7 +172,7 @@ table! {
     291 epoll_create1 net::epoll_create1, Full [EpollFlags] "";
     292 dup3 fs::dup3, Full [Fd, Fd, FdFlags] "";
     262 newfstatat path::newfstatat, Full [Dirfd, Path, Stat, AtFlags] "";
-    302 prlimit64 process::prlimit64, Full [Int, Resource, RlimitIn, RlimitOut] "";
+    302 prlimit64 process::prlimit64, Partial [Int, Resource, RlimitIn, RlimitOut] "the program itself only (ESRCH for others); RLIMIT_NOFILE, RLIMIT_CPU and RLIMIT_FSIZE are enforced, the others stored and reported";
     318 getrandom process::getrandom, Full [RandBuf, Ulong, GrndFlags] "";
     332 statx path::statx, Partial [Dirfd, Path, StatxFlags, StatxMask, Statx] "synthesized /proc and /dev files report the basic fields only";
     334 rseq process::rseq, Partial [Ptr, Hex, Int, Hex] "registration only: one CPU, never preempted inside a critical section";
@@ -261,8 +261,8 @@ table! {
     199 fremovexattr path::fsetxattr, Partial [Fd, Str] "no extended attributes in the view: ENOTSUP";
     140 getpriority process::getpriority, Partial [Int, Int] "the calling thread only (who 0 or its own id); the niceness of its host thread";
     141 setpriority process::setpriority, Partial [Int, Int, Int] "the calling thread only; sets its host thread's niceness, never below mvm's own (EACCES)";
-    98 getrusage process::getrusage, Partial [Int, Ptr] "user time is the program's time in the guest; system time, its children's usage and the counters are zero; ru_maxrss is its memory now";
-    100 times process::times, Partial [Ptr] "user time is the program's time in the guest; system and children's times are zero";
+    98 getrusage process::getrusage, Partial [Int, Ptr] "user time is the time in the guest, system time the rest of its host threads' CPU time (mvm serving its calls); the counters are zero; ru_maxrss is its memory now; RUSAGE_CHILDREN has the reaped children's times only";
+    100 times process::times, Partial [Ptr] "user time is the time in the guest, system time the rest of its host threads' CPU time (mvm serving its calls)";
     64 semget ipc::semget, Full [Int, Int, Hex] "";
     65 semop ipc::semop, Full [Int, Ptr, Uint] "";
     66 semctl ipc::semctl, Full [Int, Int, Int, Hex] "";

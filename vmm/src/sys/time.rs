@@ -25,21 +25,98 @@ pub fn now(clock: u64) -> Result<libc::timespec, SysError> {
     Ok(ts)
 }
 
-/// clock_gettime(2).
+/// A CPU-time clock: the program's (all its threads', exited ones' too) or one thread's. Each
+/// guest thread runs on its own host thread, so its CPU time is that host thread's: its time in
+/// the guest, and mvm's serving of its exits (which Linux would count as system time).
+#[derive(Debug, Clone)]
+pub struct CpuClock {
+    kicker: std::sync::Arc<crate::task::Kicker>,
+    thread: Option<i32>,
+}
+
+impl CpuClock {
+    /// The program `me`'s CPU time.
+    pub fn process(me: &crate::task::ProcHandle) -> CpuClock {
+        CpuClock {
+            kicker: me.kicker.clone(),
+            thread: None,
+        }
+    }
+
+    /// Its reading now; `None` once its thread is gone.
+    pub fn now(&self) -> Option<Duration> {
+        match self.thread {
+            None => Some(self.kicker.cpu_time()),
+            Some(tid) => self.kicker.thread_cpu_time(tid),
+        }
+    }
+}
+
+/// Linux's encoding of CPU-time clock ids (`clock_getcpuclockid`, `pthread_getcpuclockid`): the
+/// low two bits say what is counted (2: all CPU time), bit 2 a thread, the rest `~pid`.
+const CPUCLOCK_WHICH: i32 = 3;
+const CPUCLOCK_PERTHREAD: i32 = 4;
+
+/// The CPU-time clock `clock` names for `task`: `Ok(None)` for a clock that is not one; EINVAL
+/// for a thread of another program or a program or thread that is not in the run (as Linux).
+/// Also the host clock of the same kind (for its resolution).
+fn cpu_clock(task: &Task, clock: i32) -> Result<Option<(CpuClock, i32)>, SysError> {
+    let (id, thread, which) = match clock {
+        libc::CLOCK_PROCESS_CPUTIME_ID => (0, false, 2),
+        libc::CLOCK_THREAD_CPUTIME_ID => (0, true, 2),
+        c if c < 0 => (!(c >> 3), c & CPUCLOCK_PERTHREAD != 0, c & CPUCLOCK_WHICH),
+        _ => return Ok(None),
+    };
+    if which == CPUCLOCK_WHICH {
+        return err(libc::EINVAL);
+    }
+    // The same kind of clock of mvm's own thread: what the host's resolution is for it.
+    let host_kind = (!0 << 3) | which | if thread { CPUCLOCK_PERTHREAD } else { 0 };
+    let found = if thread {
+        let tid = if id == 0 { task.tid } else { id };
+        task.me.kicker.has(tid).then(|| CpuClock {
+            kicker: task.me.kicker.clone(),
+            thread: Some(tid),
+        })
+    } else if id == 0 || id == task.pid() {
+        Some(CpuClock::process(&task.me))
+    } else {
+        task.machine.find(id).map(|p| CpuClock::process(&p))
+    };
+    match found {
+        Some(c) => Ok(Some((c, host_kind))),
+        None => err(libc::EINVAL),
+    }
+}
+
+/// clock_gettime(2); CPU-time clocks count the program's own threads and programs.
 pub fn clock_gettime(task: &mut Task, a: Args) -> SysResult {
-    let ts = now(a[0])?;
+    let ts = match cpu_clock(task, a[0] as i32)? {
+        Some((c, _)) => {
+            let t = c.now().ok_or(SysError::Errno(libc::EINVAL))?;
+            libc::timespec {
+                tv_sec: t.as_secs() as i64,
+                tv_nsec: t.subsec_nanos() as i64,
+            }
+        }
+        None => now(a[0])?,
+    };
     task.mm.write_obj(a[1], &[ts.tv_sec, ts.tv_nsec])?;
     Ok(0)
 }
 
 /// clock_getres(2).
 pub fn clock_getres(task: &mut Task, a: Args) -> SysResult {
+    let clock = match cpu_clock(task, a[0] as i32)? {
+        Some((_, host_kind)) => host_kind,
+        None => a[0] as libc::clockid_t,
+    };
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: `ts` is valid for writing.
-    host(unsafe { libc::clock_getres(a[0] as libc::clockid_t, &mut ts) } as isize)?;
+    host(unsafe { libc::clock_getres(clock, &mut ts) } as isize)?;
     if a[1] != 0 {
         task.mm.write_obj(a[1], &[ts.tv_sec, ts.tv_nsec])?;
     }
@@ -106,9 +183,16 @@ pub fn nanosleep(task: &mut Task, a: Args) -> SysResult {
     interruptible(task, libc::CLOCK_MONOTONIC, 0, a[0], a[1])
 }
 
-/// clock_nanosleep(2).
+/// clock_nanosleep(2); on a CPU-time clock, until it reads the time asked (a thread's own
+/// clock is EINVAL, as Linux: it could not advance while the thread sleeps).
 pub fn clock_nanosleep(task: &mut Task, a: Args) -> SysResult {
     let clock = a[0] as libc::clockid_t;
+    if let Some((c, _)) = cpu_clock(task, clock)? {
+        if c.thread == Some(task.tid) {
+            return err(libc::EINVAL);
+        }
+        return cpu_sleep(task, c, a[1] as i32 & libc::TIMER_ABSTIME != 0, a[2], a[3]);
+    }
     if !matches!(
         clock,
         libc::CLOCK_REALTIME | libc::CLOCK_MONOTONIC | libc::CLOCK_BOOTTIME | libc::CLOCK_TAI
@@ -116,6 +200,37 @@ pub fn clock_nanosleep(task: &mut Task, a: Args) -> SysResult {
         return err(libc::EINVAL);
     }
     interruptible(task, clock, a[1] as i32 & libc::TIMER_ABSTIME, a[2], a[3])
+}
+
+/// Sleeps until `clock` has counted `req` more (or reads `req`, if `absolute`), or a signal
+/// interrupts the sleep (EINTR, the CPU time left in `rem`). It looks at the clock as a CPU
+/// timer does (`watch_cpu`).
+fn cpu_sleep(task: &mut Task, clock: CpuClock, absolute: bool, req: u64, rem: u64) -> SysResult {
+    let ts = read_timespec(task, req)?;
+    let want = Duration::new(ts[0].min(1 << 40) as u64, ts[1] as u32);
+    let start = clock.now().ok_or(SysError::Errno(libc::EINVAL))?;
+    let target = if absolute { want } else { start + want };
+    loop {
+        if task.stop_requested().is_some() {
+            return err(libc::EINTR);
+        }
+        // A thread that is gone counts no more: its clock's sleep ends.
+        let Some(now) = clock.now() else {
+            return Ok(0);
+        };
+        if now >= target {
+            return Ok(0);
+        }
+        let left = target - now;
+        let look = Instant::now() + left.clamp(CPU_LOOK_MIN, CPU_LOOK);
+        if task.wait_wake(Some(look)) && super::signal::interrupted(task) {
+            if rem != 0 && !absolute {
+                let left = [left.as_secs() as i64, left.subsec_nanos() as i64];
+                task.mm.write_obj(rem, &left)?;
+            }
+            return err(libc::EINTR);
+        }
+    }
 }
 
 /// A `struct itimerval` as (interval, value).
@@ -140,8 +255,8 @@ fn itimerval(interval: Duration, value: Duration) -> [i64; 4] {
     ]
 }
 
-/// setitimer(2): ITIMER_REAL (SIGALRM); ITIMER_VIRTUAL and ITIMER_PROF are accepted and never
-/// fire.
+/// setitimer(2): ITIMER_REAL (SIGALRM), ITIMER_VIRTUAL (SIGVTALRM) and ITIMER_PROF (SIGPROF);
+/// the last two count the program's CPU time.
 pub fn setitimer(task: &mut Task, a: Args) -> SysResult {
     if a[0] > 2 {
         return err(libc::EINVAL);
@@ -151,18 +266,43 @@ pub fn setitimer(task: &mut Task, a: Args) -> SysResult {
     } else {
         None
     };
-    let (every, left) = if a[0] == 0 {
-        task.itimer.remaining()
-    } else {
-        (Duration::ZERO, Duration::ZERO)
-    };
+    let (every, left) = itimer_mut(task, a[0]).remaining();
     if a[2] != 0 {
         task.mm.write_obj(a[2], &itimerval(every, left))?;
     }
-    if let (0, Some((interval, value))) = (a[0], new) {
-        arm_itimer(task, interval, value);
+    match (a[0], new) {
+        (_, None) => {}
+        (0, Some((interval, value))) => arm_itimer(task, interval, value),
+        (which, Some((interval, value))) => {
+            let signo = if which == 1 {
+                libc::SIGVTALRM
+            } else {
+                libc::SIGPROF
+            };
+            let info = super::sigframe::SigInfo {
+                signo,
+                code: super::sigframe::code::SI_KERNEL,
+                uid: task.aux.uid,
+                ..Default::default()
+            };
+            let me = task.me.clone();
+            let t = itimer_mut(task, which);
+            t.notify = Some((info, None));
+            t.cpu = Some(CpuClock::process(&me));
+            let first = (!value.is_zero()).then_some(value);
+            t.set_cpu(me, first, false, interval)
+                .map_err(|_| SysError::Errno(libc::EAGAIN))?;
+        }
     }
     Ok(0)
+}
+
+/// ITIMER_REAL, ITIMER_VIRTUAL or ITIMER_PROF (`which` checked by the caller).
+fn itimer_mut(task: &mut Task, which: u64) -> &mut Timer {
+    match which {
+        0 => &mut task.itimer,
+        w => &mut task.cpu_itimers[w as usize - 1],
+    }
 }
 
 /// Arms (or with a zero value disarms) ITIMER_REAL: SIGALRM after `value`, then every
@@ -185,11 +325,7 @@ pub fn getitimer(task: &mut Task, a: Args) -> SysResult {
     if a[0] > 2 {
         return err(libc::EINVAL);
     }
-    let (every, left) = if a[0] == 0 {
-        task.itimer.remaining()
-    } else {
-        (Duration::ZERO, Duration::ZERO)
-    };
+    let (every, left) = itimer_mut(task, a[0]).remaining();
     task.mm.write_obj(a[1], &itimerval(every, left))?;
     Ok(0)
 }
@@ -209,11 +345,16 @@ pub fn alarm(task: &mut Task, a: Args) -> SysResult {
 #[derive(Debug, Default)]
 pub struct Timer {
     clock: u64,
+    /// The CPU time it counts, for a timer on a CPU-time clock (then `cpu_armed`, not
+    /// `armed`, says when it fires).
+    cpu: Option<CpuClock>,
     /// The signal it sends, and the thread it is for (SIGEV_THREAD_ID); `None`: nothing
     /// (SIGEV_NONE).
     notify: Option<(super::sigframe::SigInfo, Option<i32>)>,
     /// When it fires next, and its interval.
     armed: Option<(Instant, Duration)>,
+    /// The CPU time at which it fires next, and its interval.
+    cpu_armed: Option<(Duration, Duration)>,
     /// Bumped at each change: a sleeping timer thread of an older setting stops.
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Whether its signal is queued and not yet delivered, and the expiries since.
@@ -278,6 +419,7 @@ impl Timer {
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         self.armed = None;
+        self.cpu_armed = None;
     }
 
     /// Arms it to fire first at `first` (`None` disarms it), then every `interval` (never if
@@ -346,8 +488,79 @@ impl Timer {
         Ok(())
     }
 
+    /// Arms a CPU-time timer to fire first when its clock has counted `first` more (or, if
+    /// `absolute`, when it reads `first`; `None` disarms it), then every `interval` of it,
+    /// for program `me`. A host thread looks at the clock until then: at most every
+    /// `CPU_LOOK`, and so CPU time counts while the program computes without exits.
+    fn set_cpu(
+        &mut self,
+        me: std::sync::Arc<crate::task::ProcHandle>,
+        first: Option<Duration>,
+        absolute: bool,
+        interval: Duration,
+    ) -> std::io::Result<()> {
+        use std::sync::atomic::Ordering;
+        self.disarm();
+        let (Some(first), Some(clock)) = (first, self.cpu.clone()) else {
+            return Ok(());
+        };
+        let Some(now) = clock.now() else {
+            // Its thread is gone: it never fires (as Linux's).
+            return Ok(());
+        };
+        let first = if absolute { first } else { now + first };
+        self.cpu_armed = Some((first, interval));
+        let Some((info, to)) = self.notify else {
+            return Ok(());
+        };
+        let overruns = self.overruns.clone();
+        let posix = info.code == SI_TIMER;
+        let sender = me.clone();
+        let fire = move |now: Duration, at: Duration| {
+            if posix && overruns.queued.swap(true, Ordering::AcqRel) {
+                overruns.add(1);
+            } else {
+                match to {
+                    Some(tid) => sender.send_to_thread(tid, info),
+                    None => sender.send(info),
+                }
+            }
+            if interval.is_zero() {
+                return None;
+            }
+            // Expiries already past count as overruns at once, as for the wall clocks.
+            let behind = (now.saturating_sub(at).as_nanos() / interval.as_nanos()) as u64;
+            let missed = i32::try_from(behind).unwrap_or(i32::MAX);
+            if posix && missed > 0 {
+                overruns.add(missed);
+            }
+            Some(at + interval * (behind.min(u32::MAX as u64) as u32 + 1))
+        };
+        if let Err(e) = watch_cpu(me, clock, first, self.generation.clone(), fire) {
+            self.cpu_armed = None;
+            return Err(e);
+        }
+        Ok(())
+    }
+
     /// (interval, time until it fires next); a one-shot timer that fired is disarmed.
     fn remaining(&mut self) -> (Duration, Duration) {
+        if let Some(clock) = &self.cpu {
+            let Some((at, every)) = self.cpu_armed else {
+                return (Duration::ZERO, Duration::ZERO);
+            };
+            let now = clock.now().unwrap_or(Duration::ZERO);
+            let mut next = at;
+            if !every.is_zero() {
+                if next <= now {
+                    let behind = (now - next).as_nanos() / every.as_nanos();
+                    next += every * (behind.min(u32::MAX as u128) as u32 + 1);
+                }
+            } else if next <= now {
+                self.cpu_armed = None;
+            }
+            return (every, next.saturating_sub(now));
+        }
         let Some((at, every)) = self.armed else {
             return (Duration::ZERO, Duration::ZERO);
         };
@@ -364,6 +577,120 @@ impl Timer {
     }
 }
 
+/// How often, at most, an armed CPU-time timer or limit looks at its clock. Linux looks at
+/// each scheduler tick (1 to 4 ms); a thread computing in the guest makes no exit, so a host
+/// thread looks instead, and only while something is armed.
+const CPU_LOOK: Duration = Duration::from_millis(10);
+/// How often, at least: a timer with an interval shorter than this fires this often, its
+/// expiries in between merged (Linux's too are bounded by the tick).
+const CPU_LOOK_MIN: Duration = Duration::from_millis(1);
+
+/// Starts a host thread that waits until `clock` reads `at`, then calls `fire(now, at)`, which
+/// says when next (`None`: never); until `generation` changes or program `me` ends.
+fn watch_cpu(
+    me: std::sync::Arc<crate::task::ProcHandle>,
+    clock: CpuClock,
+    mut at: Duration,
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    mut fire: impl FnMut(Duration, Duration) -> Option<Duration> + Send + 'static,
+) -> std::io::Result<()> {
+    use std::sync::atomic::Ordering;
+    let gen = generation.load(Ordering::Acquire);
+    std::thread::Builder::new()
+        .name("cpu-timer".into())
+        .stack_size(64 << 10)
+        .spawn(move || loop {
+            if generation.load(Ordering::Acquire) != gen || me.status.lock().unwrap().is_some() {
+                return;
+            }
+            let Some(now) = clock.now() else {
+                return;
+            };
+            if now >= at {
+                match fire(now, at) {
+                    Some(next) => at = next,
+                    None => return,
+                }
+            }
+            // The clock counts at most as fast as the wall clock per thread: the time left
+            // is the soonest it can be reached by one thread.
+            let left = at.saturating_sub(now);
+            std::thread::sleep(left.clamp(CPU_LOOK_MIN, CPU_LOOK));
+        })
+        .map(|_| ())
+}
+
+/// The watch for RLIMIT_CPU: the limits it watches for, if any.
+#[derive(Debug, Default)]
+pub struct CpuLimit {
+    watching: Option<(u64, u64)>,
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The soft limit now: raised a second at each SIGXCPU, as Linux raises it.
+    soft: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl CpuLimit {
+    /// The soft limit in force, if watched (what getrlimit reports after SIGXCPU).
+    pub fn soft(&self) -> Option<u64> {
+        self.watching
+            .map(|_| self.soft.load(std::sync::atomic::Ordering::Acquire))
+    }
+}
+
+/// Watches program `me`'s CPU time for its RLIMIT_CPU of `soft` and `hard` seconds, as Linux:
+/// SIGXCPU at the soft limit, which then rises a second (and so every second after), SIGKILL
+/// at the hard limit; nothing while the soft limit is infinite. Setting the limits in force
+/// again changes nothing.
+pub fn watch_cpu_limit(
+    limit: &mut CpuLimit,
+    me: &std::sync::Arc<crate::task::ProcHandle>,
+    soft: u64,
+    hard: u64,
+) {
+    use std::sync::atomic::Ordering;
+    let wanted = (soft != u64::MAX).then_some((soft, hard));
+    let current = limit
+        .watching
+        .map(|(_, h)| (limit.soft.load(Ordering::Acquire), h));
+    if current == wanted {
+        return;
+    }
+    limit.generation.fetch_add(1, Ordering::AcqRel);
+    limit.watching = None;
+    let Some((soft, hard)) = wanted else {
+        return;
+    };
+    // A fresh word: a watch of older limits that is about to stop cannot raise this one.
+    limit.soft = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(soft));
+    let shown = limit.soft.clone();
+    let secs = |s: u64| Duration::from_secs(s.min(1 << 40));
+    let (mut soft_at, hard_at) = (secs(soft), (hard != u64::MAX).then(|| secs(hard)));
+    let sender = me.clone();
+    let fire = move |now: Duration, _at: Duration| {
+        let signo = if hard_at.is_some_and(|h| now >= h) {
+            libc::SIGKILL
+        } else {
+            libc::SIGXCPU
+        };
+        sender.send(super::sigframe::SigInfo {
+            signo,
+            code: super::sigframe::code::SI_KERNEL,
+            ..Default::default()
+        });
+        if signo == libc::SIGKILL {
+            return None;
+        }
+        soft_at += Duration::from_secs(1);
+        shown.fetch_add(1, Ordering::AcqRel);
+        Some(hard_at.map_or(soft_at, |h| soft_at.min(h)))
+    };
+    let first = hard_at.map_or(soft_at, |h| soft_at.min(h));
+    let clock = CpuClock::process(me);
+    if watch_cpu(me.clone(), clock, first, limit.generation.clone(), fire).is_ok() {
+        limit.watching = Some((soft, hard));
+    }
+}
+
 const SIGEV_SIGNAL: i32 = 0;
 const SIGEV_NONE: i32 = 1;
 const SIGEV_THREAD_ID: i32 = 4;
@@ -377,14 +704,22 @@ fn timer_mut(task: &mut Task, id: u64) -> Result<&mut Timer, SysError> {
         .ok_or(SysError::Errno(libc::EINVAL))
 }
 
-/// timer_create(2): on CLOCK_REALTIME, CLOCK_MONOTONIC or CLOCK_BOOTTIME; SIGEV_SIGNAL,
-/// SIGEV_NONE, and SIGEV_THREAD_ID (to one thread: glibc's SIGEV_THREAD helper).
+/// timer_create(2): on CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME or a CPU-time clock of
+/// the program or one of its threads; SIGEV_SIGNAL, SIGEV_NONE, and SIGEV_THREAD_ID (to one
+/// thread: glibc's SIGEV_THREAD helper).
 pub fn timer_create(task: &mut Task, a: Args) -> SysResult {
     let clock = a[0];
-    if !matches!(
-        clock as i32,
-        libc::CLOCK_REALTIME | libc::CLOCK_MONOTONIC | libc::CLOCK_BOOTTIME
-    ) {
+    if (clock as i32) < 0 && clock as i32 & CPUCLOCK_WHICH == CPUCLOCK_WHICH {
+        // A clock of a descriptor (a PTP device): none here has timers, as Linux's.
+        return err(libc::EOPNOTSUPP);
+    }
+    let cpu = cpu_clock(task, clock as i32)?.map(|(c, _)| c);
+    if cpu.is_none()
+        && !matches!(
+            clock as i32,
+            libc::CLOCK_REALTIME | libc::CLOCK_MONOTONIC | libc::CLOCK_BOOTTIME
+        )
+    {
         return err(libc::EINVAL);
     }
     let id = match task.timers.iter().position(Option::is_none) {
@@ -427,6 +762,7 @@ pub fn timer_create(task: &mut Task, a: Args) -> SysResult {
     });
     task.timers[id] = Some(Timer {
         clock,
+        cpu,
         notify,
         ..Default::default()
     });
@@ -453,12 +789,21 @@ pub fn timer_settime(task: &mut Task, a: Args) -> SysResult {
     let me = task.me.clone();
     let t = timer_mut(task, a[0])?;
     let old = itimerspec(t.remaining());
+    let interval = Duration::new(every[0] as u64, every[1] as u32);
+    if t.cpu.is_some() {
+        let first = (value != [0, 0]).then(|| Duration::new(value[0] as u64, value[1] as u32));
+        t.set_cpu(me, first, a[1] & 1 != 0, interval)
+            .map_err(|_| SysError::Errno(libc::EAGAIN))?;
+        if a[3] != 0 {
+            task.mm.write_obj(a[3], &old)?;
+        }
+        return Ok(0);
+    }
     let first = if value == [0, 0] {
         None
     } else {
         Some(deadline_of(t.clock, value, a[1] & 1 != 0)?)
     };
-    let interval = Duration::new(every[0] as u64, every[1] as u32);
     t.set(me, first, interval)
         .map_err(|_| SysError::Errno(libc::EAGAIN))?;
     if a[3] != 0 {
