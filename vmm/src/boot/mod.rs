@@ -141,7 +141,7 @@ pub fn build(
         itimer: Default::default(),
         timers: Vec::new(),
         trace,
-        exe: String::new(),
+        exe: Vec::new(),
         aux: stack::AuxInfo {
             hwcap,
             uid,
