@@ -929,7 +929,7 @@ pub fn join<T: AsRef<[u8]>>(parts: &[T]) -> Vec<u8> {
 }
 
 /// A path as text for mvm's own messages: as it is where it is UTF-8, each byte that is not
-/// (and each control character) as `\xNN`, strace's escape, so the name shown tells the bytes
+/// (and each control character but `\t \n \r`) as `\xNN`, strace's escapes, so the name shown tells the bytes
 /// the program used and cannot move the terminal's cursor.
 pub fn shown(p: &[u8]) -> String {
     let mut s = String::with_capacity(p.len());
@@ -937,6 +937,9 @@ pub fn shown(p: &[u8]) -> String {
     for chunk in p.utf8_chunks() {
         for c in chunk.valid().chars() {
             match c {
+                '\t' => s.push_str("\\t"),
+                '\n' => s.push_str("\\n"),
+                '\r' => s.push_str("\\r"),
                 '\0'..='\x1f' | '\x7f' => hex(&mut s, c as u8),
                 c => s.push(c),
             }
@@ -1077,6 +1080,7 @@ mod tests {
     fn a_path_is_shown_with_its_bytes_that_are_not_utf8_escaped() {
         assert_eq!(shown(b"/tmp/caf\xc3\xa9"), "/tmp/caf\u{e9}");
         assert_eq!(shown(b"/tmp/\xff\xc3(x"), "/tmp/\\xff\\xc3(x");
-        assert_eq!(shown(b"a\nb\x1b"), "a\\x0ab\\x1b");
+        assert_eq!(shown(b"/bin/sh\r"), "/bin/sh\\r");
+        assert_eq!(shown(b"a\nb\x1b"), "a\\nb\\x1b");
     }
 }
