@@ -717,6 +717,17 @@ fn names_that_are_not_utf8_are_bytes_as_natively() {
     let vm = Run::mvm_run(&[], py, &["-c", BYTE_NAMES, "/tmp"]).run();
     common::assert_agree(&vm, &native, "names that are not UTF-8 in /tmp");
 
+    // The program itself at a host path that is not UTF-8 (shown at that path in the view).
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let at = b.join(std::ffi::OsStr::from_bytes(b"hello\xff"));
+        std::fs::copy(program("hello"), &at).unwrap();
+        let native = Run::native(&at, &["x"]).run();
+        let vm = Run::mvm_run(&[], &at, &["x"]).run();
+        native.assert_code(0);
+        assert_same_output(&vm, &native, "a program at a path that is not UTF-8");
+        std::fs::remove_file(&at).unwrap();
+    }
     // busybox lists them as natively (`ls` shows each byte it cannot print as `?`; `find`
     // writes names as they are).
     let steps: &[&[&str]] = &[

@@ -50,8 +50,9 @@ pub enum MountKind {
 /// One mount of the view.
 #[derive(Debug)]
 pub struct Mount {
-    /// Guest path: `/` or `/a/b` (normalized, no trailing slash).
-    pub guest: String,
+    /// Guest path: `/` or `/a/b` (normalized, no trailing slash); bytes, as the program's
+    /// paths are (the program itself may live at a path that is not UTF-8).
+    pub guest: Vec<u8>,
     /// The host directory or file, opened `O_PATH` (none for synthesized mounts).
     root: Option<OwnedFd>,
     /// Writable.
@@ -706,7 +707,7 @@ impl FsView {
         v.empty = Some(host_dir(&empty)?);
         match rootfs {
             Some(r) => v.add(
-                "/",
+                b"/",
                 Some(host_dir(r).map_err(|e| format!("--rootfs {e}"))?),
                 false,
                 MountKind::Dir,
@@ -729,7 +730,7 @@ impl FsView {
                     } else if md.is_dir() {
                         recipe.push(('d', d.to_string(), String::new()));
                         v.add(
-                            &format!("/{d}"),
+                            format!("/{d}").as_bytes(),
                             Some(host_dir(&host)?),
                             false,
                             MountKind::Dir,
@@ -752,16 +753,16 @@ impl FsView {
                     recipe.push(('d', d.to_string(), String::new()));
                 }
                 let root = synthetic_root(&recipe, cache.as_deref(), scratch)?;
-                v.add("/", Some(host_dir(&root)?), false, MountKind::Dir);
+                v.add(b"/", Some(host_dir(&root)?), false, MountKind::Dir);
                 v.hide_secrets();
             }
         }
-        v.add("/proc", None, false, MountKind::Proc);
+        v.add(b"/proc", None, false, MountKind::Proc);
         // A few of sysfs's files, synthesized with procfs's (the CPUs, which programs count).
-        v.add("/sys", None, false, MountKind::Proc);
-        v.add("/dev", None, false, MountKind::Dev);
+        v.add(b"/sys", None, false, MountKind::Proc);
+        v.add(b"/dev", None, false, MountKind::Dev);
         for (guest, root) in private {
-            v.add(&guest, Some(root), true, MountKind::Dir);
+            v.add(guest.as_bytes(), Some(root), true, MountKind::Dir);
         }
         for vol in volumes {
             let kind = if vol.host.is_dir() {
@@ -769,15 +770,20 @@ impl FsView {
             } else {
                 MountKind::File
             };
-            v.add(&vol.guest, Some(host_dir(&vol.host)?), vol.rw, kind);
+            v.add(
+                vol.guest.as_bytes(),
+                Some(host_dir(&vol.host)?),
+                vol.rw,
+                kind,
+            );
         }
         Ok(v)
     }
 
-    fn add(&mut self, guest: &str, root: Option<OwnedFd>, rw: bool, kind: MountKind) {
+    fn add(&mut self, guest: &[u8], root: Option<OwnedFd>, rw: bool, kind: MountKind) {
         self.mounts.retain(|m| m.guest != guest);
         self.mounts.push(Mount {
-            guest: guest.to_string(),
+            guest: guest.to_vec(),
             root,
             rw,
             kind,
@@ -815,7 +821,7 @@ impl FsView {
                 }
             }
         }
-        if let Some(m) = self.mounts.iter_mut().find(|m| m.guest == "/etc") {
+        if let Some(m) = self.mounts.iter_mut().find(|m| m.guest == b"/etc") {
             m.hidden = ids;
         }
     }
@@ -823,8 +829,8 @@ impl FsView {
     /// Makes the host file `host` (absolute) visible, read-only, at its own path (the program
     /// itself), unless the view already shows it there.
     pub fn expose_file(&mut self, host: &Path) -> Result<(), String> {
-        let guest = host.to_string_lossy().into_owned();
-        let exec = self.open_exec(b"/", host.as_os_str().as_bytes());
+        let guest = host.as_os_str().as_bytes();
+        let exec = self.open_exec(b"/", guest);
         if let (Ok((f, _)), Ok(md)) = (exec, std::fs::metadata(host)) {
             use std::os::unix::fs::MetadataExt;
             if f.metadata()
@@ -834,21 +840,26 @@ impl FsView {
             }
         }
         // The mount needs no mount point: paths go to mounts by their guest prefix.
-        self.add(&guest, Some(host_dir(host)?), false, MountKind::File);
+        self.add(guest, Some(host_dir(host)?), false, MountKind::File);
         Ok(())
     }
 
     /// Shows the host file `host` read-only at guest path `guest` (a file mvm wrote for the
     /// run: `/etc/hostname`, `/etc/hosts`).
     pub fn add_file(&mut self, guest: &str, host: &Path) -> Result<(), String> {
-        self.add(guest, Some(host_dir(host)?), false, MountKind::File);
+        self.add(
+            guest.as_bytes(),
+            Some(host_dir(host)?),
+            false,
+            MountKind::File,
+        );
         Ok(())
     }
 
     /// Whether guest path `guest` lies in the view's root mount (nothing is mounted there).
     pub fn in_root_mount(&self, guest: &[u8]) -> bool {
         self.mount_of(guest)
-            .is_some_and(|(m, _)| self.mounts[m].guest == "/")
+            .is_some_and(|(m, _)| self.mounts[m].guest == b"/")
     }
 
     /// The mount of `r`.
@@ -871,10 +882,10 @@ impl FsView {
     fn mount_of(&self, guest: &[u8]) -> Option<(usize, Vec<u8>)> {
         let trim = |r: &[u8]| -> usize { r.iter().take_while(|&&b| b == b'/').count() };
         for (i, m) in self.mounts.iter().enumerate() {
-            let rest = if m.guest == "/" {
+            let rest = if m.guest == b"/" {
                 Some(&guest[trim(guest)..])
             } else {
-                under(guest, m.guest.as_bytes()).map(|r| &r[trim(r)..])
+                under(guest, &m.guest).map(|r| &r[trim(r)..])
             };
             if let Some(r) = rest {
                 let rel: &[u8] = if r.is_empty() { b"." } else { r };
@@ -994,14 +1005,13 @@ impl FsView {
             // A directory on the way to a deeper mount (a volume under /tmp, say) exists in the
             // view even where the enclosing mount has no such directory (or has something
             // else there), when the path goes on into that mount.
-            let deeper =
-                |mt: &Mount| under(mt.guest.as_bytes(), &guest).is_some_and(|r| !r.is_empty());
+            let deeper = |mt: &Mount| under(&mt.guest, &guest).is_some_and(|r| !r.is_empty());
             if !last && self.mounts.iter().any(deeper) {
                 let ahead = normalize(
                     &guest,
                     &todo.iter().cloned().collect::<Vec<_>>().join(&b'/'),
                 );
-                let into = |mt: &Mount| deeper(mt) && under(&ahead, mt.guest.as_bytes()).is_some();
+                let into = |mt: &Mount| deeper(mt) && under(&ahead, &mt.guest).is_some();
                 if self.mounts.iter().any(into) {
                     continue;
                 }
@@ -1050,7 +1060,7 @@ impl FsView {
             .iter()
             .map(|m| {
                 let ty = match (m.kind, &m.root) {
-                    (MountKind::Proc, _) if m.guest == "/sys" => "sysfs",
+                    (MountKind::Proc, _) if m.guest == b"/sys" => "sysfs",
                     (MountKind::Proc, _) => "proc",
                     (MountKind::Dev, _) => "devtmpfs",
                     (_, Some(root)) => fs_type(root.as_raw_fd()),

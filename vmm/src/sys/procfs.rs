@@ -454,15 +454,15 @@ fn other_status(task: &Task, o: &ProcHandle) -> Vec<u8> {
     [&b"Name:\t"[..], &comm_name(o), rest.as_bytes()].concat()
 }
 
-/// A path as `/proc/*/mounts` escapes it.
-fn escape_path(p: &str) -> String {
-    let mut out = String::new();
-    for c in p.chars() {
+/// A path as `/proc/*/mounts` escapes it (its other bytes as they are).
+fn escape_path(p: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(p.len());
+    for &c in p {
         match c {
-            ' ' => out.push_str("\\040"),
-            '\t' => out.push_str("\\011"),
-            '\n' => out.push_str("\\012"),
-            '\\' => out.push_str("\\134"),
+            b' ' => out.extend_from_slice(b"\\040"),
+            b'\t' => out.extend_from_slice(b"\\011"),
+            b'\n' => out.extend_from_slice(b"\\012"),
+            b'\\' => out.extend_from_slice(b"\\134"),
             c => out.push(c),
         }
     }
@@ -472,7 +472,7 @@ fn escape_path(p: &str) -> String {
 /// `/proc/self/mounts` or (`info`) `/proc/self/mountinfo`: the program's view, parents first.
 fn mounts(task: &Task, info: bool) -> Vec<u8> {
     let list = task.fs.mounts();
-    let mut out = String::new();
+    let mut out = Vec::new();
     for (i, (m, ty)) in list.iter().enumerate() {
         let id = 21 + i;
         let opt = if m.rw { "rw" } else { "ro" };
@@ -488,16 +488,20 @@ fn mounts(task: &Task, info: bool) -> Vec<u8> {
                 .iter()
                 .enumerate()
                 .rev()
-                .find(|(_, (p, _))| p.guest == "/" || m.guest.starts_with(&format!("{}/", p.guest)))
+                .find(|(_, (p, _))| {
+                    p.guest == b"/" || m.guest.starts_with(&[&p.guest[..], b"/"].concat())
+                })
                 .map_or(id, |(j, _)| 21 + j);
-            out.push_str(&format!(
-                "{id} {parent} 0:{id} / {path} {opt},relatime - {ty} {source} {opt}\n"
-            ));
+            out.extend(format!("{id} {parent} 0:{id} / ").as_bytes());
+            out.extend(path);
+            out.extend(format!(" {opt},relatime - {ty} {source} {opt}\n").as_bytes());
         } else {
-            out.push_str(&format!("{source} {path} {ty} {opt},relatime 0 0\n"));
+            out.extend(format!("{source} ").as_bytes());
+            out.extend(path);
+            out.extend(format!(" {ty} {opt},relatime 0 0\n").as_bytes());
         }
     }
-    out.into_bytes()
+    out
 }
 
 fn status(task: &Task) -> Vec<u8> {
