@@ -607,3 +607,166 @@ fn mappings_of_one_open_file_cost_mvm_one_descriptor() {
         "64 mappings hold {many} host descriptors, one mapping {one}"
     );
 }
+
+/// Names that are not UTF-8 (Linux names are bytes): every byte from 0x80 to 0xff, a
+/// truncated sequence, an encoded surrogate, an overlong `/`, and valid UTF-8 beside them.
+const BYTE_NAMES: &str = r#"
+import os, subprocess, sys
+top = os.fsencode(sys.argv[1])
+os.chdir(top)
+names = [bytes(range(0x80, 0x100)), b'a\xc3(b', b'\xed\xa0\x80', b'\xc0\xaf', b'caf\xc3\xa9', b'\xff']
+for n in names:
+    with open(n, 'wb') as f:
+        f.write(n)
+    print(n, os.stat(n).st_size, open(n, 'rb').read() == n)
+print(sorted(os.listdir(b'.')))
+print(sorted((e.name, e.is_file()) for e in os.scandir(b'.')))
+os.rename(b'\xff', b'\xfe\xfd')
+print(os.path.exists(b'\xff'), open(b'\xfe\xfd', 'rb').read())
+os.symlink(b'\xfe\xfd', b'link\x80')
+os.symlink(b'../' + names[1], b'up\xc3')
+print(os.readlink(b'link\x80'), open(b'link\x80', 'rb').read(), os.lstat(b'link\x80').st_size)
+os.mkdir(b'dir\xf0\x90')
+os.chdir(b'dir\xf0\x90')
+print(os.path.basename(os.getcwdb()))
+os.rename(b'../up\xc3', b'up\xc3')
+print(os.readlink(b'up\xc3'), open(b'up\xc3', 'rb').read())
+fd = os.open(b'../' + names[0], os.O_RDONLY)
+print(os.path.basename(os.readlink(b'/proc/self/fd/%d' % fd)) == names[0])
+os.close(fd)
+os.link(b'../caf\xc3\xa9', b'hard\xa0')
+print(os.stat(b'hard\xa0').st_nlink, sorted(os.listdir(b'.')))
+os.chdir(top)
+# execve of a path that is not UTF-8, and a `#!` line naming one.
+os.symlink(b'/usr/bin/cat', b'cat\xfe')
+os.symlink(b'/usr/bin/echo', b'echo\xfe')
+with open(b'script\xff', 'wb') as f:
+    f.write(b'#!' + os.path.join(top, b'cat\xfe') + b'\nhello \xff\n')
+os.chmod(b'script\xff', 0o755)
+out = subprocess.run([os.path.join(top, b'script\xff')], capture_output=True, check=True).stdout
+print(out.endswith(b'cat\xfe\nhello \xff\n'))
+out = subprocess.run([b'./echo\xfe', b'\x80\xff'], capture_output=True, check=True).stdout
+print(out)
+for n in [b'script\xff', b'cat\xfe', b'echo\xfe']:
+    os.unlink(n)
+os.unlink(os.path.join(b'dir\xf0\x90', b'hard\xa0'))
+print(sorted(os.listdir(b'dir\xf0\x90')))
+print('done')
+"#;
+
+/// The entries of `dir` as the host has them: names byte for byte, with their contents (a
+/// symlink's target), sorted.
+fn host_entries(dir: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out: Vec<(Vec<u8>, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let md = std::fs::symlink_metadata(e.path()).unwrap();
+            let content = if md.file_type().is_symlink() {
+                std::fs::read_link(e.path())
+                    .unwrap()
+                    .as_os_str()
+                    .as_bytes()
+                    .to_vec()
+            } else if md.is_dir() {
+                b"<dir>".to_vec()
+            } else {
+                std::fs::read(e.path()).unwrap()
+            };
+            (e.file_name().as_bytes().to_vec(), content)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn names_that_are_not_utf8_are_bytes_as_natively() {
+    // A name that is not UTF-8 was ENOENT: paths went through Rust strings. Now each is bytes
+    // from the program to the host and back (getdents64, readlink, getcwd, /proc/self/fd).
+    let (a, b) = (scratch("fs_bytes_native"), scratch("fs_bytes_vm"));
+    for d in [&a, &b] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let py = "/usr/bin/python3";
+    let native = Run::native(py, &["-c", BYTE_NAMES, a.to_str().unwrap()]).run();
+    native.assert_code(0);
+    assert!(
+        native.stdout_str().ends_with("done\n"),
+        "{}",
+        native.describe()
+    );
+    let vol = format!("{}:/data:rw", b.display());
+    let vm = Run::mvm_run(&["-v", &vol], py, &["-c", BYTE_NAMES, "/data"]).run();
+    common::assert_agree(&vm, &native, "names that are not UTF-8 in a :rw mount");
+    // The host has the very bytes the program named.
+    let entries = host_entries(&b);
+    assert_eq!(entries, host_entries(&a), "the two directories differ");
+    assert!(
+        entries
+            .iter()
+            .any(|(n, _)| *n == (0x80..=0xff).collect::<Vec<u8>>()),
+        "{entries:?}"
+    );
+    assert!(entries.contains(&(b"link\x80".to_vec(), b"\xfe\xfd".to_vec())));
+    // The same in the private /tmp.
+    let tmp = scratch("fs_bytes_native_tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let native = Run::native(py, &["-c", BYTE_NAMES, tmp.to_str().unwrap()]).run();
+    let vm = Run::mvm_run(&[], py, &["-c", BYTE_NAMES, "/tmp"]).run();
+    common::assert_agree(&vm, &native, "names that are not UTF-8 in /tmp");
+
+    // The program itself at a host path that is not UTF-8 (shown at that path in the view).
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let at = b.join(std::ffi::OsStr::from_bytes(b"hello\xff"));
+        std::fs::copy(program("hello"), &at).unwrap();
+        let native = Run::native(&at, &["x"]).run();
+        let vm = Run::mvm_run(&[], &at, &["x"]).run();
+        native.assert_code(0);
+        assert_same_output(&vm, &native, "a program at a path that is not UTF-8");
+        std::fs::remove_file(&at).unwrap();
+    }
+    // busybox lists them as natively (`ls` shows each byte it cannot print as `?`; `find`
+    // writes names as they are).
+    let steps: &[&[&str]] = &[
+        &["ls"],
+        &["ls", "-1aR"],
+        &[
+            "find",
+            ".",
+            "-name",
+            "link*",
+            "-exec",
+            "stat",
+            "-c",
+            "%n %s %F %N",
+            "{}",
+            ";",
+        ],
+    ];
+    for step in steps {
+        let native = Run::native(BUSYBOX, step).cwd(&a).run();
+        let vm = Run::mvm_run(&["-v", &vol, "-w", "/data"], BUSYBOX, step).run();
+        assert_same_output(&vm, &native, &format!("busybox {step:?}"));
+    }
+    // find's order is the directory's; compare it sorted.
+    let lines = |o: &Outcome| {
+        let mut l: Vec<Vec<u8>> = o
+            .stdout
+            .split(|&c| c == b'\n')
+            .map(<[u8]>::to_vec)
+            .collect();
+        l.sort();
+        l
+    };
+    let native = Run::native(BUSYBOX, &["find", "."]).cwd(&a).run();
+    let vm = Run::mvm_run(&["-v", &vol, "-w", "/data"], BUSYBOX, &["find", "."]).run();
+    assert_eq!(lines(&vm), lines(&native), "{}", vm.describe());
+    assert!(
+        lines(&vm).contains(&b"./dir\xf0\x90/up\xc3".to_vec()),
+        "{}",
+        vm.describe()
+    );
+}

@@ -885,6 +885,7 @@ fn scripts_and_bad_executables_as_linux_treats_them() {
     let outer = write("outer", format!("#!{inner}\necho outer\n").as_bytes());
     let crlf = write("crlf", b"#!/bin/sh\r\necho crlf\r\n");
     let missing = write("missing", b"#!/nonexistent/interpreter\n");
+    let not_utf8 = write("not-utf8", b"#!/nonexistent/\xff\xc3(\n");
     let elf = std::fs::read(program("hello")).unwrap();
     let truncated = write("truncated", &elf[..64]);
     let vol = format!("{}:{}", dir.display(), dir.display());
@@ -920,6 +921,10 @@ fn scripts_and_bad_executables_as_linux_treats_them() {
     run(&missing)
         .assert_code(127)
         .assert_mvm_error_line("bad interpreter /nonexistent/interpreter");
+    // A name that is not UTF-8 is shown with those bytes escaped, as strace escapes them.
+    run(&not_utf8)
+        .assert_code(127)
+        .assert_mvm_error_line("bad interpreter /nonexistent/\\xff\\xc3(: no such file");
     run(&truncated)
         .assert_code(126)
         .assert_mvm_error_line("cannot execute");

@@ -406,3 +406,41 @@ fn normalization_of_the_tests_themselves() {
     ));
     assert!(!is_whole_trace_line("= 3"));
 }
+
+#[test]
+fn names_that_are_not_utf8_are_shown_as_strace_shows_them() {
+    // A name's bytes reach the trace as the program gave them (octal escapes past ASCII, as
+    // strace without -x), now that mvm serves such names at all.
+    let code = "import os\n\
+                fd = os.open(b'n\\xff\\xc3\\xa9', os.O_CREAT | os.O_WRONLY, 0o644)\n\
+                os.symlink(b'\\x80', b'l\\xfe')\n\
+                os.readlink(b'l\\xfe')\n\
+                os.rename(b'l\\xfe', b'm\\xc3(')\n\
+                os.unlink(b'm\\xc3(')\n\
+                os.unlink(b'n\\xff\\xc3\\xa9')\n";
+    let dir = scratch("trace_bytes");
+    let vm = Run::mvm_run(
+        &["--trace", "-w", "/tmp"],
+        "/usr/bin/python3",
+        &["-c", code],
+    )
+    .run();
+    let native = Run::native(STRACE, &["-f", "/usr/bin/python3", "-c", code])
+        .cwd(&dir)
+        .run();
+    vm.assert_code(0);
+    native.assert_code(0);
+    let ours = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| {
+                ["\"n\\377", "\"l\\376", "\"m\\303("]
+                    .iter()
+                    .any(|n| l.contains(n))
+            })
+            .map(normalize)
+            .collect()
+    };
+    let (vt, nt) = (vm.stderr_str(), native.stderr_str());
+    assert_eq!(ours(&vt).len(), 6, "{}", both("the calls", &vt, &nt));
+    assert_eq!(ours(&vt), ours(&nt), "{}", both("lines differ", &vt, &nt));
+}

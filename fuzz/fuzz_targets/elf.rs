@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let file = Arc::new(file);
-    let Ok(loaded) = image.load(&mut space, &file, "/fuzz", 0x5555_5555_4000) else {
+    let Ok(loaded) = image.load(&mut space, &file, b"/fuzz", 0x5555_5555_4000) else {
         return;
     };
     let aux = stack::AuxInfo {

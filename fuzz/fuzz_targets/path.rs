@@ -12,7 +12,9 @@
 //! Input: a control byte (the working directory, whether to follow), then the path.
 #![no_main]
 
+use std::ffi::OsStr;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -132,6 +134,12 @@ fn host_real(p: &Path) -> Option<PathBuf> {
     }
 }
 
+/// Whether `p` is `/`-separated components, none of them empty, `.` or `..`.
+fn plain(p: &[u8]) -> bool {
+    p.split(|&b| b == b'/')
+        .all(|c| !c.is_empty() && c != b"." && c != b"..")
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&ctl, path)) = data.split_first() else {
         return;
@@ -139,78 +147,71 @@ fuzz_target!(|data: &[u8]| {
     let t = tree();
     let base = BASES[usize::from(ctl & 7)];
     let follow = ctl & 8 != 0;
-    let path = String::from_utf8_lossy(path);
-    let Ok(r) = t.view.resolve(base, &path, follow) else {
+    // The path's bytes as they are: a Linux name need not be UTF-8.
+    let path = path.escape_ascii().to_string();
+    let path_bytes = &data[1..];
+    let Ok(r) = t.view.resolve(base.as_bytes(), path_bytes, follow) else {
         return;
     };
     let m = t.view.mount(&r);
+    let mg = &m.guest[..];
     // The guest path: absolute, normalized, in its mount.
-    let g = &r.guest;
-    assert!(g.starts_with('/'), "{g:?}");
+    let g = &r.guest[..];
+    let gs = g.escape_ascii().to_string();
+    assert!(g.starts_with(b"/"), "{gs}");
     assert!(
-        g == "/"
-            || g[1..]
-                .split('/')
-                .all(|c| !c.is_empty() && c != "." && c != ".."),
-        "not normalized: {g:?} for {path:?}"
+        g == b"/" || plain(&g[1..]),
+        "not normalized: {gs} for {path}"
     );
-    let inside = m.guest == "/"
-        || *g == m.guest
-        || g.strip_prefix(m.guest.as_str())
-            .is_some_and(|r| r.starts_with('/'));
-    assert!(inside, "{g:?} is not in the mount {:?}", m.guest);
+    let inside = mg == b"/"
+        || g == mg
+        || g.strip_prefix(mg).is_some_and(|r| r.starts_with(b"/"));
+    assert!(inside, "{gs} is not in the mount {}", mg.escape_ascii());
     // Its path in the mount.
-    let rel = &r.rel;
-    assert!(
-        rel == "."
-            || rel
-                .split('/')
-                .all(|c| !c.is_empty() && c != "." && c != ".."),
-        "rel {rel:?} for {path:?}"
-    );
-    let want = if m.guest == "/" {
-        format!("/{rel}")
+    let rel = &r.rel[..];
+    let rs = rel.escape_ascii().to_string();
+    assert!(rel == b"." || plain(rel), "rel {rs} for {path}");
+    let want = if rel == b"." {
+        mg.to_vec()
+    } else if mg == b"/" {
+        [b"/", rel].concat()
     } else {
-        format!("{}/{rel}", m.guest)
+        [mg, b"/", rel].concat()
     };
-    assert_eq!(
-        if rel == "." { m.guest.clone() } else { want },
-        *g,
-        "guest and rel disagree"
-    );
+    assert_eq!(want, g, "guest and rel disagree");
     if matches!(m.kind, MountKind::Proc | MountKind::Dev) {
         return;
     }
     if m.kind == MountKind::File {
-        assert_eq!(rel, ".", "a path under a file mount");
+        assert_eq!(rel, b".", "a path under a file mount");
     }
     // The host location, as the host would resolve it.
     let (_, root) = t
         .roots
         .iter()
-        .find(|(guest, _)| *guest == m.guest)
+        .find(|(guest, _)| guest.as_bytes() == mg)
         .expect("a mount of the tree");
-    let host = if rel == "." {
+    let host = if rel == b"." {
         root.clone()
     } else {
-        root.join(rel)
+        root.join(OsStr::from_bytes(rel))
     };
-    if let Some(parent) = host.parent().filter(|_| rel != ".") {
+    if let Some(parent) = host.parent().filter(|_| rel != b".") {
         if let Some(real) = host_real(parent) {
             assert!(
                 real.starts_with(root),
-                "{path:?} from {base} resolved to {r:?}, whose parent is {} on the host, \
+                "{path} from {base} resolved to {r:?}, whose parent is {} on the host, \
                  outside {}",
                 real.display(),
                 root.display()
             );
         }
     }
-    if r.follow && rel != "." {
+    if r.follow && rel != b"." {
         if let Ok(md) = std::fs::symlink_metadata(&host) {
             assert!(
                 !md.file_type().is_symlink(),
-                "{path:?} from {base}, followed, resolved to the symlink {r:?}"
+                "{path} from {base}, followed, resolved to the symlink {r:?}"
             );
         }
     }

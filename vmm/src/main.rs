@@ -2,6 +2,7 @@
 //! The program's own status passes through; death by signal N is 128+N; a timeout is 124;
 //! mvm's own errors are 125, a program that cannot be executed 126, one not found 127.
 
+use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -145,8 +146,8 @@ fn main() -> ExitCode {
                 }
             };
             let program = match &spec.name {
-                Some(n) => format!("{n}: {}", spec.program.to_string_lossy()),
-                None => spec.program.to_string_lossy().into_owned(),
+                Some(n) => format!("{n}: {}", vmm::sys::fs::shown(spec.program.as_bytes())),
+                None => vmm::sys::fs::shown(spec.program.as_bytes()),
             };
             if let Some(n) = &spec.name {
                 set_process_name(n);

@@ -10,7 +10,9 @@
 //! RESOLVE_NO_SYMLINKS` (which implies `RESOLVE_NO_MAGICLINKS`), given a path with no `..` and no
 //! symlinks: a concurrent rename or symlink swap makes the call fail (ELOOP, ENOENT), never
 //! reach outside the mount. Calls on the entry itself (unlink, mkdir, rename…) get the parent
-//! directory's fd and a single name. A path that is not valid UTF-8 is ENOENT (a limitation).
+//! directory's fd and a single name. Guest paths are bytes (`Vec<u8>`, `&[u8]`) from the program
+//! to the host and back, as Linux names are; only the mount points, from mvm's command line, are
+//! text, and they are matched against guest paths byte by byte.
 //!
 //! Views: `--rootfs DIR` is the guest's `/` (read-only); without it the guest's `/` is a
 //! synthetic directory holding mount points and the host's top-level symlinks (`/bin -> usr/bin`),
@@ -30,7 +32,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
 
 use crate::spec::{Network, Proto, Publish, Volume};
-use crate::sys::fs::normalize;
+use crate::sys::fs::{join, normalize};
 
 /// What a mount serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,8 +50,9 @@ pub enum MountKind {
 /// One mount of the view.
 #[derive(Debug)]
 pub struct Mount {
-    /// Guest path: `/` or `/a/b` (normalized, no trailing slash).
-    pub guest: String,
+    /// Guest path: `/` or `/a/b` (normalized, no trailing slash); bytes, as the program's
+    /// paths are (the program itself may live at a path that is not UTF-8).
+    pub guest: Vec<u8>,
     /// The host directory or file, opened `O_PATH` (none for synthesized mounts).
     root: Option<OwnedFd>,
     /// Writable.
@@ -423,11 +426,11 @@ pub fn io_text(e: &std::io::Error) -> String {
 pub struct Resolved {
     /// The guest path, absolute, without `.`, `..` or symlinks (the last component excepted when
     /// not followed).
-    pub guest: String,
+    pub guest: Vec<u8>,
     /// Index of its mount.
     pub mount: usize,
     /// Path inside the mount: `.` for the mount's root.
-    pub rel: String,
+    pub rel: Vec<u8>,
     /// Whether a symlink in the last component is to be followed (synthesized links).
     pub follow: bool,
 }
@@ -445,7 +448,7 @@ pub struct FsView {
     pub umask: u32,
     /// The working directory mvm started in, shown as an empty directory (the default view
     /// without a volume there): a path under it that the host has is worth a hint.
-    pub empty_cwd: Option<String>,
+    pub empty_cwd: Option<Vec<u8>>,
 }
 
 impl FsView {
@@ -548,7 +551,7 @@ pub fn fstat(fd: RawFd) -> Result<libc::stat, i32> {
     Ok(st)
 }
 
-fn cstring(s: &str) -> Result<CString, i32> {
+fn cstring(s: &[u8]) -> Result<CString, i32> {
     CString::new(s).map_err(|_| libc::EINVAL)
 }
 
@@ -568,7 +571,7 @@ fn host_dir(path: &Path) -> Result<OwnedFd, String> {
 }
 
 /// Whether `guest` names one of the host's secrets in the default view.
-fn secret(guest: &str) -> bool {
+fn secret(guest: &[u8]) -> bool {
     const HIDDEN: [&str; 8] = [
         "/etc/shadow",
         "/etc/shadow-",
@@ -579,21 +582,25 @@ fn secret(guest: &str) -> bool {
         "/etc/security/opasswd",
         "/etc/.pwd.lock",
     ];
-    if HIDDEN
-        .iter()
-        .any(|h| guest == *h || guest.strip_prefix(h).is_some_and(|r| r.starts_with('/')))
-    {
+    if HIDDEN.iter().any(|h| {
+        guest == h.as_bytes()
+            || guest
+                .strip_prefix(h.as_bytes())
+                .is_some_and(|r| r.starts_with(b"/"))
+    }) {
         return true;
     }
-    if let Some(name) = guest.strip_prefix("/etc/ssh/") {
-        return !name.contains('/') && name.contains("key") && !name.ends_with(".pub");
+    if let Some(name) = guest.strip_prefix(b"/etc/ssh/") {
+        return !name.contains(&b'/')
+            && name.windows(3).any(|w| w == b"key")
+            && !name.ends_with(b".pub");
     }
-    guest.starts_with("/etc/ssl/private/")
+    guest.starts_with(b"/etc/ssl/private/")
 }
 
 /// Components of a guest path.
-fn components(p: &str) -> impl DoubleEndedIterator<Item = &str> {
-    p.split('/').filter(|c| !c.is_empty())
+fn components(p: &[u8]) -> impl DoubleEndedIterator<Item = &[u8]> {
+    p.split(|&b| b == b'/').filter(|c| !c.is_empty())
 }
 
 /// The host's system tree that the default view shows read-only.
@@ -700,7 +707,7 @@ impl FsView {
         v.empty = Some(host_dir(&empty)?);
         match rootfs {
             Some(r) => v.add(
-                "/",
+                b"/",
                 Some(host_dir(r).map_err(|e| format!("--rootfs {e}"))?),
                 false,
                 MountKind::Dir,
@@ -723,7 +730,7 @@ impl FsView {
                     } else if md.is_dir() {
                         recipe.push(('d', d.to_string(), String::new()));
                         v.add(
-                            &format!("/{d}"),
+                            format!("/{d}").as_bytes(),
                             Some(host_dir(&host)?),
                             false,
                             MountKind::Dir,
@@ -746,16 +753,16 @@ impl FsView {
                     recipe.push(('d', d.to_string(), String::new()));
                 }
                 let root = synthetic_root(&recipe, cache.as_deref(), scratch)?;
-                v.add("/", Some(host_dir(&root)?), false, MountKind::Dir);
+                v.add(b"/", Some(host_dir(&root)?), false, MountKind::Dir);
                 v.hide_secrets();
             }
         }
-        v.add("/proc", None, false, MountKind::Proc);
+        v.add(b"/proc", None, false, MountKind::Proc);
         // A few of sysfs's files, synthesized with procfs's (the CPUs, which programs count).
-        v.add("/sys", None, false, MountKind::Proc);
-        v.add("/dev", None, false, MountKind::Dev);
+        v.add(b"/sys", None, false, MountKind::Proc);
+        v.add(b"/dev", None, false, MountKind::Dev);
         for (guest, root) in private {
-            v.add(&guest, Some(root), true, MountKind::Dir);
+            v.add(guest.as_bytes(), Some(root), true, MountKind::Dir);
         }
         for vol in volumes {
             let kind = if vol.host.is_dir() {
@@ -763,15 +770,20 @@ impl FsView {
             } else {
                 MountKind::File
             };
-            v.add(&vol.guest, Some(host_dir(&vol.host)?), vol.rw, kind);
+            v.add(
+                vol.guest.as_bytes(),
+                Some(host_dir(&vol.host)?),
+                vol.rw,
+                kind,
+            );
         }
         Ok(v)
     }
 
-    fn add(&mut self, guest: &str, root: Option<OwnedFd>, rw: bool, kind: MountKind) {
+    fn add(&mut self, guest: &[u8], root: Option<OwnedFd>, rw: bool, kind: MountKind) {
         self.mounts.retain(|m| m.guest != guest);
         self.mounts.push(Mount {
-            guest: guest.to_string(),
+            guest: guest.to_vec(),
             root,
             rw,
             kind,
@@ -803,13 +815,13 @@ impl FsView {
             if let Ok(rd) = std::fs::read_dir(dir) {
                 for e in rd.flatten() {
                     let g = e.path();
-                    if secret(&g.to_string_lossy()) {
+                    if secret(g.as_os_str().as_bytes()) {
                         note(&g);
                     }
                 }
             }
         }
-        if let Some(m) = self.mounts.iter_mut().find(|m| m.guest == "/etc") {
+        if let Some(m) = self.mounts.iter_mut().find(|m| m.guest == b"/etc") {
             m.hidden = ids;
         }
     }
@@ -817,8 +829,9 @@ impl FsView {
     /// Makes the host file `host` (absolute) visible, read-only, at its own path (the program
     /// itself), unless the view already shows it there.
     pub fn expose_file(&mut self, host: &Path) -> Result<(), String> {
-        let guest = host.to_string_lossy().into_owned();
-        if let (Ok((f, _)), Ok(md)) = (self.open_exec("/", &guest), std::fs::metadata(host)) {
+        let guest = host.as_os_str().as_bytes();
+        let exec = self.open_exec(b"/", guest);
+        if let (Ok((f, _)), Ok(md)) = (exec, std::fs::metadata(host)) {
             use std::os::unix::fs::MetadataExt;
             if f.metadata()
                 .is_ok_and(|m| m.ino() == md.ino() && m.dev() == md.dev())
@@ -827,26 +840,31 @@ impl FsView {
             }
         }
         // The mount needs no mount point: paths go to mounts by their guest prefix.
-        self.add(&guest, Some(host_dir(host)?), false, MountKind::File);
+        self.add(guest, Some(host_dir(host)?), false, MountKind::File);
         Ok(())
     }
 
     /// Shows the host file `host` read-only at guest path `guest` (a file mvm wrote for the
     /// run: `/etc/hostname`, `/etc/hosts`).
     pub fn add_file(&mut self, guest: &str, host: &Path) -> Result<(), String> {
-        self.add(guest, Some(host_dir(host)?), false, MountKind::File);
+        self.add(
+            guest.as_bytes(),
+            Some(host_dir(host)?),
+            false,
+            MountKind::File,
+        );
         Ok(())
     }
 
     /// Whether guest path `guest` lies in the view's root mount (nothing is mounted there).
-    pub fn in_root_mount(&self, guest: &str) -> bool {
+    pub fn in_root_mount(&self, guest: &[u8]) -> bool {
         self.mount_of(guest)
-            .is_some_and(|(m, _)| self.mounts[m].guest == "/")
+            .is_some_and(|(m, _)| self.mounts[m].guest == b"/")
     }
 
     /// Whether something is mounted at guest path `guest` (the run's own /dev/pts, say).
     pub fn has_mount(&self, guest: &str) -> bool {
-        self.mounts.iter().any(|m| m.guest == guest)
+        self.mounts.iter().any(|m| m.guest == guest.as_bytes())
     }
 
     /// The mount of `r`.
@@ -866,37 +884,35 @@ impl FsView {
         )
     }
 
-    fn mount_of(&self, guest: &str) -> Option<(usize, String)> {
+    fn mount_of(&self, guest: &[u8]) -> Option<(usize, Vec<u8>)> {
+        let trim = |r: &[u8]| -> usize { r.iter().take_while(|&&b| b == b'/').count() };
         for (i, m) in self.mounts.iter().enumerate() {
-            let rest = if m.guest == "/" {
-                Some(guest.trim_start_matches('/'))
+            let rest = if m.guest == b"/" {
+                Some(&guest[trim(guest)..])
             } else {
-                guest
-                    .strip_prefix(m.guest.as_str())
-                    .filter(|r| r.is_empty() || r.starts_with('/'))
-                    .map(|r| r.trim_start_matches('/'))
+                under(guest, &m.guest).map(|r| &r[trim(r)..])
             };
             if let Some(r) = rest {
-                let rel = if r.is_empty() { "." } else { r };
-                return Some((i, rel.to_string()));
+                let rel: &[u8] = if r.is_empty() { b"." } else { r };
+                return Some((i, rel.to_vec()));
             }
         }
         None
     }
 
     /// Opens `rel` inside mount `m` (no `..`, no symlinks) with host `flags`.
-    fn open_in(&self, m: usize, rel: &str, flags: i32, mode: u32) -> Result<OwnedFd, i32> {
+    fn open_in(&self, m: usize, rel: &[u8], flags: i32, mode: u32) -> Result<OwnedFd, i32> {
         let mount = &self.mounts[m];
         let root = mount.root.as_ref().ok_or(libc::ENOENT)?;
         let fd = if mount.kind == MountKind::File {
-            if rel != "." {
+            if rel != b"." {
                 return Err(libc::ENOTDIR);
             }
             if flags & libc::O_DIRECTORY != 0 {
                 return Err(libc::ENOTDIR);
             }
             // Reopen the file through mvm's own descriptor of it (not a guest path).
-            let p = cstring(&format!("/proc/self/fd/{}", root.as_raw_fd()))?;
+            let p = cstring(format!("/proc/self/fd/{}", root.as_raw_fd()).as_bytes())?;
             let flags = flags & !(libc::O_NOFOLLOW | libc::O_CREAT | libc::O_EXCL);
             openat2(libc::AT_FDCWD, &p, flags, 0, 0)?
         } else {
@@ -914,17 +930,17 @@ impl FsView {
     /// Resolves `path` (absolute, or relative to the guest directory `base`) in the view.
     /// `follow`: follow a symlink in the last component. The result may not exist (its parent
     /// does); it is never a secret.
-    pub fn resolve(&self, base: &str, path: &str, follow: bool) -> Result<Resolved, i32> {
+    pub fn resolve(&self, base: &[u8], path: &[u8], follow: bool) -> Result<Resolved, i32> {
         if path.is_empty() {
             return Err(libc::ENOENT);
         }
         if path.len() >= libc::PATH_MAX as usize {
             return Err(libc::ENAMETOOLONG);
         }
-        let dir_only = path.ends_with('/') || path.ends_with("/.") || path.ends_with("/..");
+        let dir_only = path.ends_with(b"/") || path.ends_with(b"/.") || path.ends_with(b"/..");
         let follow = follow || dir_only;
         // Fast path: no `..`, so the lexical path is the real one unless a symlink is met.
-        let r = if !components(path).any(|c| c == "..") {
+        let r = if !components(path).any(|c| c == b"..") {
             let guest = normalize(base, path);
             self.fast(&guest, follow)
         } else {
@@ -935,13 +951,13 @@ impl FsView {
         Ok(r)
     }
 
-    fn fast(&self, guest: &str, follow: bool) -> Option<Result<Resolved, i32>> {
+    fn fast(&self, guest: &[u8], follow: bool) -> Option<Result<Resolved, i32>> {
         if self.secrets && secret(guest) {
             return Some(Err(libc::ENOENT));
         }
         let (m, rel) = self.mount_of(guest)?;
         let r = Resolved {
-            guest: guest.to_string(),
+            guest: guest.to_vec(),
             mount: m,
             rel,
             follow,
@@ -959,25 +975,25 @@ impl FsView {
         }
     }
 
-    fn walk(&self, base: &str, path: &str, follow: bool) -> Result<Resolved, i32> {
-        let mut done: Vec<String> = if path.starts_with('/') {
+    fn walk(&self, base: &[u8], path: &[u8], follow: bool) -> Result<Resolved, i32> {
+        let mut done: Vec<Vec<u8>> = if path.starts_with(b"/") {
             Vec::new()
         } else {
-            components(base).map(str::to_string).collect()
+            components(base).map(<[u8]>::to_vec).collect()
         };
-        let mut todo: std::collections::VecDeque<String> =
-            components(path).map(str::to_string).collect();
+        let mut todo: std::collections::VecDeque<Vec<u8>> =
+            components(path).map(<[u8]>::to_vec).collect();
         let mut links = 0;
         while let Some(c) = todo.pop_front() {
-            match c.as_str() {
-                "." => continue,
-                ".." => {
+            match c.as_slice() {
+                b"." => continue,
+                b".." => {
                     done.pop();
                     continue;
                 }
                 _ => done.push(c),
             }
-            let guest = format!("/{}", done.join("/"));
+            let guest = join(&done);
             if self.secrets && secret(&guest) {
                 return Err(libc::ENOENT);
             }
@@ -987,23 +1003,20 @@ impl FsView {
                 // leaves it, or a deeper real mount (/dev/shm), is walked on from where it leads.
                 continue;
             }
-            let last = todo.iter().all(|t| t == ".");
+            let last = todo.iter().all(|t| t == b".");
             if last && !follow {
                 break;
             }
             // A directory on the way to a deeper mount (a volume under /tmp, say) exists in the
             // view even where the enclosing mount has no such directory (or has something
             // else there), when the path goes on into that mount.
-            let prefix = format!("{guest}/");
-            if !last && self.mounts.iter().any(|mt| mt.guest.starts_with(&prefix)) {
-                let rest: Vec<&str> = todo.iter().map(String::as_str).collect();
-                let ahead = normalize(&guest, &rest.join("/"));
-                let into = |mt: &Mount| {
-                    mt.guest.starts_with(&prefix)
-                        && ahead
-                            .strip_prefix(mt.guest.as_str())
-                            .is_some_and(|r| r.is_empty() || r.starts_with('/'))
-                };
+            let deeper = |mt: &Mount| under(&mt.guest, &guest).is_some_and(|r| !r.is_empty());
+            if !last && self.mounts.iter().any(deeper) {
+                let ahead = normalize(
+                    &guest,
+                    &todo.iter().cloned().collect::<Vec<_>>().join(&b'/'),
+                );
+                let into = |mt: &Mount| deeper(mt) && under(&ahead, &mt.guest).is_some();
                 if self.mounts.iter().any(into) {
                     continue;
                 }
@@ -1022,11 +1035,11 @@ impl FsView {
                     }
                     let target = readlink_fd(fd.as_raw_fd())?;
                     done.pop();
-                    if target.starts_with('/') {
+                    if target.starts_with(b"/") {
                         done.clear();
                     }
                     for t in components(&target).rev() {
-                        todo.push_front(t.to_string());
+                        todo.push_front(t.to_vec());
                     }
                 }
                 libc::S_IFDIR => {}
@@ -1034,7 +1047,7 @@ impl FsView {
                 _ => {}
             }
         }
-        let guest = format!("/{}", done.join("/"));
+        let guest = join(&done);
         let (mount, rel) = self.mount_of(&guest).ok_or(libc::ENOENT)?;
         Ok(Resolved {
             guest,
@@ -1052,7 +1065,7 @@ impl FsView {
             .iter()
             .map(|m| {
                 let ty = match (m.kind, &m.root) {
-                    (MountKind::Proc, _) if m.guest == "/sys" => "sysfs",
+                    (MountKind::Proc, _) if m.guest == b"/sys" => "sysfs",
                     (MountKind::Proc, _) => "proc",
                     (MountKind::Dev, _) => "devtmpfs",
                     (_, Some(root)) => fs_type(root.as_raw_fd()),
@@ -1151,39 +1164,39 @@ impl FsView {
         if self.synthesized(r).is_some() {
             return Err(if write { libc::EROFS } else { libc::ENOENT });
         }
-        if r.rel == "." {
+        if r.rel == b"." {
             return Err(libc::EBUSY);
         }
         if write {
             self.check_writable(r)?;
         }
-        let (dir, name) = match r.rel.rfind('/') {
+        let (dir, name): (&[u8], &[u8]) = match r.rel.iter().rposition(|&b| b == b'/') {
             Some(i) => (&r.rel[..i], &r.rel[i + 1..]),
-            None => (".", r.rel.as_str()),
+            None => (b".", &r.rel),
         };
         let fd = self.open_in(r.mount, dir, libc::O_PATH | libc::O_DIRECTORY, 0)?;
         Ok((fd, cstring(name)?))
     }
 
     /// Whether a directory entry `name` in guest directory `dir` is hidden from listings.
-    pub fn hidden_entry(&self, dir: &str, name: &[u8]) -> bool {
-        if !self.secrets || !dir.starts_with("/etc") {
+    pub fn hidden_entry(&self, dir: &[u8], name: &[u8]) -> bool {
+        if !self.secrets || !dir.starts_with(b"/etc") {
             return false;
         }
-        let name = String::from_utf8_lossy(name);
-        secret(&format!("{}/{}", dir.trim_end_matches('/'), name))
+        let dir = &dir[..dir.len() - dir.iter().rev().take_while(|&&b| b == b'/').count()];
+        secret(&[dir, b"/", name].concat())
     }
 
     /// Opens `path` (absolute, or relative to `cwd`, as the program names it) for `execve`:
     /// ENOENT, EACCES (not a regular file, or no execute permission), or the file and its
     /// normalized guest path.
-    pub fn open_exec(&self, cwd: &str, path: &str) -> Result<(File, String), i32> {
+    pub fn open_exec(&self, cwd: &[u8], path: &[u8]) -> Result<(File, Vec<u8>), i32> {
         let r = self.resolve(cwd, path, true)?;
         self.open_exec_resolved(r)
     }
 
     /// `open_exec` of a path already resolved (not in a synthesized mount).
-    pub fn open_exec_resolved(&self, r: Resolved) -> Result<(File, String), i32> {
+    pub fn open_exec_resolved(&self, r: Resolved) -> Result<(File, Vec<u8>), i32> {
         let fd = self.open(&r, libc::O_RDONLY, 0)?;
         check_executable(fd.as_raw_fd())?;
         Ok((File::from(fd), r.guest))
@@ -1207,7 +1220,7 @@ pub fn check_executable(fd: RawFd) -> Result<(), i32> {
 }
 
 /// readlink(2) of an `O_PATH | O_NOFOLLOW` fd of a symlink.
-pub fn readlink_fd(fd: RawFd) -> Result<String, i32> {
+pub fn readlink_fd(fd: RawFd) -> Result<Vec<u8>, i32> {
     let mut buf = vec![0u8; libc::PATH_MAX as usize];
     // SAFETY: `buf` is valid for `len` bytes; empty path with an O_PATH fd reads the link itself.
     let n = unsafe { libc::readlinkat(fd, c"".as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
@@ -1215,7 +1228,17 @@ pub fn readlink_fd(fd: RawFd) -> Result<String, i32> {
         return Err(errno());
     }
     buf.truncate(n as usize);
-    String::from_utf8(buf).map_err(|_| libc::ENOENT)
+    Ok(buf)
+}
+
+/// What is left of guest path `p` below the mount point `at`: `p` itself, or a path under it
+/// (the rest begins with `/`, or is empty). Bytes, so a name that is not UTF-8 matches too.
+fn under<'a>(p: &'a [u8], at: &[u8]) -> Option<&'a [u8]> {
+    if at == b"/" {
+        return p.starts_with(b"/").then_some(p);
+    }
+    p.strip_prefix(at)
+        .filter(|r| r.is_empty() || r.starts_with(b"/"))
 }
 
 /// Host paths the syscall server opens by name for synthesized files (`sys::procfs`), beyond
@@ -1304,6 +1327,12 @@ impl FsView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The guest and mount-relative paths of `r`, as text (every name in these tests is).
+    fn text(r: &Resolved) -> (&str, &str) {
+        let s = |b| std::str::from_utf8(b).unwrap();
+        (s(&r.guest), s(&r.rel))
+    }
 
     fn v4(a: [u8; 4], port: u16) -> Vec<u8> {
         let mut v = (libc::AF_INET as u16).to_ne_bytes().to_vec();
@@ -1539,7 +1568,7 @@ mod tests {
         let view = FsView::build(Some(&root), &[], Vec::new(), &run, &[]).unwrap();
         let (inside, outside) = std::thread::spawn(move || {
             let enforced = view.confine_thread(&Ports::default(), None).unwrap();
-            let r = view.resolve("/", "/inside", true).unwrap();
+            let r = view.resolve(b"/", b"/inside", true).unwrap();
             let inside = view.open(&r, libc::O_RDONLY, 0).is_ok();
             let outside = std::fs::read("/etc/hostname");
             assert!(enforced, "Landlock is not fully enforced on this kernel");
@@ -1576,16 +1605,12 @@ mod tests {
         };
         let view = FsView::build(Some(&root), &[volume], Vec::new(), &run, &[]).unwrap();
         for follow in [false, true] {
-            let r = view.resolve("/", "/esc/f", follow).unwrap();
-            assert_eq!((r.guest.as_str(), r.rel.as_str()), ("/dir/f", "dir/f"));
+            let r = view.resolve(b"/", b"/esc/f", follow).unwrap();
+            assert_eq!(text(&r), ("/dir/f", "dir/f"));
             // Into the volume, by the mount's path, with or without `..`.
             for p in ["/esc/vol/y", "/esc/vol/../vol/y", "/esc/../esc/vol/y"] {
-                let r = view.resolve("/", p, follow).unwrap();
-                assert_eq!(
-                    (r.guest.as_str(), r.rel.as_str()),
-                    ("/esc/vol/y", "y"),
-                    "{p}"
-                );
+                let r = view.resolve(b"/", p.as_bytes(), follow).unwrap();
+                assert_eq!(text(&r), ("/esc/vol/y", "y"), "{p}");
             }
         }
         std::fs::remove_dir_all(&base).unwrap();
@@ -1606,25 +1631,22 @@ mod tests {
         std::os::unix::fs::symlink("d", shm.join("l")).unwrap();
         let private = vec![("/dev/shm".to_string(), host_dir(&shm).unwrap())];
         let view = FsView::build(Some(&root), &[], private, &run, &[]).unwrap();
-        let r = view.resolve("/", "/proc/x/../../t", true).unwrap();
-        assert_eq!((r.guest.as_str(), r.rel.as_str()), ("/dir", "dir"));
-        let r = view.resolve("/proc", "self/../../t", false).unwrap();
-        assert_eq!((r.guest.as_str(), r.rel.as_str()), ("/t", "t"));
+        let r = view.resolve(b"/", b"/proc/x/../../t", true).unwrap();
+        assert_eq!(text(&r), ("/dir", "dir"));
+        let r = view.resolve(b"/proc", b"self/../../t", false).unwrap();
+        assert_eq!(text(&r), ("/t", "t"));
         // Within the synthesized mount, the rest is still the synthesizer's.
-        let r = view.resolve("/", "/proc/self/../1/status", true).unwrap();
-        assert_eq!(r.guest, "/proc/1/status");
+        let r = view.resolve(b"/", b"/proc/self/../1/status", true).unwrap();
+        assert_eq!(r.guest, b"/proc/1/status");
         assert_eq!(view.synthesized(&r), Some(MountKind::Proc));
         // A real mount inside a synthesized one is walked as any other: a new name in it, a
         // symlink in it followed, and a `..` out of it back into the synthesized one.
-        let r = view.resolve("/", "/dev/shm/new", false).unwrap();
-        assert_eq!((r.guest.as_str(), r.rel.as_str()), ("/dev/shm/new", "new"));
-        let r = view.resolve("/", "/dev/shm/l/new", false).unwrap();
-        assert_eq!(
-            (r.guest.as_str(), r.rel.as_str()),
-            ("/dev/shm/d/new", "d/new")
-        );
-        let r = view.resolve("/dev/shm", "../null", true).unwrap();
-        assert_eq!(r.guest, "/dev/null");
+        let r = view.resolve(b"/", b"/dev/shm/new", false).unwrap();
+        assert_eq!(text(&r), ("/dev/shm/new", "new"));
+        let r = view.resolve(b"/", b"/dev/shm/l/new", false).unwrap();
+        assert_eq!(text(&r), ("/dev/shm/d/new", "d/new"));
+        let r = view.resolve(b"/dev/shm", b"../null", true).unwrap();
+        assert_eq!(r.guest, b"/dev/null");
         assert_eq!(view.synthesized(&r), Some(MountKind::Dev));
         let default = FsView::build(None, &[], Vec::new(), &run, &[]).unwrap();
         for p in [
@@ -1633,7 +1655,7 @@ mod tests {
             "/sys/x/../../etc/security/opasswd",
         ] {
             assert_eq!(
-                default.resolve("/", p, true).err(),
+                default.resolve(b"/", p.as_bytes(), true).err(),
                 Some(libc::ENOENT),
                 "{p}"
             );
@@ -1642,13 +1664,56 @@ mod tests {
     }
 
     #[test]
+    fn names_that_are_not_utf8_resolve_byte_for_byte() {
+        // Paths were `String`s: a name that is not UTF-8 was ENOENT before it reached the host.
+        use std::ffi::OsStr;
+        let base = std::env::temp_dir().join(format!("mvm-bytes-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let (root, vol, run) = (base.join("root"), base.join("vol"), base.join("run"));
+        let name = |b: &[u8]| OsStr::from_bytes(b).to_os_string();
+        std::fs::create_dir_all(root.join(name(b"d\xff"))).unwrap();
+        std::fs::create_dir_all(&vol).unwrap();
+        std::fs::create_dir_all(&run).unwrap();
+        std::fs::write(root.join(name(b"d\xff/f\x80")), b"x").unwrap();
+        std::os::unix::fs::symlink(name(b"d\xff"), root.join(name(b"l\xc3("))).unwrap();
+        std::fs::write(vol.join(name(b"\xfe")), b"y").unwrap();
+        let volume = Volume {
+            host: vol.canonicalize().unwrap(),
+            guest: "/caf\u{e9}".into(),
+            rw: false,
+        };
+        let view = FsView::build(Some(&root), &[volume], Vec::new(), &run, &[]).unwrap();
+        for p in [
+            &b"/d\xff/f\x80"[..],
+            b"/l\xc3(/f\x80",
+            b"/l\xc3(/../d\xff/f\x80",
+        ] {
+            let r = view.resolve(b"/", p, true).unwrap();
+            assert_eq!(r.guest, b"/d\xff/f\x80", "{}", p.escape_ascii());
+            assert_eq!(r.rel, b"d\xff/f\x80");
+            assert!(view.open(&r, libc::O_RDONLY, 0).is_ok());
+        }
+        // A mount point given as text is matched by its bytes.
+        let r = view.resolve(b"/caf\xc3\xa9", b"\xfe", true).unwrap();
+        assert_eq!(
+            (&r.guest[..], &r.rel[..]),
+            (&b"/caf\xc3\xa9/\xfe"[..], &b"\xfe"[..])
+        );
+        assert!(view.open(&r, libc::O_RDONLY, 0).is_ok());
+        // A name that differs only in its invalid bytes is another name.
+        let r = view.resolve(b"/", b"/d\xfe/f\x80", true);
+        assert_eq!(r.err(), Some(libc::ENOENT));
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
     fn secrets() {
-        assert!(secret("/etc/shadow"));
-        assert!(secret("/etc/sudoers.d/x"));
-        assert!(secret("/etc/ssh/ssh_host_rsa_key"));
-        assert!(!secret("/etc/ssh/ssh_host_rsa_key.pub"));
-        assert!(!secret("/etc/passwd"));
-        assert!(!secret("/etc/shadowx"));
-        assert!(secret("/etc/ssl/private/a.pem"));
+        assert!(secret(b"/etc/shadow"));
+        assert!(secret(b"/etc/sudoers.d/x"));
+        assert!(secret(b"/etc/ssh/ssh_host_rsa_key"));
+        assert!(!secret(b"/etc/ssh/ssh_host_rsa_key.pub"));
+        assert!(!secret(b"/etc/passwd"));
+        assert!(!secret(b"/etc/shadowx"));
+        assert!(secret(b"/etc/ssl/private/a.pem"));
     }
 }

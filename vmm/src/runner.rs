@@ -3,9 +3,9 @@
 //! Whatever ends the run — the program, a fault, the timeout, SIGINT/SIGTERM — the vCPU thread
 //! returns, the VM and its memory are dropped, and nothing is left behind.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
@@ -94,7 +94,7 @@ fn host_executable(path: &Path) -> Result<std::fs::File, i32> {
 /// path is the host's (made visible, read-only, at its own absolute path), except that an
 /// absolute path with `--rootfs` names a file inside the root.
 pub fn resolve(spec: &RunSpec, view: &mut FsView) -> Result<PathBuf, RunError> {
-    let name = spec.program.to_string_lossy().into_owned();
+    let name = crate::sys::fs::shown(spec.program.as_bytes());
     let bytes = spec.program.as_bytes();
     let host_path = bytes.contains(&b'/') && !(spec.rootfs.is_some() && bytes.starts_with(b"/"));
     let mut denied = None;
@@ -102,7 +102,8 @@ pub fn resolve(spec: &RunSpec, view: &mut FsView) -> Result<PathBuf, RunError> {
         let abs = std::env::current_dir()
             .unwrap_or_else(|_| "/".into())
             .join(&spec.program);
-        let abs = PathBuf::from(crate::sys::fs::normalize("/", &abs.to_string_lossy()));
+        let abs = crate::sys::fs::normalize(b"/", abs.as_os_str().as_bytes());
+        let abs = PathBuf::from(OsString::from_vec(abs));
         match host_executable(&abs) {
             Ok(f) => {
                 view.expose_file(&abs).map_err(|e| {
@@ -115,8 +116,8 @@ pub fn resolve(spec: &RunSpec, view: &mut FsView) -> Result<PathBuf, RunError> {
             Err(e) => denied = Some(e),
         }
     } else {
-        let candidates: Vec<String> = if bytes.contains(&b'/') {
-            vec![name.clone()]
+        let candidates: Vec<Vec<u8>> = if bytes.contains(&b'/') {
+            vec![bytes.to_vec()]
         } else if bytes.is_empty() {
             vec![]
         } else {
@@ -128,14 +129,14 @@ pub fn resolve(spec: &RunSpec, view: &mut FsView) -> Result<PathBuf, RunError> {
                 .unwrap_or_else(|| DEFAULT_PATH.into());
             std::env::split_paths(&path)
                 .filter(|d| d.is_absolute())
-                .map(|d| d.join(&spec.program).to_string_lossy().into_owned())
+                .map(|d| d.join(&spec.program).into_os_string().into_vec())
                 .collect()
         };
         for c in candidates {
-            match view.open_exec("/", &c) {
+            match view.open_exec(b"/", &c) {
                 Ok((f, guest)) => {
                     check_image(&name, f, view)?;
-                    return Ok(PathBuf::from(guest));
+                    return Ok(PathBuf::from(OsString::from_vec(guest)));
                 }
                 Err(libc::ENOENT) | Err(libc::ENOTDIR) => {}
                 Err(e) => denied = Some(e),
@@ -156,8 +157,8 @@ fn check_image(name: &str, mut f: std::fs::File, view: &mut FsView) -> Result<()
         let Some((interp, _)) = elf::shebang(&f).map_err(cannot)? else {
             return elf::parse(&f).map(|_| ()).map_err(cannot);
         };
-        let shown = String::from_utf8_lossy(&interp).escape_debug().to_string();
-        f = match view.open_exec("/", &String::from_utf8_lossy(&interp)) {
+        let shown = crate::sys::fs::shown(&interp);
+        f = match view.open_exec(b"/", &interp) {
             Ok((next, _)) => next,
             Err(e) => {
                 let why = format!("bad interpreter {shown}: {}", describe(e));
@@ -594,7 +595,7 @@ pub fn run(mut spec: RunSpec) -> Result<Report, RunError> {
     // mvm's own working directory may not be in the view (under /tmp, which is private): then
     // the program starts in `/`. (`resolve` accepts a missing last component, so open it.)
     let shown = view
-        .resolve("/", &cwd, true)
+        .resolve(b"/", cwd.as_bytes(), true)
         .and_then(|r| view.open(&r, libc::O_PATH | libc::O_DIRECTORY, 0))
         .is_ok();
     let cwd = if spec.workdir.is_none() && !shown {
@@ -602,8 +603,12 @@ pub fn run(mut spec: RunSpec) -> Result<Report, RunError> {
     } else {
         cwd
     };
-    if spec.workdir.is_none() && spec.rootfs.is_none() && cwd != "/" && view.in_root_mount(&cwd) {
-        view.empty_cwd = Some(cwd.clone());
+    if spec.workdir.is_none()
+        && spec.rootfs.is_none()
+        && cwd != "/"
+        && view.in_root_mount(cwd.as_bytes())
+    {
+        view.empty_cwd = Some(cwd.clone().into_bytes());
     }
     // The program's umask is applied by the view; the host's must not apply a second time.
     // SAFETY: plain call; mvm creates no other files after this point.

@@ -59,8 +59,8 @@ pub type StopFlag = Arc<AtomicU32>;
 pub struct Prepared {
     image: Image,
     file: Arc<File>,
-    path: String,
-    interp: Option<(Image, Arc<File>, String)>,
+    path: Vec<u8>,
+    interp: Option<(Image, Arc<File>, Vec<u8>)>,
 }
 
 thread_local! {
@@ -409,7 +409,7 @@ pub enum JobReport {
 #[derive(Debug, Clone, Default)]
 pub struct Shown {
     /// Its executable's guest path.
-    pub exe: String,
+    pub exe: Vec<u8>,
     /// Its arguments, each ending with a NUL.
     pub cmdline: Vec<u8>,
 }
@@ -746,7 +746,7 @@ pub struct Process {
     /// Signal dispositions and signals pending for the whole program.
     pub sigs: SigShared,
     /// Working directory.
-    pub cwd: String,
+    pub cwd: Vec<u8>,
     /// What of the host the program may reach.
     pub fs: crate::policy::FsView,
     /// The ports it may listen on.
@@ -764,7 +764,7 @@ pub struct Process {
     /// `--trace`: where the trace goes (shared by every program of the run).
     pub trace: Option<Arc<crate::sys::trace::Tracer>>,
     /// The path of the running executable (`/proc/self/exe`), for messages.
-    pub exe: String,
+    pub exe: Vec<u8>,
     /// What the auxiliary vector reports.
     pub aux: AuxInfo,
     /// The vDSO image (a memfd), mapped into every program.
@@ -1091,13 +1091,13 @@ impl Task {
     }
     /// Checks `file` (opened from `path`) and opens its interpreter: everything `execve` can
     /// fail on before the point of no return.
-    pub fn prepare_exec(&self, file: File, path: String) -> Result<Prepared, ExecError> {
+    pub fn prepare_exec(&self, file: File, path: Vec<u8>) -> Result<Prepared, ExecError> {
         let image = elf::parse(&file)?;
         let interp = match &image.interp {
             None => None,
             Some(ip) => {
                 let bad = |e| ExecError::Interp(ip.clone(), e);
-                let (f, p) = self.fs.open_exec("/", ip).map_err(bad)?;
+                let (f, p) = self.fs.open_exec(b"/", ip).map_err(bad)?;
                 let img = elf::parse(&f).map_err(|_| bad(libc::ELIBBAD))?;
                 if img.interp.is_some() || !img.relocatable() {
                     return Err(bad(libc::ELIBBAD));
@@ -1138,16 +1138,8 @@ impl Task {
         pr.clock.refresh(&pr.mm, &vdso, true);
         pr.vdso = Some(vdso);
         pr.aux.vdso = vdso.base;
-        let sp = stack::build(
-            &mut pr.mm,
-            &main,
-            base,
-            argv,
-            envp,
-            p.path.as_bytes(),
-            &pr.aux,
-        )
-        .map_err(|_| ExecError::Oom)?;
+        let sp = stack::build(&mut pr.mm, &main, base, argv, envp, &p.path, &pr.aux)
+            .map_err(|_| ExecError::Oom)?;
         self.exe = p.path.clone();
         // POSIX timers do not survive execve.
         for mut t in std::mem::take(&mut self.timers).into_iter().flatten() {
@@ -1171,7 +1163,7 @@ impl Task {
     /// Starts the first program: guest-init (from a memfd holding the embedded image).
     pub fn boot(&mut self, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<(), ExecError> {
         let file = crate::boot::embedded_file(crate::boot::GUEST_INIT).map_err(ExecError::Io)?;
-        let p = self.prepare_exec(file, "/.mvm/init".into())?;
+        let p = self.prepare_exec(file, b"/.mvm/init".to_vec())?;
         let (entry, sp) = self.exec_image(&p, argv, envp)?;
         self.enter_user(entry, sp);
         Ok(())

@@ -116,7 +116,7 @@ pub fn map(space: &mut AddressSpace, file: &Arc<File>) -> Result<Mapped, Fault> 
     let data_frame = space.frame_of(data).ok_or(Fault::Oom)?;
     let kind = VmaKind::File(FileMap {
         file: file.clone(),
-        name: Arc::from("[vdso]"),
+        name: Arc::from(&b"[vdso]"[..]),
         offset: 0,
         limit: u64::MAX,
         window: Default::default(),

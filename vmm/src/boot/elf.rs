@@ -40,8 +40,8 @@ pub enum ExecError {
     #[error("malformed ELF executable: {0}")]
     Malformed(&'static str),
     /// Its interpreter cannot be used (the errno opening it, or `ENOEXEC`).
-    #[error("cannot load its interpreter {0}: {why}", why = errno_text(*.1))]
-    Interp(String, i32),
+    #[error("cannot load its interpreter {path}: {why}", path = crate::sys::fs::shown(.0), why = errno_text(*.1))]
+    Interp(Vec<u8>, i32),
     /// Reading the file failed.
     #[error("cannot read the executable: {why}", why = errno_text(*.0))]
     Io(i32),
@@ -155,7 +155,7 @@ pub struct Image {
     ehdr: Elf64_Ehdr,
     phdrs: Vec<Elf64_Phdr>,
     /// The interpreter it names, if any.
-    pub interp: Option<String>,
+    pub interp: Option<Vec<u8>>,
 }
 
 /// What the loader placed where, for the initial stack's auxiliary vector.
@@ -216,7 +216,7 @@ pub fn parse(src: &File) -> Result<Image, ExecError> {
                 let mut b = vec![0u8; ph.p_filesz as usize];
                 read_exact_at(src, &mut b, ph.p_offset)?;
                 let s = b.split(|&c| c == 0).next().unwrap_or_default();
-                interp = Some(String::from_utf8_lossy(s).into_owned());
+                interp = Some(s.to_vec());
             }
             _ => {}
         }
@@ -272,7 +272,7 @@ impl Image {
         &self,
         space: &mut AddressSpace,
         file: &Arc<File>,
-        name: &str,
+        name: &[u8],
         base: u64,
     ) -> Result<Loaded, ExecError> {
         let loads: Vec<&Elf64_Phdr> = self.phdrs.iter().filter(|p| p.p_type == PT_LOAD).collect();
@@ -281,7 +281,7 @@ impl Image {
         } else {
             0
         };
-        let name: Arc<str> = Arc::from(name);
+        let name: Arc<[u8]> = Arc::from(name);
         let window = WindowCache::default();
         let mut end = 0;
         for ph in &loads {

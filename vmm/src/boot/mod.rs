@@ -144,7 +144,7 @@ pub fn build(
         cpu_limit: Default::default(),
         children_cpu: Default::default(),
         trace,
-        exe: String::new(),
+        exe: Vec::new(),
         aux: stack::AuxInfo {
             hwcap,
             uid,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::policy::io_text;
 use crate::spec::{Proto, Publish, Tmpfs, User, Volume};
-use crate::sys::fs::normalize;
+use crate::sys::fs::normalize_text;
 
 /// `-p [IP:][HOSTPORT:]GUESTPORT[/tcp|/udp]`, ports or equal-length ranges (`8000-8001:80-81`).
 /// A missing HOSTPORT is 0: the runner picks a free one and says which.
@@ -101,11 +101,11 @@ fn host_path(flag: &str, s: &str, p: &str) -> Result<PathBuf, String> {
 /// mvm's working directory, which is the program's unless `-w` says otherwise.
 fn guest_path(flag: &str, s: &str, p: &str) -> Result<String, String> {
     if p.starts_with('/') {
-        return Ok(normalize("/", p));
+        return Ok(normalize_text("/", p));
     }
     if p == "." || p.starts_with("./") || p == ".." || p.starts_with("../") {
         let cwd = std::env::current_dir().map_err(|e| format!("{flag} {s}: {}", io_text(&e)))?;
-        return Ok(normalize(&cwd.to_string_lossy(), p));
+        return Ok(normalize_text(&cwd.to_string_lossy(), p));
     }
     Err(format!(
         "{flag} {s}: the path in the program's view must be absolute (or start with ./)"

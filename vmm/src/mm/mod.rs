@@ -86,7 +86,7 @@ pub struct FileMap {
     /// The open file.
     pub file: Arc<File>,
     /// Its path as the program knows it (for `/proc/self/maps`).
-    pub name: Arc<str>,
+    pub name: Arc<[u8]>,
     /// File offset of the mapping's first byte.
     pub offset: u64,
     /// File offset from which the mapping reads zeros (an ELF segment's `p_offset + p_filesz`).

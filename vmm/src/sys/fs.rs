@@ -107,7 +107,7 @@ pub struct OpenFile {
     /// The host descriptor serving it.
     pub host: HostFd,
     /// Its guest path (for `/proc/self/fd`), or `None` to ask the host (pipes, the streams).
-    pub path: Option<String>,
+    pub path: Option<Vec<u8>>,
     /// Whether its mount is writable (EROFS for metadata changes otherwise).
     pub writable: bool,
     /// A synthesized directory's entries (name, `d_type`) and the listing position.
@@ -124,7 +124,7 @@ pub struct OpenFile {
 
 impl OpenFile {
     /// A file mvm opened on the host for the program.
-    pub fn owned(fd: OwnedFd, path: Option<String>, writable: bool) -> Arc<OpenFile> {
+    pub fn owned(fd: OwnedFd, path: Option<Vec<u8>>, writable: bool) -> Arc<OpenFile> {
         Arc::new(OpenFile {
             host: HostFd::Owned(fd),
             path,
@@ -818,7 +818,7 @@ pub fn memfd_create(task: &mut Task, a: Args) -> SysResult {
     // SAFETY: `c` is a valid C string.
     let fd =
         host(unsafe { libc::memfd_create(c.as_ptr(), a[1] as u32 | libc::MFD_CLOEXEC) } as isize)?;
-    let path = format!("/memfd:{} (deleted)", String::from_utf8_lossy(&name));
+    let path = [&b"/memfd:"[..], &name, b" (deleted)"].concat();
     let file = OpenFile::owned(own(fd as i32), Some(path), true);
     task.fds.install(file, a[1] as u32 & libc::MFD_CLOEXEC != 0)
 }
@@ -1015,24 +1015,63 @@ pub fn getdents64(task: &mut Task, a: Args) -> SysResult {
     Ok(out.len() as u64)
 }
 
-/// Joins `path` onto `cwd` and removes `.`, `..` and repeated slashes.
-pub fn normalize(cwd: &str, path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    let full = if path.starts_with('/') {
-        path.to_string()
-    } else {
-        format!("{cwd}/{path}")
-    };
-    for c in full.split('/') {
+/// Joins `path` onto `cwd` and removes `.`, `..` and repeated slashes. Paths are bytes, as
+/// Linux names are: nothing here asks them to be UTF-8.
+pub fn normalize(cwd: &[u8], path: &[u8]) -> Vec<u8> {
+    let mut parts: Vec<&[u8]> = Vec::new();
+    let relative = !path.starts_with(b"/");
+    let base = if relative { cwd } else { &[][..] };
+    for c in base.split(|&b| b == b'/').chain(path.split(|&b| b == b'/')) {
         match c {
-            "" | "." => {}
-            ".." => {
+            b"" | b"." => {}
+            b".." => {
                 parts.pop();
             }
             c => parts.push(c),
         }
     }
-    format!("/{}", parts.join("/"))
+    join(&parts)
+}
+
+/// `normalize` of text (paths from mvm's command line): `/` is ASCII, so UTF-8 in is UTF-8 out.
+pub fn normalize_text(cwd: &str, path: &str) -> String {
+    String::from_utf8_lossy(&normalize(cwd.as_bytes(), path.as_bytes())).into_owned()
+}
+
+/// `/` and `parts` joined by `/`: an absolute guest path.
+pub fn join<T: AsRef<[u8]>>(parts: &[T]) -> Vec<u8> {
+    let mut p = Vec::with_capacity(parts.iter().map(|c| c.as_ref().len() + 1).sum::<usize>() + 1);
+    for c in parts {
+        p.push(b'/');
+        p.extend_from_slice(c.as_ref());
+    }
+    if p.is_empty() {
+        p.push(b'/');
+    }
+    p
+}
+
+/// A path as text for mvm's own messages: as it is where it is UTF-8, each byte that is not
+/// (and each control character but `\t \n \r`) as `\xNN`, strace's escapes, so the name shown tells the bytes
+/// the program used and cannot move the terminal's cursor.
+pub fn shown(p: &[u8]) -> String {
+    let mut s = String::with_capacity(p.len());
+    let hex = |s: &mut String, b: u8| s.push_str(&format!("\\x{b:02x}"));
+    for chunk in p.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\t' => s.push_str("\\t"),
+                '\n' => s.push_str("\\n"),
+                '\r' => s.push_str("\\r"),
+                '\0'..='\x1f' | '\x7f' => hex(&mut s, c as u8),
+                c => s.push(c),
+            }
+        }
+        for &b in chunk.invalid() {
+            hex(&mut s, b);
+        }
+    }
+    s
 }
 
 /// timerfd_create(2): a host timerfd (the program's clocks are the host's).
@@ -1148,12 +1187,23 @@ pub fn splice(task: &mut Task, a: Args) -> SysResult {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize;
+    use super::{normalize, shown};
 
     #[test]
     fn normalizes_paths() {
-        assert_eq!(normalize("/a/b", "../c/./d//"), "/a/c/d");
-        assert_eq!(normalize("/a", "/x/../../y"), "/y");
-        assert_eq!(normalize("/", "."), "/");
+        assert_eq!(normalize(b"/a/b", b"../c/./d//"), b"/a/c/d");
+        assert_eq!(normalize(b"/a", b"/x/../../y"), b"/y");
+        assert_eq!(normalize(b"/", b"."), b"/");
+        assert_eq!(normalize(b"/", b""), b"/");
+        // Names are bytes: nothing but `/` splits them, whatever else they hold.
+        assert_eq!(normalize(b"/\xff", b"a\x80/../\xc3("), b"/\xff/\xc3(");
+    }
+
+    #[test]
+    fn a_path_is_shown_with_its_bytes_that_are_not_utf8_escaped() {
+        assert_eq!(shown(b"/tmp/caf\xc3\xa9"), "/tmp/caf\u{e9}");
+        assert_eq!(shown(b"/tmp/\xff\xc3(x"), "/tmp/\\xff\\xc3(x");
+        assert_eq!(shown(b"/bin/sh\r"), "/bin/sh\\r");
+        assert_eq!(shown(b"a\nb\x1b"), "a\\nb\\x1b");
     }
 }

@@ -97,7 +97,7 @@ fn shared_anonymous(len: u64) -> Result<VmaKind, SysError> {
         .map_err(|_| SysError::Errno(libc::ENOMEM))?;
     Ok(VmaKind::File(FileMap {
         file: Arc::new(file),
-        name: Arc::from("/dev/zero (deleted)"),
+        name: Arc::from(&b"/dev/zero (deleted)"[..]),
         offset: 0,
         limit: u64::MAX,
         window: Default::default(),

@@ -263,11 +263,7 @@ pub fn mq_open(task: &mut Task, a: Args) -> SysResult {
     }
     // SAFETY: `dup` is a fresh descriptor owned by nobody else.
     let fd = unsafe { OwnedFd::from_raw_fd(dup) };
-    let mut file = OpenFile::owned(
-        fd,
-        Some(format!("/{}", String::from_utf8_lossy(&name))),
-        true,
-    );
+    let mut file = OpenFile::owned(fd, Some([b"/".as_slice(), &name].concat()), true);
     Arc::get_mut(&mut file).expect("just made").mq = Some(Arc::new(MqOpen {
         queue,
         read,

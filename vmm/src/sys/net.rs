@@ -79,7 +79,7 @@ fn host_unix_addr(
         return Ok((unix_sockaddr(&host), None));
     }
     let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
-    let name = String::from_utf8_lossy(&path[..end]).into_owned();
+    let name = path[..end].to_vec();
     let cwd = task.cwd.clone();
     let r = task
         .fs

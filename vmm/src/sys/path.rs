@@ -6,6 +6,7 @@
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::sync::Arc;
 
 use super::fs::{read_struct, write_struct, OpenFile};
@@ -17,19 +18,19 @@ fn errno(e: i32) -> SysError {
     SysError::Errno(e)
 }
 
-/// Reads a path argument.
-pub fn path_arg(task: &mut Task, at: u64) -> Result<String, SysError> {
+/// Reads a path argument: bytes, whatever they are (a Linux name is any bytes but NUL and `/`).
+pub fn path_arg(task: &mut Task, at: u64) -> Result<Vec<u8>, SysError> {
     let b = task.mm.read_cstr(at)?;
     if b.len() >= libc::PATH_MAX as usize {
         return err(libc::ENAMETOOLONG);
     }
-    String::from_utf8(b).map_err(|_| errno(libc::ENOENT))
+    Ok(b)
 }
 
 /// The guest directory a relative `path` of an `*at` call starts from.
-fn base(task: &Task, dirfd: u64, path: &str) -> Result<String, SysError> {
-    if path.starts_with('/') {
-        return Ok("/".into());
+fn base(task: &Task, dirfd: u64, path: &[u8]) -> Result<Vec<u8>, SysError> {
+    if path.starts_with(b"/") {
+        return Ok(b"/".to_vec());
     }
     if dirfd as i32 == libc::AT_FDCWD {
         return Ok(task.cwd.clone());
@@ -64,7 +65,7 @@ fn resolve_at(
         }
         if dirfd as i32 == libc::AT_FDCWD {
             let cwd = task.cwd.clone();
-            return Ok(At::Path(task.fs.resolve("/", &cwd, true).map_err(errno)?));
+            return Ok(At::Path(task.fs.resolve(b"/", &cwd, true).map_err(errno)?));
         }
         return Ok(At::Fd(task.fds.file(dirfd as i32 as u64)?));
     }
@@ -98,9 +99,11 @@ fn missed(task: &mut Task, dirfd: u64, path: u64) {
     let Ok(p) = path_arg(task, path) else { return };
     let Ok(b) = base(task, dirfd, &p) else { return };
     let guest = super::fs::normalize(&b, &p);
-    let under = guest == cwd || guest.starts_with(&format!("{}/", cwd.trim_end_matches('/')));
+    let under = guest == cwd || guest.starts_with(&[&cwd[..], b"/"].concat());
     // (A stat of a host path: Landlock confines opening, not looking.)
-    if under && std::path::Path::new(&guest).exists() {
+    let host = std::path::Path::new(std::ffi::OsStr::from_bytes(&guest));
+    if under && host.exists() {
+        let (guest, cwd) = (super::fs::shown(&guest), super::fs::shown(&cwd));
         *task.machine.hint.lock().unwrap() = Some(format!(
             "{guest} exists on the host but not in the program's view, where {cwd} is an empty directory; -v {cwd}:{cwd} would show it"
         ));
@@ -174,12 +177,12 @@ pub fn openat2(task: &mut Task, a: Args) -> SysResult {
     let p = path_arg(task, a[1])?;
     let confined = libc::RESOLVE_BENEATH | libc::RESOLVE_IN_ROOT;
     if how[2] & confined != 0
-        && (p.starts_with('/')
-            || p.split('/')
+        && (p.starts_with(b"/")
+            || p.split(|&b| b == b'/')
                 .try_fold(0i32, |d, c| match c {
-                    "" | "." => Some(d),
-                    ".." if d == 0 => None,
-                    ".." => Some(d - 1),
+                    b"" | b"." => Some(d),
+                    b".." if d == 0 => None,
+                    b".." => Some(d - 1),
                     _ => Some(d + 1),
                 })
                 .is_none())
@@ -333,7 +336,7 @@ pub fn readlinkat(task: &mut Task, a: Args) -> SysResult {
         }
         readlink_fd(fd.as_raw_fd()).map_err(errno)?
     };
-    let b = target.as_bytes();
+    let b = &target[..];
     let n = b.len().min(a[3] as usize);
     task.mm.write(a[2], &b[..n])?;
     Ok(n as u64)
@@ -346,7 +349,7 @@ pub fn readlink(task: &mut Task, a: Args) -> SysResult {
 
 /// The parent fd and name of `r` for a call that creates it: EEXIST before EROFS, as Linux.
 fn for_create(task: &Task, r: &Resolved) -> Result<(OwnedFd, CString), SysError> {
-    if task.fs.synthesized(r).is_some() || r.rel == "." {
+    if task.fs.synthesized(r).is_some() || r.rel == b"." {
         return err(libc::EEXIST);
     }
     let (pfd, name) = task.fs.parent(r, false).map_err(errno)?;
@@ -365,7 +368,7 @@ fn for_change(task: &Task, r: &Resolved, root_err: i32) -> Result<(OwnedFd, CStr
     if task.fs.synthesized(r).is_some() {
         return err(libc::EROFS);
     }
-    if r.rel == "." {
+    if r.rel == b"." {
         return err(root_err);
     }
     let (pfd, name) = task.fs.parent(r, false).map_err(errno)?;
@@ -500,7 +503,7 @@ pub fn unlinkat(task: &mut Task, a: Args) -> SysResult {
     }
     let p = path_arg(task, a[1])?;
     let rmdir = a[2] != 0;
-    if rmdir && (p == "." || p.ends_with("/.")) {
+    if rmdir && (p == b"." || p.ends_with(b"/.")) {
         return err(libc::EINVAL);
     }
     let r = resolve_path(task, a[0], a[1], false)?;
@@ -539,7 +542,7 @@ pub fn renameat2(task: &mut Task, a: Args) -> SysResult {
     let old = resolve_path(task, a[0], a[1], false)?;
     let new = resolve_path(task, a[2], a[3], false)?;
     let (ofd, oname) = for_change(task, &old, libc::EBUSY)?;
-    if task.fs.synthesized(&new).is_some() || new.rel == "." {
+    if task.fs.synthesized(&new).is_some() || new.rel == b"." {
         return err(libc::EBUSY);
     }
     let (nfd, nname) = task.fs.parent(&new, true).map_err(errno)?;
@@ -760,7 +763,7 @@ fn utimens(task: &mut Task, a: Args, times: Option<[libc::timespec; 2]>) -> SysR
     let empty = a[3] & libc::AT_EMPTY_PATH as u64 != 0;
     if !follow {
         if let At::Path(r) = resolve_at(task, a[0], a[1], false, empty)? {
-            if task.fs.synthesized(&r).is_none() && r.rel != "." {
+            if task.fs.synthesized(&r).is_none() && r.rel != b"." {
                 let (pfd, name) = for_change(task, &r, libc::EBUSY)?;
                 // SAFETY: valid fd, name and times; the last component is never followed.
                 return host(unsafe {
@@ -862,7 +865,7 @@ pub fn access(task: &mut Task, a: Args) -> SysResult {
 
 /// getcwd(2).
 pub fn getcwd(task: &mut Task, a: Args) -> SysResult {
-    let mut s = task.cwd.clone().into_bytes();
+    let mut s = task.cwd.clone();
     s.push(0);
     if (a[1] as usize) < s.len() {
         return err(libc::ERANGE);

@@ -341,7 +341,7 @@ pub fn prctl(task: &mut Task, a: Args) -> SysResult {
         }
         PR_GET_NAME => {
             let mut name = [0u8; 16];
-            let exe = task.exe.rsplit('/').next().unwrap_or_default().as_bytes();
+            let exe = task.exe.rsplit(|&b| b == b'/').next().unwrap_or_default();
             let n = exe.len().min(15);
             name[..n].copy_from_slice(&exe[..n]);
             task.mm.write(a[1], &name)?;
@@ -1458,6 +1458,9 @@ fn new_thread(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: u
     Ok(tid as u64)
 }
 
+/// An executable opened for execve, with its guest path (bytes, as the program named it).
+type Opened = (std::fs::File, Vec<u8>);
+
 /// Opens what `execve(path, argv)` runs: the file itself, or for a script the interpreter its
 /// `#!` line names (resolved in the view; scripts may name scripts, 4 deep), with the arguments
 /// Linux gives it: the interpreter, its one optional argument, the script's path as the caller
@@ -1466,19 +1469,19 @@ fn open_script_or_exec(
     task: &mut Task,
     mut path: Vec<u8>,
     mut argv: Vec<Vec<u8>>,
-    mut opened: Option<(std::fs::File, String)>,
-) -> Result<(std::fs::File, String, Vec<Vec<u8>>), SysError> {
+    mut opened: Option<Opened>,
+) -> Result<(Opened, Vec<Vec<u8>>), SysError> {
     use crate::boot::elf;
     for _ in 0..=elf::MAX_SCRIPT_DEPTH {
         // execveat of a descriptor starts from its file (a script's interpreter then gets
         // /dev/fd/N as its path); otherwise the path is opened in the view.
         let (file, guest) = match opened.take() {
             Some(f) => f,
-            None => open_exec_in_view(task, &String::from_utf8_lossy(&path))?,
+            None => open_exec_in_view(task, &path)?,
         };
         let Some((interp, arg)) = elf::shebang(&file).map_err(|e| SysError::Errno(e.errno()))?
         else {
-            return Ok((file, guest, argv));
+            return Ok(((file, guest), argv));
         };
         let mut next = vec![interp.clone()];
         next.extend(arg);
@@ -1492,7 +1495,7 @@ fn open_script_or_exec(
 /// Opens `name` for execve as open(2) finds it, synthesized links included (busybox re-executes
 /// itself through /proc/self/exe; fexecve's fallback is /proc/self/fd/N): the file and its path
 /// in the view.
-fn open_exec_in_view(task: &mut Task, name: &str) -> Result<(std::fs::File, String), SysError> {
+fn open_exec_in_view(task: &mut Task, name: &[u8]) -> Result<Opened, SysError> {
     let cwd = task.cwd.clone();
     let r = task.fs.resolve(&cwd, name, true).map_err(SysError::Errno)?;
     if task.fs.synthesized(&r).is_none() {
@@ -1525,7 +1528,7 @@ pub fn execve(task: &mut Task, a: Args) -> SysResult {
     let (Some(argv), Some(envp)) = (argv, envp) else {
         return err(libc::E2BIG);
     };
-    let (file, path, argv) = open_script_or_exec(task, path, argv, None)?;
+    let ((file, path), argv) = open_script_or_exec(task, path, argv, None)?;
     exec_prepared(task, file, path, argv, envp)
 }
 
@@ -1544,15 +1547,15 @@ pub fn execveat(task: &mut Task, a: Args) -> SysResult {
         return err(libc::E2BIG);
     };
     let dirfd = a[0] as i32;
-    let (file, path, argv) = if path.is_empty() {
+    let ((file, path), argv) = if path.is_empty() {
         if a[4] & libc::AT_EMPTY_PATH as u64 == 0 {
             return err(libc::ENOENT);
         }
         let f = task.fds.file(a[0])?;
         let file = executable_copy(&f)?;
-        let shown = format!("/dev/fd/{}", a[0]);
+        let shown = format!("/dev/fd/{}", a[0]).into_bytes();
         let guest = f.path.clone().unwrap_or_else(|| shown.clone());
-        open_script_or_exec(task, shown.into_bytes(), argv, Some((file, guest)))?
+        open_script_or_exec(task, shown, argv, Some((file, guest)))?
     } else if path.starts_with(b"/") || dirfd == libc::AT_FDCWD {
         open_script_or_exec(task, path, argv, None)?
     } else {
@@ -1560,7 +1563,7 @@ pub fn execveat(task: &mut Task, a: Args) -> SysResult {
         let Some(base) = dir.path.clone() else {
             return err(libc::ENOTDIR);
         };
-        let mut full = base.into_bytes();
+        let mut full = base;
         full.push(b'/');
         full.extend_from_slice(&path);
         open_script_or_exec(task, full, argv, None)?
@@ -1572,7 +1575,7 @@ pub fn execveat(task: &mut Task, a: Args) -> SysResult {
 fn exec_prepared(
     task: &mut Task,
     file: std::fs::File,
-    path: String,
+    path: Vec<u8>,
     argv: Vec<Vec<u8>>,
     envp: Vec<Vec<u8>>,
 ) -> SysResult {
@@ -1617,7 +1620,10 @@ fn exec_prepared(
         }
         Err(e) => Err(SysError::Exit(ExitReason::Signaled {
             sig: libc::SIGKILL,
-            detail: format!("execve of {path} failed after the point of no return: {e}"),
+            detail: format!(
+                "execve of {} failed after the point of no return: {e}",
+                super::fs::shown(&path)
+            ),
         })),
     }
 }

@@ -16,6 +16,7 @@
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStringExt;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
@@ -34,7 +35,7 @@ const DT_CHR: u8 = 2;
 enum Node {
     Dir(Vec<(Vec<u8>, u8)>),
     File(Vec<u8>),
-    Link(String),
+    Link(Vec<u8>),
     /// A host device node, by its host path.
     Dev(&'static str),
     /// `/proc/self/fd/N`: guest descriptor N.
@@ -70,7 +71,9 @@ fn dir(names: &[(&str, u8)]) -> Node {
     )
 }
 
-fn node(task: &mut Task, guest: &str) -> Result<Node, SysError> {
+fn node(task: &mut Task, guest: &[u8]) -> Result<Node, SysError> {
+    // Every name the synthesizer serves is ASCII: a path that is not UTF-8 names nothing here.
+    let guest = std::str::from_utf8(guest).map_err(|_| errno(libc::ENOENT))?;
     let parts: Vec<&str> = guest.split('/').filter(|c| !c.is_empty()).collect();
     let me = task.pid().to_string();
     let pid = |p: &str| p == "self" || p == "thread-self" || p == me;
@@ -366,14 +369,14 @@ fn meminfo(task: &Task) -> Vec<u8> {
 }
 
 fn maps(task: &Task) -> Vec<u8> {
-    let mut out = String::new();
+    let mut out = Vec::new();
     for (start, v) in task.mm.vmas() {
         let p = |bit, c| if v.prot & bit != 0 { c } else { '-' };
         let (name, offset) = match &v.kind {
-            VmaKind::Heap => ("[heap]".to_string(), 0),
-            VmaKind::Stack => ("[stack]".to_string(), 0),
-            VmaKind::File(f) => (f.name.to_string(), f.offset),
-            VmaKind::Anon => (String::new(), 0),
+            VmaKind::Heap => (&b"[heap]"[..], 0),
+            VmaKind::Stack => (&b"[stack]"[..], 0),
+            VmaKind::File(f) => (&f.name[..], f.offset),
+            VmaKind::Anon => (&b""[..], 0),
         };
         let line = format!(
             "{start:08x}-{:08x} {}{}{}p {offset:08x} 00:00 0",
@@ -383,13 +386,14 @@ fn maps(task: &Task) -> Vec<u8> {
             p(PROT_EXEC, 'x')
         );
         if name.is_empty() {
-            out.push_str(&line);
+            out.extend_from_slice(line.as_bytes());
         } else {
-            out.push_str(&format!("{line:<73}{name}"));
+            out.extend_from_slice(format!("{line:<73}").as_bytes());
+            out.extend_from_slice(name);
         }
-        out.push('\n');
+        out.push(b'\n');
     }
-    out.into_bytes()
+    out
 }
 
 /// Clock ticks (USER_HZ, 100 a second) in `d`.
@@ -398,14 +402,19 @@ fn ticks(d: std::time::Duration) -> u64 {
 }
 
 /// A program's name: its executable's file name, 15 bytes at most, as `comm` holds it.
-fn comm_name(p: &ProcHandle) -> String {
+fn comm_name(p: &ProcHandle) -> Vec<u8> {
     let exe = p.shown.lock().unwrap().exe.clone();
-    let name = exe.rsplit('/').next().unwrap_or_default();
-    name.chars().take(15).collect()
+    base_name(&exe)
+}
+
+/// The file name of `path`, 15 bytes at most, as the kernel keeps a program's name.
+fn base_name(path: &[u8]) -> Vec<u8> {
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or_default();
+    name[..name.len().min(15)].to_vec()
 }
 
 fn comm(p: &ProcHandle) -> Vec<u8> {
-    format!("{}\n", comm_name(p)).into_bytes()
+    [comm_name(p), b"\n".to_vec()].concat()
 }
 
 /// Its state letter: a zombie until reaped, else sleeping (the caller itself is running).
@@ -451,18 +460,18 @@ fn stat_line(task: &Task, p: &ProcHandle, state: char, c: StatCounts) -> Vec<u8>
         vsize,
         rss,
     } = c;
-    let mut f = format!(
-        "{} ({}) {state} {ppid} {pgrp} {sid} {tty_nr} {tpgid} 4194304 {minflt} 0 0 0 {utime} {stime} 0 0 20 0 {threads} 0 \
-         {start} {vsize} {rss} 18446744073709551615",
-        p.pid,
-        comm_name(p)
-    );
+    let mut f = format!("{} (", p.pid).into_bytes();
+    f.extend(comm_name(p));
+    f.extend(format!(
+        ") {state} {ppid} {pgrp} {sid} {tty_nr} {tpgid} 4194304 {minflt} 0 0 0 {utime} {stime} 0 0 20 0 {threads} 0 \
+         {start} {vsize} {rss} 18446744073709551615"
+    ).as_bytes());
     // startcode .. exit_code: zeros, but exit_signal (SIGCHLD).
     for i in 0..27 {
-        f.push_str(if i == 12 { " 17" } else { " 0" });
+        f.extend_from_slice(if i == 12 { b" 17" } else { b" 0" });
     }
-    f.push('\n');
-    f.into_bytes()
+    f.push(b'\n');
+    f
 }
 
 fn own_stat(task: &Task) -> Vec<u8> {
@@ -494,25 +503,24 @@ fn other_status(task: &Task, o: &ProcHandle) -> Vec<u8> {
         'T' => "T (stopped)",
         _ => "S (sleeping)",
     };
-    format!(
-        "Name:\t{}\nState:\t{st}\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t{ppid}\n\
+    let rest = format!(
+        "\nState:\t{st}\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t{ppid}\n\
          Uid:\t{u}\t{u}\t{u}\t{u}\nGid:\t{g}\t{g}\t{g}\t{g}\nThreads:\t{}\n",
-        comm_name(o),
         o.kicker.count().max(1),
         pid = o.pid,
-    )
-    .into_bytes()
+    );
+    [&b"Name:\t"[..], &comm_name(o), rest.as_bytes()].concat()
 }
 
-/// A path as `/proc/*/mounts` escapes it.
-fn escape_path(p: &str) -> String {
-    let mut out = String::new();
-    for c in p.chars() {
+/// A path as `/proc/*/mounts` escapes it (its other bytes as they are).
+fn escape_path(p: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(p.len());
+    for &c in p {
         match c {
-            ' ' => out.push_str("\\040"),
-            '\t' => out.push_str("\\011"),
-            '\n' => out.push_str("\\012"),
-            '\\' => out.push_str("\\134"),
+            b' ' => out.extend_from_slice(b"\\040"),
+            b'\t' => out.extend_from_slice(b"\\011"),
+            b'\n' => out.extend_from_slice(b"\\012"),
+            b'\\' => out.extend_from_slice(b"\\134"),
             c => out.push(c),
         }
     }
@@ -522,7 +530,7 @@ fn escape_path(p: &str) -> String {
 /// `/proc/self/mounts` or (`info`) `/proc/self/mountinfo`: the program's view, parents first.
 fn mounts(task: &Task, info: bool) -> Vec<u8> {
     let list = task.fs.mounts();
-    let mut out = String::new();
+    let mut out = Vec::new();
     for (i, (m, ty)) in list.iter().enumerate() {
         let id = 21 + i;
         let opt = if m.rw { "rw" } else { "ro" };
@@ -538,20 +546,24 @@ fn mounts(task: &Task, info: bool) -> Vec<u8> {
                 .iter()
                 .enumerate()
                 .rev()
-                .find(|(_, (p, _))| p.guest == "/" || m.guest.starts_with(&format!("{}/", p.guest)))
+                .find(|(_, (p, _))| {
+                    p.guest == b"/" || m.guest.starts_with(&[&p.guest[..], b"/"].concat())
+                })
                 .map_or(id, |(j, _)| 21 + j);
-            out.push_str(&format!(
-                "{id} {parent} 0:{id} / {path} {opt},relatime - {ty} {source} {opt}\n"
-            ));
+            out.extend(format!("{id} {parent} 0:{id} / ").as_bytes());
+            out.extend(path);
+            out.extend(format!(" {opt},relatime - {ty} {source} {opt}\n").as_bytes());
         } else {
-            out.push_str(&format!("{source} {path} {ty} {opt},relatime 0 0\n"));
+            out.extend(format!("{source} ").as_bytes());
+            out.extend(path);
+            out.extend(format!(" {ty} {opt},relatime 0 0\n").as_bytes());
         }
     }
-    out.into_bytes()
+    out
 }
 
 fn status(task: &Task) -> Vec<u8> {
-    let name = task.exe.rsplit('/').next().unwrap_or_default();
+    let name = base_name(&task.exe);
     let rss = task.mm.ram.user_frames() * 4;
     let (u, g) = (task.aux.uid, task.aux.gid);
     let (pid, tid, threads) = (task.pid(), task.tid, task.live);
@@ -562,16 +574,16 @@ fn status(task: &Task) -> Vec<u8> {
     } else {
         (1u64 << cpus) - 1
     };
-    format!(
-        "Name:\t{name:.15}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t{pid}\nNgid:\t0\n\
+    let rest = format!(
+        "\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t{pid}\nNgid:\t0\n\
          Pid:\t{tid}\nPPid:\t{ppid}\nTracerPid:\t0\nUid:\t{u}\t{u}\t{u}\t{u}\n\
          Gid:\t{g}\t{g}\t{g}\t{g}\nFDSize:\t{}\nVmRSS:\t{rss:>8} kB\nThreads:\t{threads}\n\
          SigQ:\t0/63000\nCpus_allowed:\t{mask:x}\nCpus_allowed_list:\t0-{}\n",
         task.fs.umask,
         super::fs::max_fds(),
         cpus - 1
-    )
-    .into_bytes()
+    );
+    [&b"Name:\t"[..], &name, rest.as_bytes()].concat()
 }
 
 /// A synthesized file's content as a read-only memfd, read from its start.
@@ -594,11 +606,11 @@ fn lnk_stat(task: &mut Task) -> Result<libc::stat, SysError> {
     Ok(st)
 }
 
-fn follow(task: &mut Task, target: &str, depth: u32) -> Result<Resolved, SysError> {
+fn follow(task: &mut Task, target: &[u8], depth: u32) -> Result<Resolved, SysError> {
     if depth > 8 {
         return err(libc::ELOOP);
     }
-    task.fs.resolve("/", target, true).map_err(errno)
+    task.fs.resolve(b"/", target, true).map_err(errno)
 }
 
 /// stat of a host device node.
@@ -642,7 +654,7 @@ fn stat_depth(task: &mut Task, r: &Resolved, depth: u32) -> Result<libc::stat, S
 }
 
 /// readlink of a synthesized path.
-pub fn readlink(task: &mut Task, r: &Resolved) -> Result<String, SysError> {
+pub fn readlink(task: &mut Task, r: &Resolved) -> Result<Vec<u8>, SysError> {
     match node(task, &r.guest)? {
         Node::Link(t) => Ok(t),
         Node::Fd(fd) => {
@@ -652,7 +664,7 @@ pub fn readlink(task: &mut Task, r: &Resolved) -> Result<String, SysError> {
             }
             let link = format!("/proc/self/fd/{}", f.raw());
             let t = std::fs::read_link(link).map_err(|_| errno(libc::ENOENT))?;
-            Ok(t.to_string_lossy().into_owned())
+            Ok(t.into_os_string().into_vec())
         }
         _ => err(libc::EINVAL),
     }

@@ -432,7 +432,7 @@ fn peer(task: &mut Task, h: RawFd, flags: u64) -> SysResult {
     // SAFETY: a fresh descriptor the host just made.
     let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
     let path = pts_name(tty_dev(fd.as_raw_fd()).unwrap_or(0));
-    let file = super::fs::OpenFile::owned(fd, Some(path), true);
+    let file = super::fs::OpenFile::owned(fd, Some(path.into_bytes()), true);
     task.fds.install(file, flags & libc::O_CLOEXEC as u64 != 0)
 }
 
