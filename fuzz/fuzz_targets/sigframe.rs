@@ -235,6 +235,7 @@ fn check_siginfo(b: &[u8]) {
         addr: word(b, 16),
         from_host: w(6) & 1 != 0,
         status: w(7) as i32,
+        value: word(b, 32),
     };
     let bytes = info.to_bytes();
     assert_eq!(word(&bytes, 0) as u32 as i32, info.signo);
