@@ -1121,6 +1121,8 @@ impl Task {
         argv: &[Vec<u8>],
         envp: &[Vec<u8>],
     ) -> Result<(u64, u64), ExecError> {
+        // Exec detaches the old image's shared memory segments.
+        crate::sys::ipc::shm_touch(&self.mm, self.pid(), false);
         self.mm.clear();
         let main = p.image.load(&mut self.mm, &p.file, &p.path, PIE_BASE)?;
         self.mm.brk_start = main.end;
@@ -1348,8 +1350,10 @@ impl Task {
         );
         self.run();
         let ended = self.join_threads();
-        // Its semaphore adjustments (SEM_UNDO) are undone, its notifications dropped.
+        // Its shared memory segments are detached now, not when its parent reaps it.
         let pid = self.pid();
+        crate::sys::ipc::shm_detach_all(&mut self.mm, pid);
+        // Its semaphore adjustments (SEM_UNDO) are undone, its notifications dropped.
         self.machine.ipc.on_exit(pid);
         ended
     }

@@ -121,6 +121,7 @@ pub fn map(space: &mut AddressSpace, file: &Arc<File>) -> Result<Mapped, Fault> 
         limit: u64::MAX,
         window: Default::default(),
         shared: false,
+        shm: None,
     });
     space.map(base, base + len, PROT_READ | PROT_EXEC, kind);
     space.prefault_file(base, base + len, 0)?;

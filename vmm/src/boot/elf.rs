@@ -297,6 +297,7 @@ impl Image {
                     limit: ph.p_offset + ph.p_filesz,
                     window: window.clone(),
                     shared: false,
+                    shm: None,
                 });
                 space.map(start, file_end, prot, kind);
                 // Every page fault costs a VM exit: map what is cheap to map now.

@@ -97,6 +97,10 @@ pub struct FileMap {
     /// `MAP_SHARED` of a file opened for writing (or shared anonymous memory): writes reach the
     /// file, and every program mapping it sees them.
     pub shared: bool,
+    /// The System V shared memory segment this mapping attaches (`shmat`): each mapping holds
+    /// one clone, so the segment's attachment count follows mappings as they are split, forked
+    /// and unmapped, as Linux's `shm_nattch` follows its VMAs.
+    pub shm: Option<Arc<crate::sys::ipc::Attach>>,
 }
 
 /// See `FileMap::window`: the `GuestRam::id` of the memory where the window was found, and its

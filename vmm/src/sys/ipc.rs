@@ -3,13 +3,17 @@
 //! and which would outlive it, are never used. The objects live in the run's `Machine`
 //! (`Machine::ipc`), shared by all its programs, and go with it. A blocked call sleeps on the
 //! thread's own wake-up (as a futex wait does) and is woken when its object changes, from any
-//! program of the run; semaphore undo adjustments are applied when a program ends.
+//! program of the run; semaphore undo adjustments are applied when a program ends. A shared
+//! memory segment is a host memfd, attached as a `MAP_SHARED` mapping of it is (the same host
+//! pages in every program of the run that attaches it), its pages charged to `--memory`.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::{err, Args, SysError, SysResult};
+use crate::layout::{PAGE_SIZE, USER_TOP};
+use crate::mm::page_up;
 use crate::task::{Task, Wake};
 
 const IPC_PRIVATE: i32 = 0;
@@ -63,6 +67,23 @@ pub const MSGMNI: usize = 32000;
 const MSG_BUDGET: usize = 64 << 20;
 /// What one message costs against `MSG_BUDGET` besides its text.
 const MSG_HEADER: usize = 48;
+/// Most shared memory segments (Linux's default).
+pub const SHMMNI: usize = 4096;
+/// Largest segment, and most pages of all segments (Linux's defaults, ULONG_MAX - 2^24): the
+/// run's `--memory` is the real limit.
+pub const SHMMAX: u64 = u64::MAX - (1 << 24);
+const SHM_STAT: i32 = 13;
+const SHM_INFO: i32 = 14;
+const SHM_STAT_ANY: i32 = 15;
+const SHM_LOCK: i32 = 11;
+const SHM_UNLOCK: i32 = 12;
+/// Mode bits of a segment: removed while attached, locked.
+const SHM_DEST: u32 = 0o1000;
+const SHM_LOCKED: u32 = 0o2000;
+const SHM_RDONLY: u64 = 0o10000;
+const SHM_RND: u64 = 0o20000;
+const SHM_REMAP: u64 = 0o40000;
+const SHM_EXEC: u64 = 0o100000;
 /// Ids are an index plus a sequence number times this (Linux's IPCMNI).
 const SEQ_MULTIPLIER: i32 = 32768;
 
@@ -287,6 +308,16 @@ impl<T> Table<T> {
     fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
         self.slots.iter_mut().flatten().map(|(_, _, t)| t)
     }
+
+    /// Removes every object `keep` says no to.
+    fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
+        for idx in 0..self.slots.len() {
+            if self.slots[idx].as_ref().is_some_and(|(_, _, t)| !keep(t)) {
+                self.slots[idx] = None;
+                self.seqs[idx] = (self.seqs[idx] + 1) % (i32::MAX / SEQ_MULTIPLIER) as u16;
+            }
+        }
+    }
 }
 
 /// One semaphore.
@@ -331,9 +362,90 @@ struct MsgQueue {
     waiters: Waiters,
 }
 
+/// The memory of a shared memory segment: a memfd of its size, whose pages are charged to the
+/// run's `--memory` (all of them, when the segment is made, as Linux's strict overcommit
+/// charges them) until the segment is gone: removed and detached everywhere.
+#[derive(Debug)]
+pub struct ShmMem {
+    /// The memfd, at least `frames` pages long (longer when reused: `ShmPool`).
+    file: Arc<std::fs::File>,
+    frames: u64,
+    budget: Arc<crate::vstate::memory::Budget>,
+    pool: Arc<ShmPool>,
+    /// What attaching and detaching change: atime, dtime, lpid.
+    stats: Mutex<(i64, i64, i32)>,
+}
+
+impl ShmMem {
+    fn touch(&self, pid: i32, attach: bool) {
+        let mut st = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        if attach {
+            st.0 = now();
+        } else {
+            st.1 = now();
+        }
+        st.2 = pid;
+    }
+}
+
+impl Drop for ShmMem {
+    fn drop(&mut self) {
+        // A program's memory may still show the memfd (a window is kept until the program's
+        // memory goes): its pages are given back to the host now, as the budget is, and the
+        // memfd, all holes (zeros), may serve a new segment.
+        let len = self.file.metadata().map_or(0, |m| m.len());
+        // SAFETY: plain host call on a file mvm holds.
+        let emptied = unsafe {
+            libc::fallocate(
+                std::os::fd::AsRawFd::as_raw_fd(&*self.file),
+                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+                0,
+                len as i64,
+            )
+        } == 0;
+        self.budget.give(self.frames);
+        if emptied {
+            self.pool.give(self.file.clone());
+        }
+    }
+}
+
+/// What every attachment (mapping) of a segment holds: the count of its clones is the
+/// segment's `shm_nattch`.
+#[derive(Debug)]
+pub struct Attach {
+    mem: Arc<ShmMem>,
+}
+
+/// A shared memory segment.
+#[derive(Debug)]
+struct Shm {
+    size: u64,
+    cpid: i32,
+    ctime: i64,
+    /// The memory, held here until IPC_RMID; then only the attachments hold it, and the
+    /// segment, its key gone, lasts (unseen by shmget) until they go.
+    mem: Option<Arc<ShmMem>>,
+    /// The attachments' token (none while nothing attaches it).
+    att: std::sync::Weak<Attach>,
+    /// Its memory once removed (for IPC_STAT and shmat by id, as Linux allows).
+    removed: std::sync::Weak<ShmMem>,
+}
+
+impl Shm {
+    fn nattch(&self) -> usize {
+        self.att.strong_count()
+    }
+
+    fn mem(&self) -> Option<Arc<ShmMem>> {
+        self.mem.clone().or_else(|| self.removed.upgrade())
+    }
+}
+
 /// The run's SysV objects.
 #[derive(Debug)]
 pub struct State {
+    shms: Table<Shm>,
     sems: Table<SemSet>,
     undo: Vec<Undo>,
     msgs: Table<MsgQueue>,
@@ -348,18 +460,73 @@ pub struct Ipc {
     state: Mutex<State>,
     /// The POSIX message queues by name (`sys::mqueue`).
     pub mq: Mutex<super::mqueue::Names>,
+    /// Memfds of segments gone, emptied, for new segments (see `ShmPool`).
+    shm_pool: Arc<ShmPool>,
+}
+
+/// Memfds of segments gone, emptied, for new segments: a memfd reused is a window reused in
+/// the memory of every program that attached it (a new one would be a new window, a host
+/// mapping and a KVM memory slot, kept as long as the program's memory), so a program that
+/// makes and removes segments over and over does not run out of memory slots.
+#[derive(Debug, Default)]
+struct ShmPool(Mutex<Vec<Arc<std::fs::File>>>);
+
+/// How many emptied memfds the pool keeps.
+const SHM_POOL: usize = 64;
+
+impl ShmPool {
+    /// A memfd of at least `len` bytes: the smallest pooled one that big, or the largest
+    /// pooled one grown (never shrunk: a window showing it would lose pages), or a new one.
+    fn take(&self, len: u64) -> Option<Arc<std::fs::File>> {
+        let mut pool = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let size = |f: &Arc<std::fs::File>| f.metadata().map_or(0, |m| m.len());
+        let pick = pool
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| size(f) >= len)
+            .min_by_key(|(_, f)| size(f))
+            .or_else(|| pool.iter().enumerate().max_by_key(|(_, f)| size(f)))
+            .map(|(i, _)| i);
+        let file = match pick {
+            Some(i) => pool.swap_remove(i),
+            None => {
+                drop(pool);
+                // SAFETY: memfd_create with a static NUL-terminated name; checked.
+                let fd = unsafe { libc::memfd_create(c"mvm-sysv-shm".as_ptr(), libc::MFD_CLOEXEC) };
+                if fd < 0 {
+                    return None;
+                }
+                // SAFETY: `fd` is fresh and owned by nobody else.
+                Arc::new(unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd) })
+            }
+        };
+        if size(&file) < len && file.set_len(len).is_err() {
+            return None;
+        }
+        Some(file)
+    }
+
+    /// Takes back an emptied memfd.
+    fn give(&self, file: Arc<std::fs::File>) {
+        let mut pool = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < SHM_POOL {
+            pool.push(file);
+        }
+    }
 }
 
 impl Default for Ipc {
     fn default() -> Self {
         Ipc {
             state: Mutex::new(State {
+                shms: Table::new(SHMMNI),
                 sems: Table::new(SEMMNI),
                 undo: Vec::new(),
                 msgs: Table::new(MSGMNI),
                 msg_bytes: 0,
             }),
             mq: Mutex::default(),
+            shm_pool: Arc::default(),
         }
     }
 }
@@ -1115,6 +1282,350 @@ pub fn msgctl(task: &mut Task, a: Args) -> SysResult {
     }
 }
 
+/// Forgets segments removed and detached everywhere (their memory went with the last
+/// attachment: see `ShmMem`'s drop).
+fn sweep(st: &mut State) {
+    st.shms.retain(|s| s.mem.is_some() || s.nattch() > 0);
+}
+
+/// shmget(2).
+pub fn shmget(task: &mut Task, a: Args) -> SysResult {
+    let (key, size, flags) = (a[0] as i32, a[1], a[2] as i32);
+    let c = Creds::of(task);
+    let (pid, budget) = (task.pid(), task.mm.ram.budget());
+    let pool = task.machine.ipc.shm_pool.clone();
+    let mut st = task.machine.ipc.lock();
+    sweep(&mut st);
+    get(
+        &mut st.shms,
+        key,
+        flags,
+        &c,
+        |shm| {
+            if size > shm.size {
+                return err(libc::EINVAL);
+            }
+            Ok(())
+        },
+        || {
+            if size == 0 || size > SHMMAX {
+                return err(libc::EINVAL);
+            }
+            let frames = size.div_ceil(PAGE_SIZE);
+            if !budget.take(frames) {
+                return err(libc::ENOMEM);
+            }
+            let Some(file) = pool.take(frames * PAGE_SIZE) else {
+                budget.give(frames);
+                return err(libc::ENOMEM);
+            };
+            let mem = Arc::new(ShmMem {
+                file,
+                frames,
+                budget,
+                pool,
+                stats: Mutex::new((0, 0, 0)),
+            });
+            Ok(Shm {
+                size,
+                cpid: pid,
+                ctime: now(),
+                mem: Some(mem),
+                att: std::sync::Weak::new(),
+                removed: std::sync::Weak::new(),
+            })
+        },
+    )
+}
+
+/// shmat(2): the segment mapped as `mmap(MAP_SHARED)` of its memfd would be.
+pub fn shmat(task: &mut Task, a: Args) -> SysResult {
+    use crate::mm::{FileMap, VmaKind, PROT_EXEC, PROT_READ, PROT_WRITE};
+    let (id, mut addr, flags) = (a[0] as i32, a[1], a[2]);
+    if id < 0 {
+        return err(libc::EINVAL);
+    }
+    if !addr.is_multiple_of(PAGE_SIZE) {
+        if flags & SHM_RND == 0 {
+            return err(libc::EINVAL);
+        }
+        addr -= addr % PAGE_SIZE;
+    }
+    if addr == 0 && flags & SHM_REMAP != 0 {
+        return err(libc::EINVAL);
+    }
+    let c = Creds::of(task);
+    let pid = task.pid();
+    let (att, size, key) = {
+        let machine = task.machine.clone();
+        let mut st = machine.ipc.lock();
+        sweep(&mut st);
+        let Some((perm, shm)) = st.shms.get(id) else {
+            return err(libc::EINVAL);
+        };
+        let mut want = 4;
+        if flags & SHM_RDONLY == 0 {
+            want |= 2;
+        }
+        if flags & SHM_EXEC != 0 {
+            want |= 1;
+        }
+        if !perm.may(&c, want) {
+            return err(libc::EACCES);
+        }
+        let Some(mem) = shm.mem() else {
+            return err(libc::EIDRM);
+        };
+        let att = match shm.att.upgrade() {
+            Some(att) => att,
+            None => {
+                let att = Arc::new(Attach { mem });
+                shm.att = Arc::downgrade(&att);
+                att
+            }
+        };
+        (att, shm.size, perm.key)
+        // The lock goes before any mapping is replaced: a replaced attachment's drop may free
+        // a segment's memory.
+    };
+    let len = page_up(size);
+    let mut prot = PROT_READ;
+    if flags & SHM_RDONLY == 0 {
+        prot |= PROT_WRITE;
+    }
+    if flags & SHM_EXEC != 0 {
+        prot |= PROT_EXEC;
+    }
+    let mm = &mut task.mm;
+    let start = if addr != 0 {
+        if addr.checked_add(len).is_none_or(|e| e > USER_TOP) {
+            return err(libc::EINVAL);
+        }
+        if flags & SHM_REMAP == 0 && mm.vmas().any(|(s, v)| s < addr + len && v.end > addr) {
+            return err(libc::EINVAL);
+        }
+        addr
+    } else {
+        mm.find_free(0, len).ok_or(SysError::Errno(libc::ENOMEM))?
+    };
+    let mem = att.mem.clone();
+    let kind = VmaKind::File(FileMap {
+        file: mem.file.clone(),
+        name: Arc::from(format!("/SYSV{:08x} (deleted)", key as u32).into_bytes()),
+        offset: 0,
+        limit: u64::MAX,
+        window: Default::default(),
+        shared: true,
+        shm: Some(att),
+    });
+    mm.map(start, start + len, prot, kind);
+    if mm.prefault_file(start, start + len, 64 << 10).is_err() {
+        mm.unmap(start, start + len);
+        return err(libc::ENOMEM);
+    }
+    mem.touch(pid, true);
+    Ok(start)
+}
+
+/// The segment attachment that mapping `v` is, if it is one.
+fn attachment(v: &crate::mm::Vma) -> Option<(&Arc<ShmMem>, u64)> {
+    match &v.kind {
+        crate::mm::VmaKind::File(f) => f.shm.as_ref().map(|a| (&a.mem, f.offset)),
+        _ => None,
+    }
+}
+
+/// shmdt(2): as Linux, unmaps the attachment whose first page is at `addr` (the first mapping
+/// at or above `addr` of a segment's page at its distance from `addr`) and the rest of that
+/// attachment, the mappings of the same segment at their distances, within the segment's size.
+pub fn shmdt(task: &mut Task, a: Args) -> SysResult {
+    let addr = a[0];
+    if !addr.is_multiple_of(PAGE_SIZE) {
+        return err(libc::EINVAL);
+    }
+    let mut doomed = Vec::new();
+    let mut found: Option<Arc<ShmMem>> = None;
+    for (s, v) in task.mm.vmas().filter(|(s, _)| *s >= addr) {
+        let Some((mem, off)) = attachment(v) else {
+            continue;
+        };
+        match &found {
+            None if off == s - addr => {
+                found = Some(mem.clone());
+                doomed.push((s, v.end));
+            }
+            None => {}
+            Some(f) => {
+                if v.end - addr > f.frames * PAGE_SIZE {
+                    break;
+                }
+                if Arc::ptr_eq(f, mem) && off == s - addr {
+                    doomed.push((s, v.end));
+                }
+            }
+        }
+    }
+    let Some(mem) = found else {
+        return err(libc::EINVAL);
+    };
+    for (s, e) in doomed {
+        task.mm.unmap(s, e);
+    }
+    mem.touch(task.pid(), false);
+    Ok(0)
+}
+
+/// The segments program `pid` attaches in `mm` were attached by its fork (`attach`) or are
+/// detached by its exec: their times and last pid follow, as Linux's.
+pub fn shm_touch(mm: &crate::mm::AddressSpace, pid: i32, attach: bool) {
+    for (_, v) in mm.vmas() {
+        if let Some((mem, _)) = attachment(v) {
+            mem.touch(pid, attach);
+        }
+    }
+}
+
+/// `[start, end)` of `mm` is about to be unmapped (`unmap`) or changed (its protection): an
+/// attachment split by it is attached again, one unmapped is detached, as Linux's VMA
+/// open and close mark them (times and last pid).
+pub fn shm_range_touch(mm: &crate::mm::AddressSpace, pid: i32, start: u64, end: u64, unmap: bool) {
+    for (s, v) in mm.vmas().filter(|(s, v)| *s < end && v.end > start) {
+        if let Some((mem, _)) = attachment(v) {
+            if s < start || v.end > end {
+                mem.touch(pid, true);
+            }
+            if unmap {
+                mem.touch(pid, false);
+            }
+        }
+    }
+}
+
+/// Program `pid` ended: its attachments go now (its memory may last a while longer).
+pub fn shm_detach_all(mm: &mut crate::mm::AddressSpace, pid: i32) {
+    shm_touch(mm, pid, false);
+    let doomed: Vec<(u64, u64)> = mm
+        .vmas()
+        .filter(|(_, v)| attachment(v).is_some())
+        .map(|(s, v)| (s, v.end))
+        .collect();
+    for (s, e) in doomed {
+        mm.unmap(s, e);
+    }
+}
+
+/// The bytes of `struct shmid64_ds`.
+fn shmid_ds(perm: &Perm, seq: u16, shm: &Shm) -> [u8; 112] {
+    let mut b = [0u8; 112];
+    b[..48].copy_from_slice(&perm.bytes(seq));
+    let (atime, dtime, lpid) = shm.mem().map_or((0, 0, 0), |m| {
+        *m.stats.lock().unwrap_or_else(|e| e.into_inner())
+    });
+    let longs = [shm.size as i64, atime, dtime, shm.ctime];
+    for (i, v) in longs.iter().enumerate() {
+        b[48 + 8 * i..56 + 8 * i].copy_from_slice(&v.to_le_bytes());
+    }
+    b[80..84].copy_from_slice(&shm.cpid.to_le_bytes());
+    b[84..88].copy_from_slice(&lpid.to_le_bytes());
+    b[88..96].copy_from_slice(&(shm.nattch() as u64).to_le_bytes());
+    b
+}
+
+/// shmctl(2).
+pub fn shmctl(task: &mut Task, a: Args) -> SysResult {
+    let (id, cmd, at) = (a[0] as i32, a[1] as i32 & !IPC_64, a[2]);
+    let c = Creds::of(task);
+    let machine = task.machine.clone();
+    let mut st = machine.ipc.lock();
+    sweep(&mut st);
+    let shms = &mut st.shms;
+    match cmd {
+        IPC_INFO => {
+            // struct shminfo64: shmmax, shmmin, shmmni, shmseg, shmall, four unused.
+            let info: [u64; 9] = [SHMMAX, 1, SHMMNI as u64, SHMMNI as u64, SHMMAX, 0, 0, 0, 0];
+            task.mm.write_obj(at, &info)?;
+            return Ok(shms.highest() as u64);
+        }
+        SHM_INFO => {
+            let (mut used, mut tot) = (0u64, 0u64);
+            for shm in shms.values_mut() {
+                used += 1;
+                tot += shm.size.div_ceil(PAGE_SIZE);
+            }
+            // struct shm_info: used_ids (and padding), shm_tot, shm_rss, shm_swp,
+            // swap_attempts, swap_successes. Resident is what is charged: all of it.
+            let info: [u64; 6] = [used, tot, tot, 0, 0, 0];
+            task.mm.write_obj(at, &info)?;
+            return Ok(shms.highest() as u64);
+        }
+        SHM_STAT | SHM_STAT_ANY => {
+            let Some(id) = shms.at(id as u32 as u64) else {
+                return err(libc::EINVAL);
+            };
+            let seq = (id / SEQ_MULTIPLIER) as u16;
+            let (perm, shm) = shms.get(id).expect("in use");
+            if cmd == SHM_STAT && !perm.may(&c, 4) {
+                return err(libc::EACCES);
+            }
+            task.mm.write(at, &shmid_ds(perm, seq, shm))?;
+            return Ok(id as u64);
+        }
+        _ => {}
+    }
+    let seq = (id.max(0) / SEQ_MULTIPLIER) as u16;
+    let Some((perm, shm)) = shms.get(id) else {
+        return err(libc::EINVAL);
+    };
+    match cmd {
+        IPC_STAT => {
+            if !perm.may(&c, 4) {
+                return err(libc::EACCES);
+            }
+            task.mm.write(at, &shmid_ds(perm, seq, shm))?;
+            Ok(0)
+        }
+        IPC_SET => {
+            if !perm.owned_by(&c) {
+                return err(libc::EPERM);
+            }
+            let mut b = [0u8; 48];
+            task.mm.read(at, &mut b)?;
+            perm.set(&b);
+            shm.ctime = now();
+            Ok(0)
+        }
+        IPC_RMID => {
+            if !perm.owned_by(&c) {
+                return err(libc::EPERM);
+            }
+            if shm.nattch() == 0 {
+                shms.remove(id);
+            } else {
+                // Its key is free at once; it lasts as long as its attachments (`sweep`).
+                perm.key = IPC_PRIVATE;
+                perm.mode |= SHM_DEST;
+                if let Some(mem) = shm.mem.take() {
+                    shm.removed = Arc::downgrade(&mem);
+                }
+            }
+            Ok(0)
+        }
+        SHM_LOCK | SHM_UNLOCK => {
+            // Nothing of it is paged out by mvm: only the mode bit changes.
+            if !perm.owned_by(&c) {
+                return err(libc::EPERM);
+            }
+            if cmd == SHM_LOCK {
+                perm.mode |= SHM_LOCKED;
+            } else {
+                perm.mode &= !SHM_LOCKED;
+            }
+            Ok(0)
+        }
+        _ => err(libc::EINVAL),
+    }
+}
+
 /// Undo adjustments held, for tests.
 #[cfg(test)]
 fn undo_of(ipc: &Ipc, pid: i32) -> std::collections::HashMap<(i32, usize), i32> {
@@ -1194,6 +1705,29 @@ mod tests {
         let mut st = ipc.lock();
         let (_, set) = st.sems.get(id).unwrap();
         assert_eq!((set.sems[0].val, set.sems[0].pid), (0, 9));
+    }
+
+    #[test]
+    fn shm_pool_reuses_memfds_and_never_shrinks_them() {
+        use std::os::unix::fs::MetadataExt;
+        let pool = ShmPool::default();
+        let a = pool.take(8192).unwrap();
+        let ino = a.metadata().unwrap().ino();
+        pool.give(a);
+        // A smaller segment gets the same memfd, as long as it was.
+        let b = pool.take(4096).unwrap();
+        assert_eq!(b.metadata().unwrap().ino(), ino);
+        assert_eq!(b.metadata().unwrap().len(), 8192);
+        pool.give(b);
+        // A larger one gets it grown.
+        let c = pool.take(1 << 20).unwrap();
+        assert_eq!(
+            (c.metadata().unwrap().ino(), c.metadata().unwrap().len()),
+            (ino, 1 << 20)
+        );
+        // With the pool empty, a new one.
+        let d = pool.take(4096).unwrap();
+        assert_ne!(d.metadata().unwrap().ino(), ino);
     }
 
     #[test]

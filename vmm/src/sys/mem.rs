@@ -80,6 +80,7 @@ fn file_mapping(
         limit: u64::MAX,
         window: Default::default(),
         shared,
+        shm: None,
     }))
 }
 
@@ -102,6 +103,7 @@ fn shared_anonymous(len: u64) -> Result<VmaKind, SysError> {
         limit: u64::MAX,
         window: Default::default(),
         shared: true,
+        shm: None,
     }))
 }
 
@@ -200,6 +202,7 @@ pub fn munmap(task: &mut Task, a: Args) -> SysResult {
         .filter(|e| *e <= TASK_SIZE && page_up(a[1]) != 0)
         .ok_or(SysError::Errno(libc::EINVAL))?;
     if a[0] < USER_TOP {
+        super::ipc::shm_range_touch(&task.mm, task.pid(), a[0], e.min(USER_TOP), true);
         task.mm.unmap(a[0], e.min(USER_TOP));
     }
     Ok(0)
@@ -214,6 +217,9 @@ pub fn mprotect(task: &mut Task, a: Args) -> SysResult {
         return Ok(0);
     }
     let (s, e) = range(a[0], a[1])?;
+    if task.mm.covered(s, e) {
+        super::ipc::shm_range_touch(&task.mm, task.pid(), s, e, false);
+    }
     match task.mm.protect(s, e, prot) {
         Ok(()) => Ok(0),
         Err(_) => err(libc::ENOMEM),

@@ -1127,6 +1127,9 @@ fn new_process(task: &mut Task, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: 
         SysError::Errno(libc::EAGAIN)
     };
     let mut mm = task.mm.fork().map_err(|_| SysError::Errno(libc::ENOMEM))?;
+    // The child attaches its parent's shared memory segments: Linux does so in the parent's
+    // fork, whose pid becomes their last.
+    super::ipc::shm_touch(&mm, task.pid(), true);
     // A vfork child's memory, for its writes to come back if it ends without exec'ing.
     let vfork_memory = if flags & CLONE_VFORK != 0 {
         Some(

@@ -157,12 +157,21 @@ fn node(task: &mut Task, guest: &[u8]) -> Result<Node, SysError> {
             ("msgmni", DT_REG),
             ("pid_max", DT_REG),
             ("sem", DT_REG),
+            ("shmall", DT_REG),
+            ("shmmax", DT_REG),
+            ("shmmni", DT_REG),
         ]),
         ["proc", "sys", "kernel", "pid_max"] => Node::File(b"4194304\n".to_vec()),
         // The run's own IPC limits (`sys::ipc`, `sys::mqueue`): Linux's defaults.
         ["proc", "sys", "kernel", "sem"] => {
             use super::ipc::{SEMMNI, SEMMNS, SEMMSL, SEMOPM};
             Node::File(format!("{SEMMSL}\t{SEMMNS}\t{SEMOPM}\t{SEMMNI}\n").into_bytes())
+        }
+        ["proc", "sys", "kernel", "shmmax" | "shmall"] => {
+            Node::File(format!("{}\n", super::ipc::SHMMAX).into_bytes())
+        }
+        ["proc", "sys", "kernel", "shmmni"] => {
+            Node::File(format!("{}\n", super::ipc::SHMMNI).into_bytes())
         }
         ["proc", "sys", "kernel", "msgmax"] => {
             Node::File(format!("{}\n", super::ipc::MSGMAX).into_bytes())

@@ -263,6 +263,10 @@ table! {
     141 setpriority process::setpriority, Partial [Int, Int, Int] "the calling thread only; sets its host thread's niceness, never below mvm's own (EACCES)";
     98 getrusage process::getrusage, Partial [Int, Ptr] "user time is the time in the guest, system time the rest of its host threads' CPU time (mvm serving its calls); the counters are zero; ru_maxrss is its memory now; RUSAGE_CHILDREN has the reaped children's times only";
     100 times process::times, Partial [Ptr] "user time is the time in the guest, system time the rest of its host threads' CPU time (mvm serving its calls)";
+    29 shmget ipc::shmget, Full [Int, Ulong, Hex] "";
+    30 shmat ipc::shmat, Full [Int, Ptr, Hex] "";
+    67 shmdt ipc::shmdt, Full [Ptr] "";
+    31 shmctl ipc::shmctl, Partial [Int, Int, Ptr] "SHM_LOCK/SHM_UNLOCK set the mode bit only (mvm pages nothing out)";
     64 semget ipc::semget, Full [Int, Int, Hex] "";
     65 semop ipc::semop, Full [Int, Ptr, Uint] "";
     66 semctl ipc::semctl, Full [Int, Int, Int, Hex] "";

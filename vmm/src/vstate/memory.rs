@@ -194,7 +194,7 @@ pub struct Budget {
 
 impl Budget {
     /// Takes `n` frames; false (taking nothing) if the run would exceed its limit.
-    fn take(&self, n: u64) -> bool {
+    pub fn take(&self, n: u64) -> bool {
         use std::sync::atomic::Ordering;
         let mut cur = self.used.load(Ordering::Relaxed);
         loop {
@@ -211,7 +211,8 @@ impl Budget {
         }
     }
 
-    fn give(&self, n: u64) {
+    /// Gives back `n` frames taken.
+    pub fn give(&self, n: u64) {
         self.used.fetch_sub(n, std::sync::atomic::Ordering::AcqRel);
     }
 }
@@ -667,6 +668,12 @@ impl GuestRam {
     /// Frames of program data the run allows (`--memory`), shared by its programs.
     pub fn user_limit(&self) -> u64 {
         self.budget.limit
+    }
+
+    /// The run's `--memory` budget, for memory the run holds outside any program's frames
+    /// (System V shared memory segments).
+    pub fn budget(&self) -> Arc<Budget> {
+        self.budget.clone()
     }
 
     /// Frames of program data the run's programs hold together.

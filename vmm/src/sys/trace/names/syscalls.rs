@@ -10,12 +10,8 @@ macro_rules! sys_names {
 /// Names of the x86-64 syscalls mvm does not serve (the served ones are in the table), so that
 /// the trace names them as strace does.
 pub static UNSERVED: Table = sys_names![
-    shmget = SYS_shmget,
-    shmat = SYS_shmat,
-    shmctl = SYS_shmctl,
     sendmmsg = SYS_sendmmsg,
     recvmmsg = SYS_recvmmsg,
-    shmdt = SYS_shmdt,
     setrlimit = SYS_setrlimit,
     ptrace = SYS_ptrace,
     syslog = SYS_syslog,
