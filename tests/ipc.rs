@@ -1,8 +1,9 @@
-//! System V semaphores and message queues and POSIX message queues, each run in its own IPC
-//! namespace kept inside mvm: C programs compared with their native runs (waits woken by
-//! another program, SEM_UNDO, IPC_NOWAIT, timeouts, EIDRM, EINTR, message types, priorities,
-//! mq_notify, poll and epoll on a queue), and two concurrent runs that must not see each
-//! other's objects nor leave any on the host.
+//! System V semaphores, message queues and shared memory and POSIX message queues, each run in
+//! its own IPC namespace kept inside mvm: C programs compared with their native runs (waits
+//! woken by another program, SEM_UNDO, IPC_NOWAIT, timeouts, EIDRM, EINTR, message types,
+//! priorities, mq_notify, poll and epoll on a queue, a segment shared with a forked child and
+//! its attachment counts and faults), two concurrent runs that must not see each other's
+//! objects nor leave any on the host, and what shared memory costs a run's --memory.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -65,6 +66,65 @@ fn sysv_message_queues_match_native() {
 }
 
 #[test]
+fn sysv_shared_memory_matches_native() {
+    let vm = compare("sysv_shm");
+    let out = vm.stdout_str();
+    for line in [
+        "parent sees 'from the child'",
+        "child after fork: segsz 10000 nattch 4 cpid other lpid other mode 600",
+        "child gone: segsz 10000 nattch 2 cpid me lpid other mode 600",
+        "split: segsz 10000 nattch 3",
+        "write after shmdt: signal 11",
+        "rdonly write: signal 11",
+        "SHM_RND: ok, rounded 1",
+        "removed: segsz 10000 nattch 1 cpid me lpid me mode 1640",
+        "key reused: ok, new id 1",
+        "stat after: Invalid argument",
+        "/proc/sys/kernel/shmmni: 4096",
+    ] {
+        assert!(out.contains(line), "no {line:?} in\n{out}");
+    }
+}
+
+#[test]
+fn a_read_only_attachment_written_kills_the_program_as_natively() {
+    // The whole program dies of the write: the shell's status 139 on both.
+    let prog = program("sysv_shm");
+    let vm = Run::mvm_run(&[], &prog, &["rdonly"]).run();
+    let native = {
+        let _host = HOST_IPC.lock().unwrap_or_else(|e| e.into_inner());
+        Run::native(&prog, &["rdonly"]).run()
+    };
+    assert_agree(&vm, &native, "sysv_shm rdonly");
+    assert_eq!(vm.shell_status(), 128 + libc::SIGSEGV, "{}", vm.describe());
+    assert_eq!(
+        vm.stdout_str(),
+        "rdonly attach reads 0\n",
+        "{}",
+        vm.describe()
+    );
+}
+
+#[test]
+fn shared_memory_counts_against_the_runs_memory() {
+    // Under mvm only: Linux charges segments to the host, mvm to --memory.
+    let out = Run::mvm_run(&["--memory", "64m"], program("shm_budget"), &[]).run();
+    out.assert_code(0);
+    assert_eq!(
+        out.stdout_str(),
+        "first 40 MiB: ok\n\
+         second 40 MiB: Cannot allocate memory\n\
+         removed while attached: ok\n\
+         second 40 MiB: Cannot allocate memory\n\
+         after the last detach: ok\n\
+         cycles of 8 MiB: 50, ok\n\
+         done\n",
+        "{}",
+        out.describe()
+    );
+}
+
+#[test]
 fn posix_message_queues_match_native() {
     let vm = compare("posix_mq");
     let out = vm.stdout_str();
@@ -90,8 +150,16 @@ fn host_ipcs() -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Whether the probe's objects exist on the host: (message queue, semaphores, POSIX queue).
-fn on_host() -> (bool, bool, bool) {
+/// The host's SysV shared memory segments as `ipcs -m` lists them.
+fn host_ipcs_m() -> String {
+    let out = Command::new("ipcs").arg("-m").output().expect("ipcs -m");
+    assert!(out.status.success(), "ipcs -m failed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Whether the probe's objects exist on the host: (message queue, semaphores, POSIX queue,
+/// shared memory segment).
+fn on_host() -> (bool, bool, bool, bool) {
     // SAFETY: plain lookups; a descriptor mq_open returns is closed at once.
     unsafe {
         let msg = libc::msgget(KEY, 0) >= 0;
@@ -100,19 +168,19 @@ fn on_host() -> (bool, bool, bool) {
         if q >= 0 {
             libc::mq_close(q);
         }
-        (msg, sem, q >= 0)
+        let shm = libc::shmget(KEY, 0, 0) >= 0;
+        (msg, sem, q >= 0, shm)
     }
 }
+
+const NONE: (bool, bool, bool, bool) = (false, false, false, false);
 
 #[test]
 fn runs_do_not_share_ipc_objects_nor_leave_any_on_the_host() {
     let _host = HOST_IPC.lock().unwrap_or_else(|e| e.into_inner());
     let before = host_ipcs();
-    assert_eq!(
-        on_host(),
-        (false, false, false),
-        "the probe's objects are on the host"
-    );
+    let before_m = host_ipcs_m();
+    assert_eq!(on_host(), NONE, "the probe's objects are on the host");
     let probe = program("ipc_probe");
 
     // The first run makes a key's objects and a named queue, and holds them.
@@ -127,23 +195,21 @@ fn runs_do_not_share_ipc_objects_nor_leave_any_on_the_host() {
         "look msgget: No such file or directory\n\
          look semget: No such file or directory\n\
          look mq_open: No such file or directory\n\
-         look msgget: ok\nlook semget: ok\nlook mq_open: ok\n",
+         look shmget: No such file or directory\n\
+         look msgget: ok\nlook semget: ok\nlook mq_open: ok\nlook shmget: ok\n",
         "{}",
         looker.describe()
     );
-    assert_eq!(
-        on_host(),
-        (false, false, false),
-        "a run's objects are on the host"
-    );
+    assert_eq!(on_host(), NONE, "a run's objects are on the host");
     assert_eq!(host_ipcs(), before, "a run made host IPC objects");
+    assert_eq!(host_ipcs_m(), before_m, "a run made host shared memory");
 
     // The holder ends by mvm's own stop (SIGTERM), leaving its objects: they go with it.
     holder.signal(libc::SIGTERM);
     let held = holder.wait();
     assert_eq!(
         held.stdout_str(),
-        "hold msgget: ok\nhold semget: ok\nhold mq_open: ok\nheld\n",
+        "hold msgget: ok\nhold semget: ok\nhold mq_open: ok\nhold shmget: ok\nheld\n",
         "{}",
         held.describe()
     );
@@ -153,8 +219,31 @@ fn runs_do_not_share_ipc_objects_nor_leave_any_on_the_host() {
         "{}",
         held.describe()
     );
-    assert_eq!(on_host(), (false, false, false));
+    assert_eq!(on_host(), NONE);
     assert_eq!(host_ipcs(), before, "a run left host IPC objects behind");
+    assert_eq!(
+        host_ipcs_m(),
+        before_m,
+        "a run left host shared memory behind"
+    );
+
+    // Killed outright (SIGKILL, no cleanup by mvm), a run's objects go with it all the same.
+    let mut killed = Run::mvm_run(&[], &probe, &["hold"]).hold_stdin().spawn();
+    killed.wait_for_stdout("held\n");
+    killed.signal(libc::SIGKILL);
+    let killed = killed.wait();
+    assert_eq!(
+        killed.shell_status(),
+        128 + libc::SIGKILL,
+        "{}",
+        killed.describe()
+    );
+    assert_eq!(on_host(), NONE);
+    assert_eq!(
+        host_ipcs(),
+        before,
+        "a killed run left host IPC objects behind"
+    );
 
     // A new run starts with an empty namespace again.
     let again = Run::mvm_run(&[], &probe, &["look"]).run();

@@ -1,5 +1,6 @@
-// Which IPC namespace a program is in. `ipc_probe hold`: makes a SysV message queue and
-// semaphore set with a fixed key and a POSIX message queue with a fixed name, says so, then
+// Which IPC namespace a program is in. `ipc_probe hold`: makes a SysV message queue, semaphore
+// set and shared memory segment (attached) with a fixed key and a POSIX message queue with a
+// fixed name, says so, then
 // blocks reading stdin (and leaves them all behind when it ends). `ipc_probe look`: tells
 // whether those three exist, then makes its own with the same key and name (and leaves them
 // behind too).
@@ -11,6 +12,7 @@
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
+#include <sys/shm.h>
 #include <unistd.h>
 
 #define KEY 0x4d564d01
@@ -24,6 +26,13 @@ static void make(const char *who) {
     printf("%s msgget: %s\n", who, e(msgget(KEY, IPC_CREAT | IPC_EXCL | 0600)));
     printf("%s semget: %s\n", who, e(semget(KEY, 1, IPC_CREAT | IPC_EXCL | 0600)));
     printf("%s mq_open: %s\n", who, e(mq_open(NAME, O_CREAT | O_EXCL | O_RDWR, 0600, NULL)));
+    int shm = shmget(KEY, 65536, IPC_CREAT | IPC_EXCL | 0600);
+    printf("%s shmget: %s\n", who, e(shm));
+    if (shm >= 0) {
+        char *p = shmat(shm, NULL, 0);
+        if (p != (void *)-1)
+            p[0] = 1;
+    }
 }
 
 int main(int argc, char **argv) {
@@ -39,6 +48,7 @@ int main(int argc, char **argv) {
     printf("look msgget: %s\n", e(msgget(KEY, 0)));
     printf("look semget: %s\n", e(semget(KEY, 0, 0)));
     printf("look mq_open: %s\n", e(mq_open(NAME, O_RDONLY)));
+    printf("look shmget: %s\n", e(shmget(KEY, 0, 0)));
     make("look");
     return 0;
 }

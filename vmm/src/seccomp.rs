@@ -135,6 +135,10 @@ const CONTROL: &[(c_long, &str)] = &[
         libc::SYS_clone3,
         "a thread that kicks the vCPUs again (answered ENOSYS: clone)",
     ),
+    (
+        libc::SYS_fallocate,
+        "emptying a System V segment's memfd when a program's memory goes at the run's end",
+    ),
     (libc::SYS_openat, "removing the run's directories"),
     (libc::SYS_newfstatat, "removing the run's directories"),
     (libc::SYS_statx, "removing the run's directories"),

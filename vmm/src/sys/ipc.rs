@@ -369,6 +369,8 @@ struct MsgQueue {
 pub struct ShmMem {
     /// The memfd, at least `frames` pages long (longer when reused: `ShmPool`).
     file: Arc<std::fs::File>,
+    /// Its length.
+    len: u64,
     frames: u64,
     budget: Arc<crate::vstate::memory::Budget>,
     pool: Arc<ShmPool>,
@@ -393,14 +395,14 @@ impl Drop for ShmMem {
         // A program's memory may still show the memfd (a window is kept until the program's
         // memory goes): its pages are given back to the host now, as the budget is, and the
         // memfd, all holes (zeros), may serve a new segment.
-        let len = self.file.metadata().map_or(0, |m| m.len());
+        // (This may run on the control loop's thread, when the run's last program goes.)
         // SAFETY: plain host call on a file mvm holds.
         let emptied = unsafe {
             libc::fallocate(
                 std::os::fd::AsRawFd::as_raw_fd(&*self.file),
                 libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
                 0,
-                len as i64,
+                self.len as i64,
             )
         } == 0;
         self.budget.give(self.frames);
@@ -1319,8 +1321,10 @@ pub fn shmget(task: &mut Task, a: Args) -> SysResult {
                 budget.give(frames);
                 return err(libc::ENOMEM);
             };
+            let len = file.metadata().map_or(0, |m| m.len());
             let mem = Arc::new(ShmMem {
                 file,
+                len,
                 frames,
                 budget,
                 pool,
