@@ -855,6 +855,15 @@ impl AddressSpace {
         self.vmas.iter().map(|(s, v)| (*s, v))
     }
 
+    /// The mappings that overlap `[start, end)`, in address order, found without walking the
+    /// others.
+    pub fn vmas_overlapping(&self, start: u64, end: u64) -> impl Iterator<Item = (u64, &Vma)> {
+        let first = self.vma(start).filter(|(s, _)| *s < start);
+        first
+            .into_iter()
+            .chain(self.vmas.range(start..end.max(start)).map(|(s, v)| (*s, v)))
+    }
+
     /// Splits mappings so that none straddles `addr`.
     fn split_at(&mut self, addr: u64) {
         if let Some((s, v)) = self.vma(addr) {
@@ -1352,6 +1361,26 @@ mod tests {
         let p = s.translate(a + 5 * PAGE_SIZE + 7, true).unwrap();
         assert_eq!(p & (PAGE_SIZE - 1), 7);
         assert_eq!(s.fault(a - PAGE_SIZE, false, false), Err(Fault::Unmapped));
+    }
+
+    #[test]
+    fn vmas_overlapping_finds_exactly_the_overlaps() {
+        let mut s = space();
+        let a = 0x4000_0000;
+        let p = PAGE_SIZE;
+        for i in [0, 2, 4] {
+            s.map(a + i * p, a + (i + 1) * p, PROT_READ, VmaKind::Anon);
+        }
+        let starts = |x: u64, y: u64| -> Vec<u64> {
+            s.vmas_overlapping(x, y)
+                .map(|(st, _)| (st - a) / p)
+                .collect()
+        };
+        assert_eq!(starts(a, a + 5 * p), vec![0, 2, 4]);
+        assert_eq!(starts(a + p / 2, a + 2 * p), vec![0]);
+        assert_eq!(starts(a + p, a + 2 * p), Vec::<u64>::new());
+        assert_eq!(starts(a + 2 * p + 1, a + 4 * p + 1), vec![2, 4]);
+        assert_eq!(starts(a + 3 * p, a + 3 * p), Vec::<u64>::new());
     }
 
     #[test]

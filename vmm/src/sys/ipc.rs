@@ -1405,7 +1405,7 @@ pub fn shmat(task: &mut Task, a: Args) -> SysResult {
         if addr.checked_add(len).is_none_or(|e| e > USER_TOP) {
             return err(libc::EINVAL);
         }
-        if flags & SHM_REMAP == 0 && mm.vmas().any(|(s, v)| s < addr + len && v.end > addr) {
+        if flags & SHM_REMAP == 0 && mm.vmas_overlapping(addr, addr + len).next().is_some() {
             return err(libc::EINVAL);
         }
         addr
@@ -1449,7 +1449,11 @@ pub fn shmdt(task: &mut Task, a: Args) -> SysResult {
     }
     let mut doomed = Vec::new();
     let mut found: Option<Arc<ShmMem>> = None;
-    for (s, v) in task.mm.vmas().filter(|(s, _)| *s >= addr) {
+    for (s, v) in task
+        .mm
+        .vmas_overlapping(addr, USER_TOP)
+        .filter(|(s, _)| *s >= addr)
+    {
         let Some((mem, off)) = attachment(v) else {
             continue;
         };
@@ -1493,7 +1497,7 @@ pub fn shm_touch(mm: &crate::mm::AddressSpace, pid: i32, attach: bool) {
 /// attachment split by it is attached again, one unmapped is detached, as Linux's VMA
 /// open and close mark them (times and last pid).
 pub fn shm_range_touch(mm: &crate::mm::AddressSpace, pid: i32, start: u64, end: u64, unmap: bool) {
-    for (s, v) in mm.vmas().filter(|(s, v)| *s < end && v.end > start) {
+    for (s, v) in mm.vmas_overlapping(start, end) {
         if let Some((mem, _)) = attachment(v) {
             if s < start || v.end > end {
                 mem.touch(pid, true);
