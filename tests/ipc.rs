@@ -73,6 +73,7 @@ fn sysv_shared_memory_matches_native() {
         "parent sees 'from the child'",
         "child after fork: segsz 10000 nattch 4 cpid other lpid other mode 600",
         "child gone: segsz 10000 nattch 2 cpid me lpid other mode 600",
+        "after exec: nattch 2 lpid me",
         "split: segsz 10000 nattch 3",
         "write after shmdt: signal 11",
         "rdonly write: signal 11",

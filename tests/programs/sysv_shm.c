@@ -4,7 +4,7 @@
 // program's own), SHM_RDONLY and shmdt faults, IPC_RMID with attachments still in use, the
 // shmget and shmat errors. Prints only what is the same on every run (no ids, addresses or
 // times). Everything it makes it removes. `sysv_shm rdonly`: writes a read-only attachment and
-// dies of it.
+// dies of it. `sysv_shm stat ID`: what the exec'd child sees of segment ID.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/futex.h>
@@ -108,6 +108,13 @@ int main(int argc, char **argv) {
         printf("written\n");
         return 0;
     }
+    if (argc > 2 && strcmp(argv[1], "stat") == 0) {
+        // Exec'd by a child that had the segment attached twice: none of it is left.
+        struct shmid_ds d = st(atoi(argv[2]));
+        printf("after exec: nattch %lu lpid %s\n", (unsigned long)d.shm_nattch,
+               who(d.shm_lpid, getpid(), getppid()));
+        return 0;
+    }
     long page = sysconf(_SC_PAGESIZE);
 
     // Errors of shmget.
@@ -158,6 +165,17 @@ int main(int argc, char **argv) {
     op(sem, 1, 1);
     waitpid(c, NULL, 0);
     show("child gone", id, c);
+    // Exec detaches: the exec'd child sees only its parent's two attachments, and itself as
+    // the last to detach.
+    fflush(stdout);
+    c = fork();
+    if (c == 0) {
+        char ids[16];
+        snprintf(ids, sizeof ids, "%d", id);
+        execl("/proc/self/exe", "sysv_shm", "stat", ids, (char *)NULL);
+        _exit(127);
+    }
+    waitpid(c, NULL, 0);
     semctl(sem, 0, IPC_RMID);
 
     // A mapping split in two counts as two attachments, as Linux counts them.
