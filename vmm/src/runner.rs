@@ -558,7 +558,8 @@ pub fn run(mut spec: RunSpec) -> Result<Report, RunError> {
     // The run's pseudo-terminals are its own (a devpts instance at /dev/pts, /dev/ptmx), as in
     // a container, unless the program is given mvm's own terminal (no -t, mvm on one): then
     // /dev/pts shows that terminal alone, under its host name.
-    let own_devpts = spec.tty || crate::sys::tty::Ctty::of_host().is_none();
+    let host_ctty = if spec.tty { None } else { Ctty::of_host() };
+    let own_devpts = spec.tty || host_ctty.is_none();
     let mut private = private_dirs(&spec, own_devpts)?;
     let host_cwd = std::env::current_dir()
         .ok()
@@ -634,7 +635,7 @@ pub fn run(mut spec: RunSpec) -> Result<Report, RunError> {
             let ctty = Ctty::relayed(p.slave().map_err(host("openpty"))?, p.name().to_string());
             (ctty, Some(slave))
         }
-        None => (Ctty::of_host(), None),
+        None => (host_ctty, None),
     };
     // Everything of the host the run serves from is open now: mvm leaves the host's tree (and
     // with --network none its network) before any thread of the run's starts.

@@ -299,10 +299,21 @@ impl<T> Table<T> {
         self.slots.iter().rposition(|s| s.is_some()).unwrap_or(0)
     }
 
-    /// The id of the object at slot `idx` (SEM_STAT, MSG_STAT).
-    fn at(&self, idx: u64) -> Option<i32> {
-        let (seq, _, _) = self.slots.get(idx as usize)?.as_ref()?;
-        Some(Self::id_of(idx as usize, *seq))
+    /// SEM_STAT, MSG_STAT, SHM_STAT (and their `_ANY` forms, which need no read permission):
+    /// the object at slot `idx`, with its id and sequence number; EINVAL for an empty slot.
+    fn stat_at(
+        &mut self,
+        idx: u64,
+        any: bool,
+        c: &Creds,
+    ) -> Result<(i32, u16, &mut Perm, &mut T), SysError> {
+        let Some(Some((seq, perm, t))) = self.slots.get_mut(idx as usize) else {
+            return err(libc::EINVAL);
+        };
+        if !any && !perm.may(c, 4) {
+            return err(libc::EACCES);
+        }
+        Ok((Self::id_of(idx as usize, *seq), *seq, perm, t))
     }
 
     fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
@@ -863,14 +874,7 @@ pub fn semctl(task: &mut Task, a: Args) -> SysResult {
             return Ok(sems.highest() as u64);
         }
         SEM_STAT | SEM_STAT_ANY => {
-            let Some(id) = sems.at(id as u32 as u64) else {
-                return err(libc::EINVAL);
-            };
-            let seq = (id / SEQ_MULTIPLIER) as u16;
-            let (perm, set) = sems.get(id).expect("in use");
-            if cmd == SEM_STAT && !perm.may(&c, 4) {
-                return err(libc::EACCES);
-            }
+            let (id, seq, perm, set) = sems.stat_at(id as u32 as u64, cmd == SEM_STAT_ANY, &c)?;
             task.mm.write(arg, &semid_ds(perm, seq, set))?;
             return Ok(id as u64);
         }
@@ -1225,14 +1229,7 @@ pub fn msgctl(task: &mut Task, a: Args) -> SysResult {
             return Ok(msgs.highest() as u64);
         }
         MSG_STAT | MSG_STAT_ANY => {
-            let Some(id) = msgs.at(id as u32 as u64) else {
-                return err(libc::EINVAL);
-            };
-            let seq = (id / SEQ_MULTIPLIER) as u16;
-            let (perm, q) = msgs.get(id).expect("in use");
-            if cmd == MSG_STAT && !perm.may(&c, 4) {
-                return err(libc::EACCES);
-            }
+            let (id, seq, perm, q) = msgs.stat_at(id as u32 as u64, cmd == MSG_STAT_ANY, &c)?;
             task.mm.write(at, &msqid_ds(perm, seq, q))?;
             return Ok(id as u64);
         }
@@ -1567,14 +1564,7 @@ pub fn shmctl(task: &mut Task, a: Args) -> SysResult {
             return Ok(shms.highest() as u64);
         }
         SHM_STAT | SHM_STAT_ANY => {
-            let Some(id) = shms.at(id as u32 as u64) else {
-                return err(libc::EINVAL);
-            };
-            let seq = (id / SEQ_MULTIPLIER) as u16;
-            let (perm, shm) = shms.get(id).expect("in use");
-            if cmd == SHM_STAT && !perm.may(&c, 4) {
-                return err(libc::EACCES);
-            }
+            let (id, seq, perm, shm) = shms.stat_at(id as u32 as u64, cmd == SHM_STAT_ANY, &c)?;
             task.mm.write(at, &shmid_ds(perm, seq, shm))?;
             return Ok(id as u64);
         }
